@@ -1,0 +1,75 @@
+// The vocabulary shared by every layer: what a scan observed, what the archive remembers, what a plan asks for.
+
+/**
+ * A path relative to a root, '/'-separated, no leading or trailing slash; '' is the root itself.
+ * Names are bytes, so a RelPath is a "binary" string: one JS char per byte (char codes 0..255),
+ * made with Buffer#toString('latin1') and turned back with Buffer.from(p, 'latin1').
+ * Never decode it as UTF-8 except for display (see paths.ts display()).
+ */
+export type RelPath = string;
+
+/** What kind of thing sits at a path. 'placeholder' exists only on the local side. */
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'placeholder';
+
+/** One side's observed state of one path (from lstat; never follows a symlink). */
+export interface Entry {
+  kind: EntryKind;
+  /** Bytes, for files; 0 for everything else. */
+  size: number;
+  /** lstat mtimeMs. The remote may only have whole seconds. 0 for dirs (their mtime is not compared). */
+  mtime: number;
+  /** Permission bits (mode & 0o7777); 0 for symlinks and placeholders. */
+  mode: number;
+  /** Inode number on the local side; 0 on the remote, whose inode numbers are not stable (sshfs). */
+  ino: number;
+  /** Link text, a binary string, for 'symlink' and 'placeholder'. */
+  target?: string;
+  /** A directory that could not be listed: nothing below it is known, so nothing below it is touched. */
+  unreadable?: boolean;
+}
+
+/** The archive's memory of one path as last synced: the common ancestor of both sides. */
+export interface ArchiveRecord {
+  path: RelPath;
+  local: Entry;
+  remote: Entry;
+}
+
+export type Side = 'local' | 'remote';
+
+/**
+ * One step of a plan. `local`/`remote` are the states the scan saw: the executor checks that the path
+ * still looks like that before it changes anything there, and skips the step with a problem if not.
+ *
+ * - download:    copy the remote file over the local path (a real local file there is versioned first).
+ * - placeholder: make the local path a placeholder of the remote file (a real local file is versioned first).
+ * - upload:      copy the local file over the remote path (a remote file there is versioned first).
+ * - mkdir:       create a directory on `side` (whatever non-directory is there is versioned first).
+ * - symlink:     create a symlink on `side` with the other side's link text, verbatim.
+ * - remove:      remove the path on `side`: files and user symlinks into versions, placeholders unlinked,
+ *                directories rmdir'ed (they are empty by then: children come first in the plan).
+ * - conflict:    both sides changed differently; the newer (`winner`) keeps the name, the other is renamed
+ *                to a conflict copy, and both names end up on both sides.
+ * - record:      nothing to copy; write the archive from the current states.
+ * - forget:      the path is gone on both sides; drop it from the archive.
+ */
+export type Action =
+  | { op: 'download'; path: RelPath; local?: Entry; remote: Entry }
+  | { op: 'placeholder'; path: RelPath; local?: Entry; remote: Entry }
+  | { op: 'upload'; path: RelPath; local: Entry; remote?: Entry }
+  | { op: 'mkdir'; side: Side; path: RelPath; local?: Entry; remote?: Entry }
+  | { op: 'symlink'; side: Side; path: RelPath; target: string; local?: Entry; remote?: Entry }
+  | { op: 'remove'; side: Side; path: RelPath; local?: Entry; remote?: Entry }
+  | { op: 'conflict'; path: RelPath; local: Entry; remote: Entry; winner: Side }
+  | { op: 'record'; path: RelPath; local: Entry; remote: Entry }
+  | { op: 'forget'; path: RelPath };
+
+export type Op = Action['op'];
+
+/** Per-pair choices that change decisions. Pure data plus pure predicates. */
+export interface Policy {
+  /** Lazy mode: remote files become placeholders unless wantLocalCopy says otherwise. */
+  lazy: boolean;
+  /** True if this path must be a real local copy even in lazy mode (pinned, small enough...). */
+  wantLocalCopy?: (path: RelPath, remote: Entry) => boolean;
+}
