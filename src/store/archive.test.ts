@@ -1,0 +1,393 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { comparePaths } from '../core/paths.js';
+import type { Action, ArchiveRecord, Entry, RelPath } from '../core/types.js';
+import { Archive } from './archive.js';
+
+// Entry vocabulary: t<Kind><n>; tSR is a relative user symlink, tP a placeholder.
+const tF1: Entry = { kind: 'file', size: 1234, mtime: 1700000000123 + 0.4567, mode: 0o644, ino: 98765 };
+const tF1r: Entry = { kind: 'file', size: 1234, mtime: 1700000000000, mode: 0o600, ino: 0 };
+const tF0: Entry = { kind: 'file', size: 0, mtime: 0.1 + 0.2, mode: 0, ino: 0 };
+const tFbig: Entry = { kind: 'file', size: 2 ** 40 + 3, mtime: 1e15 + 0.5, mode: 0o7777, ino: 2 ** 53 - 1 };
+const tD: Entry = { kind: 'dir', size: 0, mtime: 0, mode: 0o755, ino: 42 };
+const tDr: Entry = { kind: 'dir', size: 0, mtime: 0, mode: 0o755, ino: 0 };
+const tSR: Entry = {
+  kind: 'symlink',
+  size: 0,
+  mtime: 1699999999999.999,
+  mode: 0,
+  ino: 7,
+  target: '../x y/\n\xff\x01',
+};
+const tSE: Entry = { kind: 'symlink', size: 0, mtime: 5, mode: 0, ino: 8, target: '' };
+const tSRr: Entry = {
+  kind: 'symlink',
+  size: 0,
+  mtime: 1699999999000,
+  mode: 0,
+  ino: 0,
+  target: '../x y/\n\xff\x01',
+};
+const tP: Entry = {
+  kind: 'placeholder',
+  size: 0,
+  mtime: 1.5,
+  mode: 0,
+  ino: 9,
+  target: '/mnt/r/caf\xc3\xa9 \xff\n',
+};
+
+const rec = (path: RelPath, local: Entry, remote: Entry): ArchiveRecord => ({ path, local, remote });
+
+let dirs: string[] = [];
+function tempStateDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'lazysync-archive-'));
+  dirs.push(d);
+  return join(d, '.lazysync');
+}
+
+/** A small seeded PRNG, so that a failing shuffle can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function trickyPaths(): RelPath[] {
+  const names = [
+    'a',
+    'a-b',
+    'a b',
+    'a\xff',
+    'a.txt',
+    'A',
+    'b',
+    '\x01',
+    'a\n',
+    'caf\xc3\xa9',
+    '\x7f',
+    '~',
+    '0',
+    'ab',
+    'a\x01',
+  ];
+  const set = new Set<RelPath>(names);
+  for (const x of names)
+    for (const y of ['a', 'a-b', 'x\xff', 'a b', '\n', 'A', 'a.b', '\xc3\xa9', 'a\xff', '-'])
+      set.add(`${x}/${y}`);
+  for (const x of ['a', 'a b', 'a\xff', 'a-b'])
+    for (const y of ['a', 'a-b']) for (const z of ['z', 'a', '\x80']) set.add(`${x}/${y}/${z}`);
+  set.add('a'.repeat(255));
+  set.add(`${'\xff'.repeat(255)}/${'\xfe'.repeat(255)}`);
+  return [...set];
+}
+
+describe('Archive', () => {
+  before(() => {
+    dirs = [];
+  });
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('creates the state folder (0700) and a WAL database marked as ours', () => {
+    const sd = tempStateDir();
+    const a = Archive.open(sd);
+    assert.equal(statSync(sd).mode & 0o777, 0o700);
+    assert.equal(a.file, join(sd, 'state.db'));
+    assert.equal(a.getMeta('app'), 'lazysync');
+    a.close();
+    const db = new Database(join(sd, 'state.db'), { readonly: true });
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    db.close();
+  });
+
+  it('round-trips records of every kind, with byte names and exact mtimes', () => {
+    const a = Archive.open(tempStateDir());
+    const recs = [
+      rec('', tD, tDr),
+      rec('f', tF1, tF1r),
+      rec('empty', tF0, tF0),
+      rec('big', tFbig, tF1r),
+      rec('d/e', tD, tDr),
+      rec('link', tSR, tSRr),
+      rec('empty-link', tSE, tSE),
+      rec('lazy', tP, tF1r),
+      rec('caf\xc3\xa9/na\xefve\xff', tF1, tF1r),
+      rec('new\nline/\x01\x1f\x7f', tP, tF1r),
+      rec(`${'\xff'.repeat(255)}/x`, tF1, tF1r),
+    ];
+    for (const r of recs) a.put(r);
+    for (const r of recs) assert.deepEqual(a.get(r.path), r, JSON.stringify(r.path));
+    assert.equal(a.get('missing'), undefined);
+    assert.equal(a.get('f/'), undefined);
+    assert.equal(a.count(), recs.length);
+    // Absent target stays absent: no `target: undefined` key.
+    assert.equal(Object.hasOwn(a.get('f')?.local ?? {}, 'target'), false);
+    assert.equal(a.get('empty-link')?.local.target, '');
+    a.close();
+  });
+
+  it('put replaces, delete removes, unreadable is not stored', () => {
+    const a = Archive.open(tempStateDir());
+    a.put(rec('x', tF1, tF1r));
+    a.put(rec('x', tSR, tSRr));
+    assert.deepEqual(a.get('x'), rec('x', tSR, tSRr));
+    assert.equal(a.count(), 1);
+    assert.equal(a.delete('x'), true);
+    assert.equal(a.delete('x'), false);
+    assert.equal(a.get('x'), undefined);
+    a.put(rec('u', { ...tD, unreadable: true }, tDr));
+    assert.deepEqual(a.get('u'), rec('u', tD, tDr));
+    a.close();
+  });
+
+  it('refuses paths that are not binary strings and kinds that do not exist', () => {
+    const a = Archive.open(tempStateDir());
+    assert.throws(() => a.put(rec('caf\u00e9\u2603', tF1, tF1r)), TypeError);
+    assert.throws(() => a.put(rec('a\0b', tF1, tF1r)), TypeError);
+    assert.throws(() => a.put(rec('l', { ...tSR, target: '\u0100' }, tSRr)), TypeError);
+    assert.throws(() => a.put(rec('k', { ...tF1, kind: 'fifo' as Entry['kind'] }, tF1r)), /CHECK constraint/);
+    assert.throws(() => a.put(rec('s', { ...tF1, size: 1.5 }, tF1r)), /cannot store REAL value in INTEGER/);
+    assert.equal(a.count(), 0);
+    a.close();
+  });
+
+  it('pages in comparePaths order over a shuffled set of tricky paths', () => {
+    const a = Archive.open(tempStateDir());
+    const paths = trickyPaths();
+    assert.ok(paths.length >= 180, `${paths.length} paths`);
+    const shuffled = [...paths];
+    const rand = rng(12345);
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j] as string, shuffled[i] as string];
+    }
+    a.transaction(() => {
+      for (const p of shuffled) a.put(rec(p, tF1, p.length % 2 ? tDr : tF1r));
+    });
+    const expected = [...paths].sort(comparePaths);
+    const got: RelPath[] = [];
+    let last: RelPath | undefined;
+    for (;;) {
+      const page = a.page(last, 17);
+      assert.ok(page.length <= 17);
+      if (page.length === 0) break;
+      got.push(...page.map((r) => r.path));
+      last = page.at(-1)?.path;
+    }
+    assert.deepEqual(got, expected);
+    assert.equal(a.count(), paths.length);
+    assert.equal(a.countFiles(), paths.filter((p) => p.length % 2 === 0).length);
+    // The classic trap: 'a', 'a/x', 'a-b' and 'a b' ('/' sorts below every byte of a name).
+    const order = a.page(undefined, 1000).map((r) => r.path);
+    const idx = (p: string) => order.indexOf(p);
+    assert.ok(idx('a') < idx('a/a') && idx('a/a') < idx('a/x\xff') && idx('a/x\xff') < idx('a b'));
+    assert.ok(idx('a b') < idx('a-b') && idx('a-b') < idx('a\xff') && idx('a\n') < idx('a b'));
+    a.close();
+  });
+
+  it('pages after a path that is not in the archive, and from the root record', () => {
+    const a = Archive.open(tempStateDir());
+    for (const p of ['', 'a', 'a/x', 'a-b', 'b']) a.put(rec(p, tD, tDr));
+    assert.deepEqual(
+      a.page(undefined, 10).map((r) => r.path),
+      ['', 'a', 'a/x', 'a-b', 'b'],
+    );
+    assert.deepEqual(
+      a.page('', 10).map((r) => r.path),
+      ['a', 'a/x', 'a-b', 'b'],
+    );
+    assert.deepEqual(
+      a.page('a/zzz', 10).map((r) => r.path),
+      ['a-b', 'b'],
+    );
+    assert.deepEqual(
+      a.page('a', 2).map((r) => r.path),
+      ['a/x', 'a-b'],
+    );
+    assert.deepEqual(a.page('b', 10), []);
+    a.close();
+  });
+
+  it('transaction commits all or nothing, and nests', () => {
+    const a = Archive.open(tempStateDir());
+    assert.throws(() =>
+      a.transaction(() => {
+        a.put(rec('x', tF1, tF1r));
+        a.setMeta('k', 'v');
+        throw new Error('boom');
+      }),
+    );
+    assert.equal(a.get('x'), undefined);
+    assert.equal(a.getMeta('k'), undefined);
+    const n = a.transaction(() => {
+      a.put(rec('y', tF1, tF1r));
+      assert.throws(() =>
+        a.transaction(() => {
+          a.put(rec('z', tF1, tF1r));
+          throw new Error('inner');
+        }),
+      );
+      return a.count();
+    });
+    assert.equal(n, 1);
+    assert.deepEqual(
+      a.page(undefined, 10).map((r) => r.path),
+      ['y'],
+    );
+    a.close();
+  });
+
+  it('keeps meta, data and schema across reopen (migrations are idempotent)', () => {
+    const sd = tempStateDir();
+    const a = Archive.open(sd);
+    a.setMeta('remote-root', '/mnt/r\xff');
+    a.setMeta('first-sync-done', '1');
+    a.setMeta('first-sync-done', '2');
+    a.put(rec('f', tF1, tF1r));
+    a.close();
+    const b = Archive.open(sd);
+    assert.equal(b.getMeta('remote-root'), '/mnt/r\xff');
+    assert.equal(b.getMeta('first-sync-done'), '2');
+    assert.equal(b.getMeta('app'), 'lazysync');
+    assert.equal(b.getMeta('nope'), undefined);
+    assert.deepEqual(b.get('f'), rec('f', tF1, tF1r));
+    b.close();
+    Archive.open(sd).close();
+    const db = new Database(join(sd, 'state.db'), { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    db.close();
+  });
+
+  it('journal: add, set temp, list, done', () => {
+    let t = 1000.5;
+    const a = Archive.open(tempStateDir(), { now: () => t++ });
+    const j1 = a.journalAdd({ path: 'd\n/f\xff', op: 'download' });
+    const j2 = a.journalAdd({
+      path: 'g',
+      op: 'remove',
+      side: 'remote',
+      temp: Buffer.from('g.tmp\xff', 'latin1'),
+    });
+    assert.ok(j2 > j1);
+    assert.deepEqual(a.journalList(), [
+      { id: j1, path: 'd\n/f\xff', op: 'download', started: 1000.5 },
+      {
+        id: j2,
+        path: 'g',
+        op: 'remove',
+        side: 'remote',
+        temp: Buffer.from('g.tmp\xff', 'latin1'),
+        started: 1001.5,
+      },
+    ]);
+    a.journalSetTemp(j1, Buffer.from('d\n/.lazysync-tmp-1', 'latin1'));
+    assert.deepEqual(a.journalList()[0]?.temp, Buffer.from('d\n/.lazysync-tmp-1', 'latin1'));
+    a.journalDone(j1);
+    assert.deepEqual(
+      a.journalList().map((j) => j.id),
+      [j2],
+    );
+    a.journalDone(j2);
+    assert.deepEqual(a.journalList(), []);
+    a.close();
+  });
+
+  it('problems: count up, keep first, clear', () => {
+    let t = 10;
+    const a = Archive.open(tempStateDir(), { now: () => t });
+    a.problemSet('b\xff', 'EACCES');
+    t = 20;
+    a.problemSet('a\n', 'changed');
+    t = 30;
+    a.problemSet('b\xff', 'EIO');
+    assert.equal(a.problemCount(), 2);
+    assert.deepEqual(a.problemList(), [
+      { path: 'a\n', message: 'changed', count: 1, first: 20, last: 20 },
+      { path: 'b\xff', message: 'EIO', count: 2, first: 10, last: 30 },
+    ]);
+    assert.deepEqual(a.problemGet('b\xff'), { path: 'b\xff', message: 'EIO', count: 2, first: 10, last: 30 });
+    a.problemClear('b\xff');
+    a.problemClear('never');
+    assert.equal(a.problemGet('b\xff'), undefined);
+    assert.equal(a.problemCount(), 1);
+    a.close();
+  });
+
+  it('plan spool: actions round-trip through JSON with binary strings, in pages', () => {
+    const a = Archive.open(tempStateDir());
+    const weird = 'd\n\x01\x1f\x7f"\\\xff/\xc3\xa9 x';
+    const actions: Action[] = [
+      { op: 'download', path: weird, remote: tF1r },
+      { op: 'placeholder', path: 'p', local: tF1, remote: tF1r },
+      { op: 'upload', path: 'u', local: tF1 },
+      { op: 'mkdir', side: 'remote', path: 'd', local: tD },
+      { op: 'symlink', side: 'local', path: 'l\xff', target: '../\n\xff\x01', remote: tSRr },
+      { op: 'remove', side: 'local', path: 'r', local: tP },
+      { op: 'conflict', path: 'c', local: tF1, remote: tFbig, winner: 'remote' },
+      { op: 'record', path: 'rec', local: { ...tD, unreadable: true }, remote: tDr },
+      { op: 'forget', path: 'gone' },
+    ];
+    assert.equal(a.planAdd(actions[0] as Action), 1);
+    a.planAddMany(actions.slice(1));
+    assert.equal(a.planCount(), actions.length);
+    const got: Action[] = [];
+    let seq = 0;
+    for (;;) {
+      const page = a.planPage(seq, 4);
+      if (page.length === 0) break;
+      for (const p of page) {
+        assert.equal(p.seq, seq + 1);
+        seq = p.seq;
+        got.push(p.action);
+      }
+    }
+    assert.deepEqual(got, actions);
+    a.planClear();
+    assert.equal(a.planCount(), 0);
+    assert.equal(a.planAdd({ op: 'forget', path: 'x' }), 1);
+    a.close();
+  });
+
+  it('puts 100k records in one transaction in reasonable time', (t) => {
+    const a = Archive.open(tempStateDir());
+    const start = performance.now();
+    a.transaction(() => {
+      for (let i = 0; i < 100_000; i++) {
+        const p = `dir${i % 100}/sub${i % 7}/file-${i}.dat`;
+        a.put(rec(p, { ...tF1, ino: i }, tF1r));
+      }
+    });
+    const putMs = performance.now() - start;
+    const readStart = performance.now();
+    let n = 0;
+    let last: RelPath | undefined;
+    for (;;) {
+      const page = a.page(last, 1000);
+      if (page.length === 0) break;
+      n += page.length;
+      last = page.at(-1)?.path;
+    }
+    const readMs = performance.now() - readStart;
+    const planStart = performance.now();
+    a.planAddMany(
+      Array.from({ length: 100_000 }, (_, i): Action => ({ op: 'download', path: `f${i}`, remote: tF1r })),
+    );
+    const planMs = performance.now() - planStart;
+    t.diagnostic(
+      `100k puts: ${putMs.toFixed(0)} ms; paged read: ${readMs.toFixed(0)} ms; 100k plan actions: ${planMs.toFixed(0)} ms`,
+    );
+    assert.equal(n, 100_000);
+    assert.equal(a.count(), 100_000);
+    assert.equal(a.planCount(), 100_000);
+    a.close();
+  });
+});

@@ -1,0 +1,302 @@
+// The archive of one pair: synced state of every path, meta facts, the journal, problems and the plan spool.
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Action, ArchiveRecord, RelPath, Side } from '../core/types.js';
+import { decodeKey, encodeKey, entryParams, makeEntry, type EntryParams } from './codec.js';
+import { ensureStateDir, openStateDb } from './db.js';
+
+export interface JournalEntry {
+  id: number;
+  path: RelPath;
+  op: string;
+  side?: Side;
+  /** Path of the temporary file, as bytes, once the action has one. */
+  temp?: Buffer;
+  /** Date.now() when the action was journalled. */
+  started: number;
+}
+
+export interface Problem {
+  path: RelPath;
+  message: string;
+  /** How many times in a row this path failed. */
+  count: number;
+  /** Date.now() of the first and of the latest failure. */
+  first: number;
+  last: number;
+}
+
+export interface ArchiveOptions {
+  /** The clock for journal and problem times (tests pass a fake one). */
+  now?: () => number;
+}
+
+interface EntryRow {
+  key: Buffer;
+  l_kind: string;
+  l_size: number;
+  l_mtime: number;
+  l_mode: number;
+  l_ino: number;
+  l_target: Buffer | null;
+  r_kind: string;
+  r_size: number;
+  r_mtime: number;
+  r_mode: number;
+  r_ino: number;
+  r_target: Buffer | null;
+}
+
+interface JournalRow {
+  id: number;
+  key: Buffer;
+  op: string;
+  side: Side | null;
+  temp: Buffer | null;
+  started: number;
+}
+
+interface ProblemRow {
+  key: Buffer;
+  message: string;
+  count: number;
+  first: number;
+  last: number;
+}
+
+type Key = [Buffer];
+type Count = { n: number };
+type Statements = ReturnType<typeof prepareAll>;
+
+/**
+ * The state database of a pair, `L/.lazysync/state.db`. One Archive per pair and process; hold the pair
+ * lock (lock.ts) before opening it. All methods are synchronous and each statement is its own transaction
+ * unless run inside transaction(). Records come back exactly as they were put, except that an entry's
+ * `unreadable` flag (a scan observation, not synced state) is not stored.
+ */
+export class Archive {
+  /** The database file. */
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly s: Statements;
+  private readonly addPlanMany: Database.Transaction<(actions: readonly Action[]) => void>;
+
+  private constructor(file: string, db: Database.Database, now: () => number) {
+    this.file = file;
+    this.db = db;
+    this.now = now;
+    this.s = prepareAll(db);
+    this.addPlanMany = db.transaction((actions: readonly Action[]) => {
+      for (const a of actions) this.s.planAdd.run(JSON.stringify(a));
+    });
+  }
+
+  /**
+   * Opens the archive in `stateDir` (L/.lazysync, created with mode 0700 if missing), creating and
+   * migrating the database as needed. Throws 'archive-corrupt' for a file that is not a lazysync database
+   * or is newer than this build (the file is left as it was), 'local-unavailable' if stateDir cannot be
+   * made or the file cannot be read.
+   */
+  static open(stateDir: string, options: ArchiveOptions = {}): Archive {
+    ensureStateDir(stateDir);
+    const file = join(stateDir, 'state.db');
+    const db = openStateDb(file);
+    try {
+      return new Archive(file, db, options.now ?? Date.now);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs `fn` in one transaction (a savepoint when nested): all its writes happen, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- entries ----
+
+  get(path: RelPath): ArchiveRecord | undefined {
+    const row = this.s.get.get(encodeKey(path));
+    return row && toRecord(row);
+  }
+
+  /** Inserts or replaces the record of `rec.path`. */
+  put(rec: ArchiveRecord): void {
+    this.s.put.run(encodeKey(rec.path), ...entryParams(rec.local), ...entryParams(rec.remote));
+  }
+
+  /** Removes the record of `path`; true if there was one. */
+  delete(path: RelPath): boolean {
+    return this.s.delete.run(encodeKey(path)).changes > 0;
+  }
+
+  /**
+   * Up to `limit` records after `after` (from the first if undefined), in comparePaths order. `after` need
+   * not be in the archive. Pass the last path of a page to get the next one; no cursor stays open between
+   * calls, so the archive can be written while it is being read this way.
+   */
+  page(after: RelPath | undefined, limit: number): ArchiveRecord[] {
+    const rows =
+      after === undefined ? this.s.pageFirst.all(limit) : this.s.pageAfter.all(encodeKey(after), limit);
+    return rows.map(toRecord);
+  }
+
+  count(): number {
+    return this.s.count.get()?.n ?? 0;
+  }
+
+  /** Records whose remote entry is not a directory. */
+  countFiles(): number {
+    return this.s.countFiles.get()?.n ?? 0;
+  }
+
+  // ---- meta ----
+
+  getMeta(key: string): string | undefined {
+    return this.s.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.s.setMeta.run(key, value);
+  }
+
+  // ---- journal ----
+
+  /** Records an action about to start; returns its id for journalSetTemp and journalDone. */
+  journalAdd(j: { path: RelPath; op: string; side?: Side; temp?: Buffer }): number {
+    const r = this.s.journalAdd.run(encodeKey(j.path), j.op, j.side ?? null, j.temp ?? null, this.now());
+    return Number(r.lastInsertRowid);
+  }
+
+  journalSetTemp(id: number, temp: Buffer): void {
+    this.s.journalSetTemp.run(temp, id);
+  }
+
+  /** The action finished (or was rolled back): forget it. */
+  journalDone(id: number): void {
+    this.s.journalDone.run(id);
+  }
+
+  /** Actions journalled and not done, oldest first. */
+  journalList(): JournalEntry[] {
+    return this.s.journalList.all().map((r) => {
+      const j: JournalEntry = { id: r.id, path: decodeKey(r.key), op: r.op, started: r.started };
+      if (r.side !== null) j.side = r.side;
+      if (r.temp !== null) j.temp = r.temp;
+      return j;
+    });
+  }
+
+  // ---- problems ----
+
+  /** Records a failure on `path`: the first one sets `first`, each one counts and sets message and `last`. */
+  problemSet(path: RelPath, message: string): void {
+    const t = this.now();
+    this.s.problemSet.run(encodeKey(path), message, t, t);
+  }
+
+  problemClear(path: RelPath): void {
+    this.s.problemClear.run(encodeKey(path));
+  }
+
+  problemGet(path: RelPath): Problem | undefined {
+    const row = this.s.problemGet.get(encodeKey(path));
+    return row && toProblem(row);
+  }
+
+  /** All problems, in comparePaths order. */
+  problemList(): Problem[] {
+    return this.s.problemList.all().map(toProblem);
+  }
+
+  problemCount(): number {
+    return this.s.problemCount.get()?.n ?? 0;
+  }
+
+  // ---- plan spool ----
+
+  planClear(): void {
+    this.s.planClear.run();
+  }
+
+  /** Appends one action; returns its seq (1, 2, ... after planClear). Prefer planAddMany in bulk. */
+  planAdd(action: Action): number {
+    return Number(this.s.planAdd.run(JSON.stringify(action)).lastInsertRowid);
+  }
+
+  /** Appends actions in order, in one transaction. */
+  planAddMany(actions: readonly Action[]): void {
+    this.addPlanMany(actions);
+  }
+
+  /**
+   * Up to `limit` actions with seq above `afterSeq` (0 for the first), in seq order. Keys whose value is
+   * undefined do not survive (JSON drops them), which is the same as leaving them out.
+   */
+  planPage(afterSeq: number, limit: number): { seq: number; action: Action }[] {
+    return this.s.planPage
+      .all(afterSeq, limit)
+      .map((r) => ({ seq: r.seq, action: JSON.parse(r.action) as Action }));
+  }
+
+  planCount(): number {
+    return this.s.planCount.get()?.n ?? 0;
+  }
+}
+
+function prepareAll(db: Database.Database) {
+  const p = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
+  return {
+    get: p<Key, EntryRow>('SELECT * FROM entries WHERE key = ?'),
+    put: p<[Buffer, ...EntryParams, ...EntryParams]>(
+      `INSERT OR REPLACE INTO entries
+         (key, l_kind, l_size, l_mtime, l_mode, l_ino, l_target, r_kind, r_size, r_mtime, r_mode, r_ino, r_target)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    delete: p<Key>('DELETE FROM entries WHERE key = ?'),
+    pageFirst: p<[number], EntryRow>('SELECT * FROM entries ORDER BY key LIMIT ?'),
+    pageAfter: p<[Buffer, number], EntryRow>('SELECT * FROM entries WHERE key > ? ORDER BY key LIMIT ?'),
+    count: p<[], Count>('SELECT count(*) AS n FROM entries'),
+    countFiles: p<[], Count>("SELECT count(*) AS n FROM entries WHERE r_kind <> 'dir'"),
+    getMeta: p<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: p<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    journalAdd: p<[Buffer, string, Side | null, Buffer | null, number]>(
+      'INSERT INTO journal (key, op, side, temp, started) VALUES (?, ?, ?, ?, ?)',
+    ),
+    journalSetTemp: p<[Buffer, number]>('UPDATE journal SET temp = ? WHERE id = ?'),
+    journalDone: p<[number]>('DELETE FROM journal WHERE id = ?'),
+    journalList: p<[], JournalRow>('SELECT * FROM journal ORDER BY id'),
+    problemSet: p<[Buffer, string, number, number]>(
+      `INSERT INTO problems (key, message, count, first, last) VALUES (?, ?, 1, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET message = excluded.message, count = count + 1, last = excluded.last`,
+    ),
+    problemClear: p<Key>('DELETE FROM problems WHERE key = ?'),
+    problemGet: p<Key, ProblemRow>('SELECT * FROM problems WHERE key = ?'),
+    problemList: p<[], ProblemRow>('SELECT * FROM problems ORDER BY key'),
+    problemCount: p<[], Count>('SELECT count(*) AS n FROM problems'),
+    planClear: p<[]>('DELETE FROM plan'),
+    planAdd: p<[string]>('INSERT INTO plan (action) VALUES (?)'),
+    planPage: p<[number, number], { seq: number; action: string }>(
+      'SELECT seq, action FROM plan WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
+    planCount: p<[], Count>('SELECT count(*) AS n FROM plan'),
+  };
+}
+
+function toRecord(r: EntryRow): ArchiveRecord {
+  return {
+    path: decodeKey(r.key),
+    local: makeEntry(r.l_kind, r.l_size, r.l_mtime, r.l_mode, r.l_ino, r.l_target),
+    remote: makeEntry(r.r_kind, r.r_size, r.r_mtime, r.r_mode, r.r_ino, r.r_target),
+  };
+}
+
+function toProblem(r: ProblemRow): Problem {
+  return { path: decodeKey(r.key), message: r.message, count: r.count, first: r.first, last: r.last };
+}
