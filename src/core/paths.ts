@@ -61,7 +61,8 @@ export function display(p: RelPath): string {
   let i = 0;
   while (i < p.length) {
     const c = p.charCodeAt(i);
-    const len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    const len =
+      c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
     if (len === 1) {
       out += c < 0x20 || c === 0x7f || c === 0x5c ? escapeByte(c) : p[i];
       i += 1;

@@ -1,0 +1,159 @@
+// The per-path decision: archive (common ancestor) + local + remote -> actions, as in DESIGN.md's table.
+import { isUnchanged, mtimeSeconds, sameContent } from './changes.js';
+import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
+
+/**
+ * Decides what to do with ONE path, ignoring its subtree (the Planner orders and guards subtrees).
+ * Pure: the same inputs always give the same actions. Every action carries the scanned entries of both
+ * sides (those that exist) so the executor can check them before it changes anything.
+ * First sync (no archive) is a union and never removes data.
+ */
+export function decide(
+  path: RelPath,
+  archive: ArchiveRecord | undefined,
+  local: Entry | undefined,
+  remote: Entry | undefined,
+  policy: Policy,
+): Action[] {
+  const d = new Decider(path, local, remote, policy);
+
+  if (archive === undefined) {
+    // First sync of this path: nothing is known to be deleted, so whatever exists is kept.
+    if (local === undefined && remote === undefined) return [];
+    if (local === undefined) return d.createOnLocal();
+    if (remote === undefined) return d.createOnRemote();
+    return d.merge();
+  }
+
+  const localChanged = local === undefined || !isUnchanged(local, archive.local, 'local');
+  const remoteChanged = remote === undefined || !isUnchanged(remote, archive.remote, 'remote');
+
+  if (!localChanged && !remoteChanged) {
+    // Both sides exist and are as last synced. Only a placeholder that should be a local copy has work.
+    if (local?.kind === 'placeholder' && remote?.kind === 'file' && d.wantLocal(remote)) {
+      return [d.act({ op: 'download', path, remote })];
+    }
+    return [];
+  }
+
+  if (localChanged && !remoteChanged) {
+    // The remote exists and is as last synced; the local side was created, modified, retyped or deleted.
+    if (local === undefined) return [d.act({ op: 'remove', side: 'remote', path })];
+    if (local.kind === 'placeholder') {
+      // A placeholder holds no data: it never overrides the remote.
+      return remote?.kind === 'file' ? d.keepPlaceholder(remote) : d.createOnLocal();
+    }
+    return d.createOnRemote();
+  }
+
+  if (!localChanged && remoteChanged) {
+    // The local side exists and is as last synced (a placeholder or a clean copy); the remote changed.
+    if (remote === undefined) return [d.act({ op: 'remove', side: 'local', path })];
+    return d.createOnLocal();
+  }
+
+  // Both sides changed since the last sync.
+  if (local === undefined && remote === undefined) return [{ op: 'forget', path }];
+  // Deleted on one side, modified on the other: the modification wins and is restored.
+  if (local === undefined) return d.createOnLocal();
+  if (remote === undefined) return d.createOnRemote();
+  return d.merge();
+}
+
+/** The decision helpers for one path; `local`/`remote` are the scanned entries. */
+class Decider {
+  constructor(
+    private readonly path: RelPath,
+    private readonly local: Entry | undefined,
+    private readonly remote: Entry | undefined,
+    private readonly policy: Policy,
+  ) {}
+
+  wantLocal(remote: Entry): boolean {
+    return !this.policy.lazy || this.policy.wantLocalCopy?.(this.path, remote) === true;
+  }
+
+  /** Adds the scanned entries to an action (omitting a side that is absent). */
+  act<A extends Exclude<Action, { op: 'forget' }>>(a: A): A {
+    return {
+      ...a,
+      ...(this.local !== undefined && { local: this.local }),
+      ...(this.remote !== undefined && { remote: this.remote }),
+    };
+  }
+
+  /** Makes the local side what the remote has. Requires a remote entry. */
+  createOnLocal(): Action[] {
+    const { path, local } = this;
+    const remote = this.need(this.remote, 'remote');
+    switch (remote.kind) {
+      case 'file':
+        if (local?.kind === 'placeholder') return this.keepPlaceholder(remote);
+        return [
+          this.act(
+            this.wantLocal(remote) ? { op: 'download', path, remote } : { op: 'placeholder', path, remote },
+          ),
+        ];
+      case 'dir':
+        if (local?.kind === 'dir') return [this.act({ op: 'record', path, local, remote })];
+        return [this.act({ op: 'mkdir', side: 'local', path })];
+      case 'symlink':
+      case 'placeholder': // the remote has no placeholders; a symlink is a symlink
+        if (local?.kind === 'symlink' && local.target === remote.target) {
+          return [this.act({ op: 'record', path, local, remote })];
+        }
+        return [this.act({ op: 'symlink', side: 'local', path, target: remote.target ?? '' })];
+    }
+  }
+
+  /** Makes the remote side what the local side has. Requires a local entry. */
+  createOnRemote(): Action[] {
+    const { path, remote } = this;
+    const local = this.need(this.local, 'local');
+    switch (local.kind) {
+      case 'file':
+        return [this.act({ op: 'upload', path, local })];
+      case 'dir':
+        if (remote?.kind === 'dir') return [this.act({ op: 'record', path, local, remote })];
+        return [this.act({ op: 'mkdir', side: 'remote', path })];
+      case 'symlink':
+        if (remote?.kind === 'symlink' && remote.target === local.target) {
+          return [this.act({ op: 'record', path, local, remote })];
+        }
+        return [this.act({ op: 'symlink', side: 'remote', path, target: local.target ?? '' })];
+      case 'placeholder':
+        // Its remote file is gone (or never was): a placeholder holds no data, so it is just removed.
+        return [this.act({ op: 'remove', side: 'local', path })];
+    }
+  }
+
+  /** Both sides exist and both may have changed (or there is no archive): same content, or a conflict. */
+  merge(): Action[] {
+    const { path } = this;
+    const local = this.need(this.local, 'local');
+    const remote = this.need(this.remote, 'remote');
+    // A placeholder next to a remote non-file shows nothing: it counts as absent and is replaced.
+    if (local.kind === 'placeholder' && remote.kind !== 'file') return this.createOnLocal();
+    if (sameContent(local, remote) === true) {
+      if (local.kind === 'placeholder') return this.keepPlaceholder(remote);
+      return [this.act({ op: 'record', path, local, remote })];
+    }
+    // Different (or possibly different: the executor compares bytes before renaming anything).
+    // The newer keeps the name, compared in whole seconds; a tie goes to the local side.
+    const winner: Side = mtimeSeconds(local) >= mtimeSeconds(remote) ? 'local' : 'remote';
+    return [this.act({ op: 'conflict', path, local, remote, winner })];
+  }
+
+  /** A placeholder of a remote file: already in sync, unless a local copy is wanted. */
+  keepPlaceholder(remote: Entry): Action[] {
+    const { path } = this;
+    const local = this.need(this.local, 'local');
+    if (this.wantLocal(remote)) return [this.act({ op: 'download', path, remote })];
+    return [this.act({ op: 'record', path, local, remote })];
+  }
+
+  private need(e: Entry | undefined, side: Side): Entry {
+    if (e === undefined) throw new Error(`decide: no ${side} entry where one is required`);
+    return e;
+  }
+}

@@ -1,0 +1,24 @@
+// One readable line per planned action, for `--dry-run` and trace logs.
+import { display } from './paths.js';
+import type { Action } from './types.js';
+
+/** The line `--dry-run` prints for `a`, or undefined for archive-only steps (record, forget). */
+export function describeAction(a: Action): string | undefined {
+  const p = display(a.path);
+  switch (a.op) {
+    case 'download':
+    case 'placeholder':
+    case 'upload':
+      return `${a.op} ${p}`;
+    case 'mkdir':
+    case 'remove':
+      return `${a.op}:${a.side} ${p}`;
+    case 'symlink':
+      return `symlink:${a.side} ${p} -> ${display(a.target)}`;
+    case 'conflict':
+      return `conflict ${p} (newer: ${a.winner})`;
+    case 'record':
+    case 'forget':
+      return undefined;
+  }
+}
