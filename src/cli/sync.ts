@@ -1,0 +1,55 @@
+// `lazysync sync`: one pass, a summary on stdout, exit 0 (done), 1 (problems, unavailable, waiting).
+import { pairConfigFrom, type RawOptions } from '../config.js';
+import { Pair, type PassOutcome } from '../engine/pair.js';
+import { createLogger } from '../log.js';
+
+export async function syncCommand(opts: RawOptions): Promise<number> {
+  const cfg = pairConfigFrom(opts, true);
+  const log = createLogger({
+    level: cfg.logLevel,
+    ...(cfg.logFile !== undefined ? { file: cfg.logFile } : {}),
+  });
+  const pair = await Pair.open(cfg, log, cfg.dryRun);
+  try {
+    const outcome = await pair.pass({
+      dryRun: cfg.dryRun,
+      confirmDeletes: cfg.confirmDeletes,
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+    return report(outcome, cfg.dryRun);
+  } finally {
+    pair.close();
+  }
+}
+
+/** Prints the outcome of a pass for people and returns the exit code. */
+export function report(outcome: PassOutcome, dryRun: boolean): number {
+  switch (outcome.status) {
+    case 'remote-unavailable':
+      process.stderr.write(`lazysync: remote unavailable: ${outcome.reason}; nothing was changed\n`);
+      return 1;
+    case 'waiting-confirm':
+      process.stderr.write(`lazysync: ${outcome.message}\n`);
+      return 1;
+    case 'done': {
+      if (dryRun) {
+        process.stdout.write(`dry run: ${outcome.planned} action(s) planned, nothing changed\n`);
+        return 0;
+      }
+      const c = outcome.counts;
+      for (const line of outcome.conflicts) process.stdout.write(`conflict: ${line}\n`);
+      process.stdout.write(
+        `synced: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ` +
+          `${c.created} created, ${c.removed} removed, ${c.versioned} versioned, ${c.conflicts} conflicts, ` +
+          `${outcome.problems} problems\n`,
+      );
+      if (outcome.problems > 0) {
+        process.stderr.write(
+          `lazysync: ${outcome.problems} path(s) could not be synced; they are retried next pass\n`,
+        );
+        return 1;
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,306 @@
+// Applies one planned action to the roots: check the path is as planned, version what would be lost, act
+// atomically, then record the result in the archive. One action's failure is thrown to the caller, which
+// records it as a problem for that path and goes on.
+import fs from 'node:fs/promises';
+import { baseName, display, joinPath, parentOf } from '../core/paths.js';
+import { conflictName } from '../core/names.js';
+import type { Action, Entry, Policy, RelPath, Side } from '../core/types.js';
+import { LazysyncError, hasCode } from '../errors.js';
+import { absOf, lstatEntry } from '../fsops/entry.js';
+import { copyFileAtomic, ensureDir, ensureParents, expectEntry, symlinkAtomic } from '../fsops/atomic.js';
+import { sameBytes } from './compare.js';
+import { keepVersion, stampOf } from '../versions/versions.js';
+import type { Archive } from '../store/archive.js';
+import type { Logger } from '../log.js';
+
+export interface ExecContext {
+  localRoot: string;
+  remoteRoot: string;
+  archive: Archive;
+  policy: Policy;
+  log: Logger;
+  now: () => number;
+  /** Called once per applied action with what was done, for the pass summary. */
+  onDone: (what: Done, path: RelPath, detail?: string) => void;
+}
+
+export type Done =
+  'downloaded' | 'placeholders' | 'uploaded' | 'created' | 'removed' | 'versioned' | 'conflicts' | 'recorded';
+
+const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
+
+export class Executor {
+  constructor(private readonly ctx: ExecContext) {}
+
+  private root(side: Side): string {
+    return side === 'local' ? this.ctx.localRoot : this.ctx.remoteRoot;
+  }
+
+  private stat(side: Side, path: RelPath): Promise<Entry | undefined> {
+    return lstatEntry(this.root(side), path, side, side === 'local' ? this.ctx.remoteRoot : undefined);
+  }
+
+  private async statOrFail(side: Side, path: RelPath): Promise<Entry> {
+    const e = await this.stat(side, path);
+    if (e === undefined)
+      throw new LazysyncError('changed', `${display(path)}: vanished on the ${side} side; will retry`);
+    return e;
+  }
+
+  private expect(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
+    return expectEntry(
+      this.root(side),
+      path,
+      side,
+      expected,
+      side === 'local' ? this.ctx.remoteRoot : undefined,
+    );
+  }
+
+  /**
+   * Makes room at `path` on `side` right before something new is renamed there: the path must still be
+   * what the plan saw; real content is moved into versions; a placeholder is left to be replaced; an
+   * (empty) directory is removed.
+   */
+  private async clear(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
+    await this.expect(side, path, expected);
+    if (expected === undefined || expected.kind === 'placeholder') return;
+    if (expected.kind === 'dir') {
+      await this.removeDir(side, path);
+      return;
+    }
+    await keepVersion(this.root(side), path, this.ctx.now());
+    this.ctx.onDone('versioned', path, side);
+  }
+
+  private async removeDir(side: Side, path: RelPath): Promise<void> {
+    try {
+      await fs.rmdir(absOf(this.root(side), path));
+    } catch (e) {
+      if (!hasCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
+      // What is left was not in the plan (ignored files, or created during the pass): keep it as a version.
+      await keepVersion(this.root(side), path, this.ctx.now());
+      this.ctx.log.warn(
+        { path: display(path), side },
+        'folder still had content that is not synced; moved it to versions',
+      );
+      this.ctx.onDone('versioned', path, side);
+    }
+  }
+
+  /** Runs `fn`; if it failed because a parent folder is missing on `side`, creates the parents and retries once. */
+  private async withParents<T>(side: Side, path: RelPath, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!hasCode(e, 'ENOENT') || parentOf(path) === '') throw e;
+      await ensureParents(this.root(side), path);
+      return fn();
+    }
+  }
+
+  private journalled<T>(
+    path: RelPath,
+    op: string,
+    side: Side,
+    fn: (onTemp: (t: Buffer) => void) => Promise<T>,
+  ): Promise<T> {
+    const { archive } = this.ctx;
+    const id = archive.journalAdd({ path, op, side });
+    return fn((t) => archive.journalSetTemp(id, t)).finally(() => archive.journalDone(id));
+  }
+
+  private record(path: RelPath, local: Entry, remote: Entry): void {
+    this.ctx.archive.put({ path, local, remote });
+  }
+
+  async apply(a: Action): Promise<void> {
+    switch (a.op) {
+      case 'download':
+        return this.download(a.path, a.local, a.remote);
+      case 'placeholder':
+        return this.placeholder(a.path, a.local, a.remote);
+      case 'upload':
+        return this.upload(a.path, a.local, a.remote);
+      case 'mkdir':
+        return this.mkdir(a.side, a.path, a.local, a.remote);
+      case 'symlink':
+        return this.symlink(a.side, a.path, a.target, a.local, a.remote);
+      case 'remove':
+        return this.remove(a.side, a.path, a.side === 'local' ? a.local : a.remote);
+      case 'conflict':
+        return this.conflict(a.path, a.local, a.remote, a.winner);
+      case 'record':
+        this.record(a.path, a.local, a.remote);
+        this.ctx.onDone('recorded', a.path);
+        return;
+      case 'forget':
+        this.ctx.archive.delete(a.path);
+        return;
+    }
+  }
+
+  private async download(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
+    const { localRoot, remoteRoot } = this.ctx;
+    await this.journalled(path, 'download', 'local', (onTemp) =>
+      this.withParents('local', path, () =>
+        copyFileAtomic({
+          src: absOf(remoteRoot, path),
+          dst: absOf(localRoot, path),
+          expect: remote,
+          onTemp,
+          beforeRename: () => this.clear('local', path, local),
+        }),
+      ),
+    );
+    this.record(path, await this.statOrFail('local', path), remote);
+    this.ctx.onDone('downloaded', path);
+  }
+
+  private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
+    const target = Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1');
+    await this.withParents('local', path, () =>
+      symlinkAtomic(target, absOf(this.ctx.localRoot, path), () => this.clear('local', path, local)),
+    );
+    this.record(path, await this.statOrFail('local', path), remote);
+    this.ctx.onDone('placeholders', path);
+  }
+
+  private async upload(path: RelPath, local: Entry, remote: Entry | undefined): Promise<void> {
+    const { localRoot, remoteRoot } = this.ctx;
+    await this.journalled(path, 'upload', 'remote', (onTemp) =>
+      this.withParents('remote', path, () =>
+        copyFileAtomic({
+          src: absOf(localRoot, path),
+          dst: absOf(remoteRoot, path),
+          expect: local,
+          onTemp,
+          beforeRename: () => this.clear('remote', path, remote),
+        }),
+      ),
+    );
+    this.record(path, local, await this.statOrFail('remote', path));
+    this.ctx.onDone('uploaded', path);
+  }
+
+  private async mkdir(
+    side: Side,
+    path: RelPath,
+    local: Entry | undefined,
+    remote: Entry | undefined,
+  ): Promise<void> {
+    const existing = side === 'local' ? local : remote;
+    if (existing?.kind !== 'dir') {
+      await this.clear(side, path, existing);
+      await this.withParents(side, path, () => ensureDir(absOf(this.root(side), path)));
+      this.ctx.onDone('created', path, side);
+    }
+    const otherSide = other(side);
+    const otherEntry = (otherSide === 'local' ? local : remote) ?? (await this.statOrFail(otherSide, path));
+    const here = await this.statOrFail(side, path);
+    if (side === 'local') this.record(path, here, otherEntry);
+    else this.record(path, otherEntry, here);
+  }
+
+  private async symlink(
+    side: Side,
+    path: RelPath,
+    target: string,
+    local: Entry | undefined,
+    remote: Entry | undefined,
+  ): Promise<void> {
+    const existing = side === 'local' ? local : remote;
+    await this.withParents(side, path, () =>
+      symlinkAtomic(Buffer.from(target, 'latin1'), absOf(this.root(side), path), () =>
+        this.clear(side, path, existing),
+      ),
+    );
+    const here = await this.statOrFail(side, path);
+    const there = (side === 'local' ? remote : local) ?? (await this.statOrFail(other(side), path));
+    if (side === 'local') this.record(path, here, there);
+    else this.record(path, there, here);
+    this.ctx.onDone('created', path, side);
+  }
+
+  private async remove(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
+    if (expected !== undefined) {
+      await this.expect(side, path, expected);
+      if (expected.kind === 'dir') await this.removeDir(side, path);
+      else if (expected.kind === 'placeholder') await fs.unlink(absOf(this.root(side), path));
+      else {
+        await keepVersion(this.root(side), path, this.ctx.now());
+        this.ctx.onDone('versioned', path, side);
+      }
+    }
+    this.ctx.archive.delete(path);
+    this.ctx.onDone('removed', path, side);
+  }
+
+  /**
+   * Both sides changed differently. Identical bytes are just recorded. Otherwise the loser is renamed
+   * aside to a conflict name on its own side (a rename, so nothing is lost even if we stop right here),
+   * the winner is copied into the name on the loser's side, and the conflict copy to the winner's side.
+   */
+  private async conflict(path: RelPath, local: Entry, remote: Entry, winner: Side): Promise<void> {
+    const { localRoot, remoteRoot, policy } = this.ctx;
+    if (
+      local.kind === 'file' &&
+      remote.kind === 'file' &&
+      local.size === remote.size &&
+      (await sameBytes(absOf(localRoot, path), absOf(remoteRoot, path)))
+    ) {
+      this.record(path, local, remote);
+      this.ctx.onDone('recorded', path);
+      return;
+    }
+    const loser = other(winner);
+    const loserEntry = loser === 'local' ? local : remote;
+    await this.expect(loser, path, loserEntry);
+    const aside = await this.freeConflictPath(path);
+    await fs.rename(absOf(this.root(loser), path), absOf(this.root(loser), aside));
+
+    if (winner === 'local') await this.createOnRemote(path, local, undefined);
+    else await this.createOnLocal(path, remote, undefined, policy);
+
+    const moved = await this.statOrFail(loser, aside);
+    if (loser === 'local') await this.createOnRemote(aside, moved, undefined);
+    else await this.createOnLocal(aside, moved, undefined, policy);
+
+    this.ctx.onDone('conflicts', path, display(aside));
+    this.ctx.log.warn(
+      { path: display(path), newer: winner, copy: display(aside) },
+      `conflict: ${display(path)} changed on both sides; the ${winner} version keeps the name, the ${loser} version is now ${display(aside)}`,
+    );
+  }
+
+  /** A conflict name that is free on both sides. */
+  private async freeConflictPath(path: RelPath): Promise<RelPath> {
+    const stamp = stampOf(this.ctx.now());
+    for (let n = 0; ; n++) {
+      const candidate = joinPath(parentOf(path), conflictName(baseName(path), stamp, n));
+      if (
+        (await this.stat('local', candidate)) === undefined &&
+        (await this.stat('remote', candidate)) === undefined
+      ) {
+        return candidate;
+      }
+    }
+  }
+
+  private createOnRemote(path: RelPath, l: Entry, r: Entry | undefined): Promise<void> {
+    if (l.kind === 'file') return this.upload(path, l, r);
+    if (l.kind === 'dir') return this.mkdir('remote', path, l, r);
+    if (l.kind === 'symlink') return this.symlink('remote', path, l.target ?? '', l, r);
+    return Promise.resolve();
+  }
+
+  private createOnLocal(path: RelPath, r: Entry, l: Entry | undefined, policy: Policy): Promise<void> {
+    if (r.kind === 'file') {
+      const wantCopy = !policy.lazy || policy.wantLocalCopy?.(path, r) === true;
+      return wantCopy ? this.download(path, l, r) : this.placeholder(path, l, r);
+    }
+    if (r.kind === 'dir') return this.mkdir('local', path, l, r);
+    if (r.kind === 'symlink') return this.symlink('local', path, r.target ?? '', l, r);
+    return Promise.resolve();
+  }
+}

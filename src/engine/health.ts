@@ -1,0 +1,71 @@
+// Is the remote the folder we synced, mounted and readable? An unavailable remote pauses a pair; it is
+// never read as "everything was deleted".
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { hasCode, isFsError, messageOf } from '../errors.js';
+import { mountOf } from '../fsops/mounts.js';
+
+/** What the archive remembers about the remote from the first sync (meta keys). */
+export const META = {
+  remoteRoot: 'remote.root',
+  marker: 'remote.marker',
+  mount: 'remote.mount',
+} as const;
+
+export const MARKER = '.lazysync';
+
+export interface RemoteMemory {
+  /** The marker R/.lazysync was written by a completed first health check. */
+  marker: boolean;
+  /** The mount that held R at the first sync, if R was on its own mount then. */
+  mount?: { mountPoint: string; fsType: string };
+}
+
+/** Returns why the remote cannot be used now, or undefined if it can. Touches nothing. */
+export async function remoteUnavailableReason(
+  remote: string,
+  memory: RemoteMemory,
+): Promise<string | undefined> {
+  try {
+    const st = await fs.stat(remote);
+    if (!st.isDirectory()) return `${remote} is not a folder`;
+    await fs.readdir(remote);
+  } catch (e) {
+    if (hasCode(e, 'ENOENT')) return `${remote} does not exist`;
+    return `cannot read ${remote}: ${isFsError(e) ? e.code : messageOf(e)}`;
+  }
+  if (memory.mount !== undefined) {
+    const now = await mountOf(remote);
+    if (
+      now === undefined ||
+      now.mountPoint !== memory.mount.mountPoint ||
+      now.fsType !== memory.mount.fsType
+    ) {
+      return `${memory.mount.mountPoint} (${memory.mount.fsType}) is not mounted`;
+    }
+  }
+  if (memory.marker) {
+    try {
+      const st = await fs.lstat(path.join(remote, MARKER));
+      if (!st.isDirectory()) throw new Error('not a folder');
+    } catch {
+      return `its marker ${path.join(remote, MARKER)} is missing: the remote is not mounted, or it is not the folder that was synced (if it is, create that folder to resume)`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * At the first sync: the mount holding the remote, if the remote is on a filesystem of its own (not the
+ * one holding `local`, and not the root filesystem). Undefined means it looks like a plain local folder.
+ */
+export async function remoteMountAtFirstSync(
+  remote: string,
+  local: string,
+): Promise<{ mountPoint: string; fsType: string } | undefined> {
+  const r = await mountOf(remote);
+  if (r === undefined || r.mountPoint === '/') return undefined;
+  const l = await mountOf(path.dirname(local));
+  if (l !== undefined && l.mountPoint === r.mountPoint) return undefined;
+  return { mountPoint: r.mountPoint, fsType: r.fsType };
+}

@@ -1,0 +1,307 @@
+// One pair's resources (roots, archive, lock, logger) and its passes: health -> scan+plan -> guard ->
+// execute -> record. Passes of one pair never overlap.
+import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { PairConfig } from '../config.js';
+import { DeleteCounter, checkDeletes } from '../core/guard.js';
+import { describeAction } from '../core/plan-format.js';
+import { Planner } from '../core/planner.js';
+import { sameContent } from '../core/changes.js';
+import { display } from '../core/paths.js';
+import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
+import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
+import { absOf, lstatEntry } from '../fsops/entry.js';
+import { sweepTemp } from '../fsops/atomic.js';
+import type { Logger } from '../log.js';
+import { loadIgnore } from '../scan/ignore.js';
+import { scanTree } from '../scan/walk.js';
+import { Archive } from '../store/archive.js';
+import { acquireLock } from '../store/lock.js';
+import { Executor, type Done } from './executor.js';
+import {
+  MARKER,
+  META,
+  remoteMountAtFirstSync,
+  remoteUnavailableReason,
+  type RemoteMemory,
+} from './health.js';
+import { archivePages, mergeSorted } from './merge.js';
+
+export const STATE_DIR = '.lazysync';
+/** Directories listed at once while scanning: on a network mount each listing is a round trip. */
+const SCAN_CONCURRENCY = 32;
+const PLAN_BATCH = 500;
+
+export interface PassOptions {
+  dryRun: boolean;
+  confirmDeletes: boolean;
+  /** Receives each line of a dry run's plan. */
+  print?: (line: string) => void;
+  /** Checked between actions: stop early (the pass is finished by the next one). */
+  stopping?: () => boolean;
+}
+
+export type PassOutcome =
+  | { status: 'done'; counts: Record<Done, number>; conflicts: string[]; problems: number; planned: number }
+  | { status: 'remote-unavailable'; reason: string }
+  | { status: 'waiting-confirm'; message: string };
+
+function binary(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+function emptyCounts(): Record<Done, number> {
+  return {
+    downloaded: 0,
+    placeholders: 0,
+    uploaded: 0,
+    created: 0,
+    removed: 0,
+    versioned: 0,
+    conflicts: 0,
+    recorded: 0,
+  };
+}
+
+export class Pair {
+  readonly localRoot: string;
+  readonly remoteRoot: string;
+  readonly policy: Policy;
+  private releaseLock: (() => void) | undefined;
+
+  private constructor(
+    readonly cfg: PairConfig,
+    readonly log: Logger,
+    /** Undefined only for a dry run before the first sync: nothing may be created then. */
+    private readonly archive: Archive | undefined,
+  ) {
+    this.localRoot = binary(cfg.local);
+    this.remoteRoot = binary(cfg.remote);
+    this.policy = { lazy: cfg.lazy };
+  }
+
+  /** Opens the pair's state, taking its lock. A dry run creates nothing (no folder, no database, no lock). */
+  static async open(cfg: PairConfig, log: Logger, dryRun: boolean): Promise<Pair> {
+    const stateDir = path.join(cfg.local, STATE_DIR);
+    if (dryRun && !existsSync(path.join(stateDir, 'state.db'))) return new Pair(cfg, log, undefined);
+    if (!dryRun)
+      await fs.mkdir(cfg.local, { recursive: false }).catch((e: unknown) => {
+        if (!hasCode(e, 'EEXIST')) throw e;
+      });
+    await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const lock = dryRun ? undefined : acquireLock(stateDir);
+    let archive: Archive;
+    try {
+      archive = Archive.open(stateDir);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+    const pair = new Pair(cfg, log, archive);
+    pair.releaseLock = lock?.release;
+    try {
+      const knownRemote = archive.getMeta(META.remoteRoot);
+      if (knownRemote !== undefined && knownRemote !== cfg.remote) {
+        throw new LazysyncError(
+          'usage',
+          `${cfg.local} is paired with the remote ${knownRemote}, not ${cfg.remote}; use another local folder`,
+        );
+      }
+      if (!dryRun) await pair.recoverJournal();
+    } catch (e) {
+      pair.close();
+      throw e;
+    }
+    return pair;
+  }
+
+  close(): void {
+    this.archive?.close();
+    this.releaseLock?.();
+    this.releaseLock = undefined;
+  }
+
+  private remoteMemory(): RemoteMemory {
+    const mount = this.archive?.getMeta(META.mount);
+    return {
+      marker: this.archive?.getMeta(META.marker) === '1',
+      ...(mount !== undefined ? { mount: JSON.parse(mount) as { mountPoint: string; fsType: string } } : {}),
+    };
+  }
+
+  /**
+   * Finishes or rolls back what a killed process left in flight: temp files are removed, and a copy that
+   * had already landed (both sides now hold the same content) is recorded so it is not copied again.
+   */
+  private async recoverJournal(): Promise<void> {
+    const archive = this.archive as Archive;
+    for (const j of archive.journalList()) {
+      if (j.temp !== undefined) await sweepTemp(j.temp).catch(() => undefined);
+      const [l, r] = await Promise.all([
+        lstatEntry(this.localRoot, j.path, 'local', this.remoteRoot).catch(() => undefined),
+        lstatEntry(this.remoteRoot, j.path, 'remote').catch(() => undefined),
+      ]);
+      if (l?.kind === 'file' && r?.kind === 'file' && sameContent(l, r) === true) {
+        archive.put({ path: j.path, local: l, remote: r });
+        this.log.info(
+          { path: display(j.path) },
+          `recovered: ${j.op} of ${display(j.path)} had completed before the stop`,
+        );
+      }
+      archive.journalDone(j.id);
+    }
+  }
+
+  /** Ensures the marker and remembers the remote's mount at the first sync. */
+  private async firstSyncSetup(): Promise<void> {
+    const archive = this.archive as Archive;
+    if (archive.getMeta(META.marker) === '1') return;
+    const mount = await remoteMountAtFirstSync(this.cfg.remote, this.cfg.local);
+    if (mount === undefined) {
+      this.log.warn(
+        `${this.cfg.remote} is not on a mounted filesystem of its own: if the remote is not mounted yet, stop now, mount it and start again`,
+      );
+    }
+    await fs.mkdir(path.join(this.cfg.remote, MARKER), { recursive: true });
+    archive.transaction(() => {
+      archive.setMeta(META.remoteRoot, this.cfg.remote);
+      if (mount !== undefined) archive.setMeta(META.mount, JSON.stringify(mount));
+      archive.setMeta(META.marker, '1');
+    });
+  }
+
+  async pass(opts: PassOptions): Promise<PassOutcome> {
+    const reason = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
+    if (reason !== undefined) return { status: 'remote-unavailable', reason };
+    if (!opts.dryRun) await this.firstSyncSetup();
+    try {
+      return await this.planAndApply(opts);
+    } catch (e) {
+      if (
+        hasCode(e, ...MOUNT_GONE_CODES) ||
+        (e instanceof LazysyncError && e.code === 'remote-unavailable')
+      ) {
+        const again = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
+        return { status: 'remote-unavailable', reason: again ?? messageOf(e) };
+      }
+      throw e;
+    }
+  }
+
+  private async planAndApply(opts: PassOptions): Promise<PassOutcome> {
+    const archive = this.archive;
+    const ignore = await loadIgnore(this.cfg.local, this.cfg.ignore);
+    const strayTemps: { root: string; rel: RelPath }[] = [];
+    const warn = (side: string) => (rel: RelPath, message: string) =>
+      this.log.warn({ side, path: display(rel) }, `${side} ${display(rel)}: ${message}`);
+    const nothing = async function* (): AsyncGenerator<never> {};
+    // A dry run before the first sync may find no local folder yet: it would be created, and empty.
+    const local = !existsSync(this.cfg.local)
+      ? nothing()
+      : scanTree(this.localRoot, {
+          side: 'local',
+          concurrency: 8,
+          ignore,
+          placeholderRoot: this.remoteRoot,
+          onWarning: warn('local'),
+          onStrayTemp: (rel) => strayTemps.push({ root: this.localRoot, rel }),
+        });
+    const remote = scanTree(this.remoteRoot, {
+      side: 'remote',
+      concurrency: SCAN_CONCURRENCY,
+      ignore,
+      onWarning: warn('remote'),
+      onStrayTemp: (rel) => strayTemps.push({ root: this.remoteRoot, rel }),
+    });
+    const records: AsyncIterable<ArchiveRecord> = archive
+      ? archivePages((after, limit) => archive.page(after, limit))
+      : nothing();
+
+    const planner = new Planner(this.policy);
+    const deletes = new DeleteCounter();
+    let planned = 0;
+    let batch: Action[] = [];
+    const flush = (): void => {
+      if (batch.length > 0 && !opts.dryRun) archive?.planAddMany(batch);
+      batch = [];
+    };
+    const take = (actions: Action[]): void => {
+      for (const a of actions) {
+        deletes.add(a);
+        const line = describeAction(a);
+        if (line !== undefined) planned++;
+        if (opts.dryRun) {
+          if (line !== undefined) opts.print?.(line);
+        } else batch.push(a);
+      }
+      if (batch.length >= PLAN_BATCH) flush();
+    };
+
+    if (!opts.dryRun) archive?.planClear();
+    for await (const t of mergeSorted(records, local, remote))
+      take(planner.push(t.path, t.archive, t.local, t.remote));
+    take(planner.finish());
+    flush();
+
+    const verdict = checkDeletes(deletes.counts, archive?.countFiles() ?? 0, this.cfg.maxDelete);
+    if (!verdict.ok && !opts.confirmDeletes) {
+      archive?.planClear();
+      return { status: 'waiting-confirm', message: verdict.message };
+    }
+    if (opts.dryRun || archive === undefined) {
+      return { status: 'done', counts: emptyCounts(), conflicts: [], problems: 0, planned };
+    }
+
+    for (const s of strayTemps) await sweepTemp(absOf(s.root, s.rel)).catch(() => undefined);
+    return this.execute(archive, planned, opts);
+  }
+
+  private async execute(archive: Archive, planned: number, opts: PassOptions): Promise<PassOutcome> {
+    const counts = emptyCounts();
+    const conflicts: string[] = [];
+    let problems = 0;
+    const executor = new Executor({
+      localRoot: this.localRoot,
+      remoteRoot: this.remoteRoot,
+      archive,
+      policy: this.policy,
+      log: this.log,
+      now: Date.now,
+      onDone: (what, p, detail) => {
+        counts[what]++;
+        if (what === 'conflicts') conflicts.push(`${display(p)} (other version: ${detail ?? '?'})`);
+        if (what !== 'recorded' && what !== 'versioned')
+          this.log.debug({ path: display(p), what, detail }, what);
+      },
+    });
+    let after = 0;
+    for (;;) {
+      const page = archive.planPage(after, 200);
+      if (page.length === 0) break;
+      for (const { seq, action } of page) {
+        after = seq;
+        if (opts.stopping?.()) break;
+        try {
+          await executor.apply(action);
+          archive.problemClear(action.path);
+        } catch (e) {
+          if (hasCode(e, ...MOUNT_GONE_CODES)) throw e;
+          if (e instanceof LazysyncError && e.code === 'changed') {
+            this.log.info({ path: display(action.path) }, messageOf(e));
+            continue;
+          }
+          problems++;
+          archive.problemSet(action.path, messageOf(e));
+          this.log.warn(
+            { path: display(action.path), op: action.op },
+            `${action.op} ${display(action.path)} failed: ${messageOf(e)}; will retry`,
+          );
+        }
+      }
+      if (opts.stopping?.()) break;
+    }
+    archive.planClear();
+    return { status: 'done', counts, conflicts, problems, planned };
+  }
+}

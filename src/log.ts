@@ -1,0 +1,41 @@
+// The root logger: human-readable on stderr, JSON lines in the log file; child loggers per pair and component.
+import { pino, type Logger, type Level, type StreamEntry } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LogOptions {
+  level: LogLevel;
+  /** Also write JSON lines here. */
+  file?: string;
+}
+
+export function createLogger(opts: LogOptions): Logger {
+  const streams: StreamEntry<Level>[] = [
+    {
+      level: opts.level,
+      stream: pretty({
+        destination: 2,
+        sync: true,
+        colorize: process.stderr.isTTY === true,
+        ignore: 'pid,hostname',
+        translateTime: 'SYS:HH:MM:ss.l',
+      }),
+    },
+  ];
+  if (opts.file !== undefined) {
+    streams.push({
+      level: opts.level,
+      stream: pino.destination({ dest: opts.file, append: true, sync: true }),
+    });
+  }
+  return pino({ level: opts.level, base: { pid: process.pid } }, pino.multistream(streams));
+}
+
+/** A logger that drops everything, for code paths that must stay silent (and for tests). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
