@@ -1,0 +1,189 @@
+// Atomic writes into a root: a temp file in the destination directory, copied, flushed, verified, renamed.
+import { constants, type Stats } from 'node:fs';
+import fsp, { type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { display } from '../core/paths.js';
+import type { Entry, Side } from '../core/types.js';
+import { hasCode, LazysyncError } from '../errors.js';
+import { entryFromStats } from './entry.js';
+import { isAbsent } from './fserr.js';
+
+// The executor's checks and directory helpers live in their own files; they are part of this API.
+export { ensureDir, ensureParents } from './dirs.js';
+export { expectEntry } from './expect.js';
+
+/** Every temp file starts with this; the scanner skips such names and a start sweeps them. */
+export const TEMP_PREFIX = '.lazysync-tmp-';
+
+const DEFAULT_BUFFER = 1 << 20;
+
+/** A new temp path in the directory of `dst`: TEMP_PREFIX + 16 hex chars, a fixed 30-byte name. */
+export function tempPathFor(dst: Buffer): Buffer {
+  const slash = dst.lastIndexOf(0x2f);
+  const dir = dst.subarray(0, slash + 1); // '' when dst has no directory part
+  return Buffer.concat([dir, Buffer.from(TEMP_PREFIX + randomBytes(8).toString('hex'), 'latin1')]);
+}
+
+export interface CopyOptions {
+  src: Buffer;
+  dst: Buffer;
+  /** The source as the plan saw it: a file with this size and mtime (whole seconds), and ino if not 0. */
+  expect: Entry;
+  /** Called with the temp path before the temp is created, so that it can be journalled. */
+  onTemp?: (tmp: Buffer) => void | Promise<void>;
+  /** Called after the copy is verified, right before the rename: check or version the destination here. */
+  beforeRename?: () => Promise<void>;
+  /** Called after each chunk is written; a rate limiter can delay by not resolving at once. */
+  onChunk?: (bytes: number) => void | Promise<void>;
+  bufferSize?: number;
+  /** The side `dst` is on, for the returned Entry (ino is 0 on the remote). Default 'local'. */
+  dstSide?: Side;
+}
+
+/**
+ * Copy the file `src` over `dst` atomically, with expect's mode and mtime. Opens the source without
+ * following a symlink and throws LazysyncError('changed') if it is not the file the plan saw, or if it
+ * changed during the copy (size, mtime or, locally, inode). On any failure the temp file is removed and
+ * the first error is rethrown; `dst` is then untouched (unless beforeRename changed it).
+ * Returns the Entry of the written file as lstat saw it just before the rename: record that, not expect
+ * (utimes keeps mtime to about a microsecond only, and the remote keeps whole seconds).
+ * A race this cannot close: a write to the source that changes neither its size nor its mtime (the same
+ * clock tick locally, the same second on the remote) between the two checks goes unseen.
+ */
+export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
+  const { src, dst, expect } = opts;
+  const changed = (why: string): LazysyncError =>
+    new LazysyncError('changed', `${display(src.toString('latin1'))}: ${why}; will retry`);
+  let input: FileHandle | undefined;
+  let output: FileHandle | undefined;
+  let tmp: Buffer | undefined;
+  try {
+    try {
+      input = await fsp.open(src, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      if (isAbsent(e) || hasCode(e, 'ELOOP')) throw changed('no longer the file that was scanned');
+      throw e;
+    }
+    const before = await input.stat();
+    if (!before.isFile() || !matchesPlan(before, expect)) throw changed('changed since it was scanned');
+
+    tmp = tempPathFor(dst);
+    await opts.onTemp?.(tmp);
+    output = await fsp.open(
+      tmp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+    const copied = await copyData(
+      input,
+      output,
+      opts.bufferSize ?? DEFAULT_BUFFER,
+      expect.size,
+      opts.onChunk,
+    );
+    if (copied !== expect.size) throw changed('changed size during the copy');
+    await output.sync();
+    await output.chmod(expect.mode);
+    await output.close();
+    output = undefined;
+    // After close: closing a file written through a network mount may set its mtime.
+    await fsp.lutimes(tmp, Date.now() / 1000, expect.mtime / 1000);
+    const written = await fsp.lstat(tmp);
+
+    const after = await input.stat();
+    let atPath: Stats | undefined;
+    try {
+      atPath = await fsp.lstat(src);
+    } catch (e) {
+      if (!isAbsent(e)) throw e;
+    }
+    const withIno = expect.ino !== 0; // the remote's inode numbers are not trusted
+    if (!sameFile(before, after, withIno) || !atPath?.isFile() || !sameFile(before, atPath, withIno)) {
+      throw changed('changed during the copy');
+    }
+    await opts.beforeRename?.();
+    await fsp.rename(tmp, dst);
+    tmp = undefined;
+    return entryFromStats(written, opts.dstSide ?? 'local') as Entry;
+  } finally {
+    await output?.close().catch(() => undefined);
+    await input?.close().catch(() => undefined);
+    if (tmp !== undefined) await fsp.unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** The source is the file the plan saw: size, mtime to the whole second (the remote's precision), ino. */
+function matchesPlan(st: Stats, expect: Entry): boolean {
+  return (
+    expect.kind === 'file' &&
+    st.size === expect.size &&
+    Math.floor(st.mtimeMs / 1000) === Math.floor(expect.mtime / 1000) &&
+    (expect.ino === 0 || st.ino === expect.ino)
+  );
+}
+
+/** Two looks at the source on the same side: exact size and mtime, and (locally) the same inode. */
+function sameFile(a: Stats, b: Stats, withIno: boolean): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && (!withIno || a.ino === b.ino);
+}
+
+async function copyData(
+  input: FileHandle,
+  output: FileHandle,
+  bufferSize: number,
+  expected: number,
+  onChunk: CopyOptions['onChunk'],
+): Promise<number> {
+  const buf = Buffer.allocUnsafe(Math.max(4096, bufferSize));
+  let pos = 0;
+  for (;;) {
+    const { bytesRead } = await input.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) return pos;
+    let off = 0;
+    while (off < bytesRead) {
+      const { bytesWritten } = await output.write(buf, off, bytesRead - off, pos + off);
+      off += bytesWritten;
+    }
+    pos += bytesRead;
+    if (pos > expected) return pos; // grew: no point copying the rest
+    await onChunk?.(bytesRead);
+  }
+}
+
+/**
+ * Make `dst` a symlink with link text `target` (bytes, verbatim, relative ones included): created at a
+ * temp name and renamed into place, so it replaces an existing non-directory atomically.
+ */
+export async function symlinkAtomic(
+  target: Buffer,
+  dst: Buffer,
+  beforeRename?: () => Promise<void>,
+  onTemp?: (tmp: Buffer) => void | Promise<void>,
+): Promise<void> {
+  const tmp = tempPathFor(dst);
+  await onTemp?.(tmp);
+  await fsp.symlink(target, tmp);
+  try {
+    await beforeRename?.();
+    await fsp.rename(tmp, dst);
+  } catch (e) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Remove a stray temp file (a name starting with TEMP_PREFIX, nothing else); absent is fine. */
+export async function sweepTemp(abs: Buffer): Promise<void> {
+  const name = abs.subarray(abs.lastIndexOf(0x2f) + 1).toString('latin1');
+  if (!name.startsWith(TEMP_PREFIX)) {
+    throw new LazysyncError(
+      'io',
+      `${display(abs.toString('latin1'))}: not a lazysync temp file; not removed`,
+    );
+  }
+  try {
+    await fsp.unlink(abs);
+  } catch (e) {
+    if (!hasCode(e, 'ENOENT')) throw e;
+  }
+}

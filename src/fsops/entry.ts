@@ -1,0 +1,149 @@
+// One path's lstat as an Entry: byte-exact absolute paths, symlinks never followed, placeholders told apart.
+import type { Stats } from 'node:fs';
+import fsp from 'node:fs/promises';
+import { isUnchanged } from '../core/changes.js';
+import { display } from '../core/paths.js';
+import type { Entry, RelPath, Side } from '../core/types.js';
+import { hasCode, LazysyncError } from '../errors.js';
+import { isAbsent, isMountGone } from './fserr.js';
+
+/** `root/rel` as a binary string ('' is the root itself). Both are binary strings. */
+export function joinAbs(root: string, rel: RelPath): string {
+  if (rel === '') return root;
+  return root.endsWith('/') ? root + rel : `${root}/${rel}`;
+}
+
+/** `root/rel` as the Buffer every fs call gets, so names that are not UTF-8 survive. */
+export function absOf(root: string, rel: RelPath): Buffer {
+  return Buffer.from(joinAbs(root, rel), 'latin1');
+}
+
+/** The link text of the placeholder of `rel`: the absolute remote path. Making and recognising use this. */
+export function placeholderTarget(remoteRoot: string, rel: RelPath): string {
+  return joinAbs(remoteRoot, rel);
+}
+
+/**
+ * A symlink is a placeholder when it is on the local side and its link text is exactly the remote path of
+ * the same rel; any other symlink is user data. The scanner and lstatEntry both decide with this.
+ */
+export function classifySymlink(
+  target: string,
+  rel: RelPath,
+  side: Side,
+  placeholderRoot?: string,
+): 'symlink' | 'placeholder' {
+  if (
+    side === 'local' &&
+    placeholderRoot !== undefined &&
+    target === placeholderTarget(placeholderRoot, rel)
+  ) {
+    return 'placeholder';
+  }
+  return 'symlink';
+}
+
+/** The kind of a special file (never synced), or undefined for files, dirs and symlinks. */
+export function specialKind(st: Stats): 'fifo' | 'socket' | 'device' | undefined {
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isBlockDevice() || st.isCharacterDevice()) return 'device';
+  return undefined;
+}
+
+/**
+ * An Entry from lstat results; `target` is the link text (binary string) of a symlink.
+ * Returns undefined for special files. Symlinks come out as 'symlink': see classifySymlink.
+ */
+export function entryFromStats(st: Stats, side: Side, target?: string): Entry | undefined {
+  const ino = side === 'local' ? st.ino : 0;
+  if (st.isFile()) return { kind: 'file', size: st.size, mtime: st.mtimeMs, mode: st.mode & 0o7777, ino };
+  if (st.isDirectory()) return { kind: 'dir', size: 0, mtime: 0, mode: st.mode & 0o7777, ino };
+  if (st.isSymbolicLink()) {
+    const e: Entry = { kind: 'symlink', size: 0, mtime: 0, mode: 0, ino: 0 };
+    if (target !== undefined) e.target = target;
+    return e;
+  }
+  return undefined;
+}
+
+/** What one lstat (+ readlink) found at a path. */
+export type Observation =
+  | { found: 'absent' }
+  | { found: 'special'; special: 'fifo' | 'socket' | 'device' }
+  /** `entry.unreadable` is set on a symlink whose link text could not be read (`linkError`). */
+  | { found: 'entry'; entry: Entry; linkError?: unknown };
+
+/**
+ * Look at `root/rel` without following it: lstat, and readlink for a symlink. ENOENT/ENOTDIR are 'absent'.
+ * A symlink whose text cannot be read (sshfs's contain_symlinks answers EPERM for absolute or `..` links)
+ * is an entry with `unreadable: true` and no target: it exists, so it must not look deleted, and the
+ * planner leaves an unreadable path alone. Throws the raw error of a failed lstat, of a readlink that
+ * failed because the mount is gone, and LazysyncError('changed') if the path keeps changing type.
+ * The scanner and lstatEntry both use this, so they always agree.
+ */
+export async function observe(
+  root: string,
+  rel: RelPath,
+  side: Side,
+  placeholderRoot?: string,
+): Promise<Observation> {
+  const abs = absOf(root, rel);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let st: Stats;
+    try {
+      st = await fsp.lstat(abs);
+    } catch (e) {
+      if (isAbsent(e)) return { found: 'absent' };
+      throw e;
+    }
+    if (!st.isSymbolicLink()) {
+      const entry = entryFromStats(st, side);
+      if (entry !== undefined) return { found: 'entry', entry };
+      return { found: 'special', special: specialKind(st) ?? 'device' };
+    }
+    let link: Buffer;
+    try {
+      link = await fsp.readlink(abs, { encoding: 'buffer' });
+    } catch (e) {
+      if (isAbsent(e)) return { found: 'absent' };
+      if (hasCode(e, 'EINVAL')) continue; // no longer a symlink: look again
+      if (isMountGone(e)) throw e;
+      return {
+        found: 'entry',
+        entry: { kind: 'symlink', size: 0, mtime: 0, mode: 0, ino: 0, unreadable: true },
+        linkError: e,
+      };
+    }
+    const target = link.toString('latin1');
+    const kind = classifySymlink(target, rel, side, placeholderRoot);
+    return { found: 'entry', entry: { kind, size: 0, mtime: 0, mode: 0, ino: 0, target } };
+  }
+  throw new LazysyncError('changed', `${display(rel)}: keeps changing type while it is examined; will retry`);
+}
+
+/**
+ * The current state of `root/rel`, never following a symlink, as the scanner would report it (see
+ * observe). Undefined when absent. Throws LazysyncError('io') for a special file (neither absent nor
+ * syncable), and the raw fs error for anything else (mount gone included).
+ */
+export async function lstatEntry(
+  root: string,
+  rel: RelPath,
+  side: Side,
+  placeholderRoot?: string,
+): Promise<Entry | undefined> {
+  const o = await observe(root, rel, side, placeholderRoot);
+  if (o.found === 'absent') return undefined;
+  if (o.found === 'special') throw new LazysyncError('io', `${display(rel)}: special file (${o.special})`);
+  return o.entry;
+}
+
+/**
+ * True if `now` is still what was observed before (`then`) on `side`: core's isUnchanged (files by size,
+ * mtime, mode and, locally, inode; links by link text; dirs by kind), with both absent counting as the same.
+ */
+export function sameEntry(now: Entry | undefined, then: Entry | undefined, side: Side): boolean {
+  if (now === undefined || then === undefined) return now === then;
+  return isUnchanged(now, then, side);
+}

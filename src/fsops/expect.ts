@@ -1,0 +1,24 @@
+// "Check before you destroy": a path must still look as the plan saw it before it is changed.
+import { display } from '../core/paths.js';
+import type { Entry, RelPath, Side } from '../core/types.js';
+import { LazysyncError } from '../errors.js';
+import { lstatEntry, sameEntry } from './entry.js';
+
+/**
+ * Throws LazysyncError('changed') unless `root/rel` still matches `expected` by sameEntry (undefined:
+ * it must be absent). Pass the remote root as placeholderRoot on the local side, or placeholders look
+ * like user symlinks and never match. Other failures of the lstat are rethrown (see lstatEntry).
+ * The race left open: a change between this check and the rename/unlink right after it.
+ */
+export async function expectEntry(
+  root: string,
+  rel: RelPath,
+  side: Side,
+  expected: Entry | undefined,
+  placeholderRoot?: string,
+): Promise<void> {
+  const now = await lstatEntry(root, rel, side, placeholderRoot);
+  if (!sameEntry(now, expected, side)) {
+    throw new LazysyncError('changed', `${display(rel)}: changed since it was scanned; will retry`);
+  }
+}

@@ -1,0 +1,137 @@
+// Listing one directory for the scanner: readdir + parallel lstat, filtered, sorted by name bytes.
+import fsp from 'node:fs/promises';
+import { display, joinPath } from '../core/paths.js';
+import type { Entry, RelPath, Side } from '../core/types.js';
+import { LazysyncError } from '../errors.js';
+import { TEMP_PREFIX } from '../fsops/atomic.js';
+import { absOf, observe, type Observation } from '../fsops/entry.js';
+import { codeOf, isAbsent, isMountGone } from '../fsops/fserr.js';
+
+export interface ListContext {
+  root: string;
+  side: Side;
+  ignore?: ((rel: RelPath, isDir: boolean) => boolean) | undefined;
+  placeholderRoot?: string | undefined;
+}
+
+export interface Child {
+  rel: RelPath;
+  entry: Entry;
+}
+
+/**
+ * One directory's listing. 'vanished': it is gone (skip it and everything below). 'unreadable': it exists
+ * but cannot be listed completely; nothing below it is known. A dead mount is not a listing: it throws.
+ */
+export type Listing =
+  | { status: 'ok'; children: Child[]; warnings: [RelPath, string][]; strayTemps: RelPath[] }
+  | { status: 'vanished'; reason: string; cause: unknown }
+  | { status: 'unreadable'; reason: string; cause: unknown };
+
+/** lstat calls in flight for one directory; each is a round trip on a network mount. */
+const LSTAT_PARALLEL = 64;
+
+const ROOT_SKIP = '.lazysync';
+const TEMP_PREFIX_BYTES = TEMP_PREFIX; // ASCII: the same as a binary string
+
+/** One name's outcome: a child and/or a warning, nothing (vanished, ignored), or a problem for the whole dir. */
+interface Probe {
+  child?: Child;
+  warning?: string;
+  problem?: { reason: string; cause: unknown };
+}
+
+/** The error for a filesystem that went away under the scan: the whole side is unavailable, not one path. */
+export function unavailable(ctx: ListContext, rel: RelPath, e: unknown): LazysyncError {
+  const where = rel === '' ? '' : ` (at ${display(rel)})`;
+  return new LazysyncError(
+    ctx.side === 'remote' ? 'remote-unavailable' : 'local-unavailable',
+    `${ctx.side} root ${display(ctx.root)} is unavailable: ${codeOf(e)}${where}`,
+    { cause: e },
+  );
+}
+
+/** List `rel` (a directory below or at the root). Throws only for a dead mount (see `unavailable`). */
+export async function listDir(ctx: ListContext, rel: RelPath): Promise<Listing> {
+  let names: Buffer[];
+  try {
+    names = await fsp.readdir(absOf(ctx.root, rel), { encoding: 'buffer' });
+  } catch (e) {
+    if (isMountGone(e)) throw unavailable(ctx, rel, e);
+    if (isAbsent(e)) return vanishedOrChanged(ctx, rel, e);
+    return { status: 'unreadable', reason: `cannot list directory (${codeOf(e)})`, cause: e };
+  }
+  const warnings: [RelPath, string][] = [];
+  const strayTemps: RelPath[] = [];
+  const toProbe: RelPath[] = [];
+  for (const name of names.map((b) => b.toString('latin1')).sort()) {
+    if (rel === '' && name === ROOT_SKIP) continue;
+    const childRel = joinPath(rel, name);
+    if (name.startsWith(TEMP_PREFIX_BYTES)) strayTemps.push(childRel);
+    else if (!(ctx.ignore?.(childRel, false) && ctx.ignore(childRel, true))) toProbe.push(childRel);
+  }
+  const probes = await mapLimit(toProbe, LSTAT_PARALLEL, (p) => probe(ctx, p));
+  const children: Child[] = [];
+  for (const [i, p] of probes.entries()) {
+    const rel = toProbe[i] ?? '';
+    if (p.problem !== undefined) {
+      return {
+        status: 'unreadable',
+        reason: `cannot examine ${display(rel)}: ${p.problem.reason}`,
+        cause: p.problem.cause,
+      };
+    }
+    if (p.warning !== undefined) warnings.push([rel, p.warning]);
+    if (p.child !== undefined) children.push(p.child);
+  }
+  return { status: 'ok', children, warnings, strayTemps };
+}
+
+/** readdir said ENOENT/ENOTDIR: gone for good, or replaced by something else (then retry next pass). */
+async function vanishedOrChanged(ctx: ListContext, rel: RelPath, cause: unknown): Promise<Listing> {
+  try {
+    await fsp.lstat(absOf(ctx.root, rel));
+  } catch (e) {
+    if (isMountGone(e)) throw unavailable(ctx, rel, e);
+    if (isAbsent(e)) return { status: 'vanished', reason: 'vanished while scanned', cause };
+    return { status: 'unreadable', reason: `cannot examine directory (${codeOf(e)})`, cause: e };
+  }
+  return { status: 'unreadable', reason: 'replaced while scanned; will retry', cause };
+}
+
+async function probe(ctx: ListContext, rel: RelPath): Promise<Probe> {
+  let o: Observation;
+  try {
+    o = await observe(ctx.root, rel, ctx.side, ctx.placeholderRoot);
+  } catch (e) {
+    if (isMountGone(e)) throw unavailable(ctx, rel, e);
+    return { problem: { reason: codeOf(e), cause: e } };
+  }
+  if (o.found === 'absent') return {}; // vanished between readdir and lstat
+  if (ctx.ignore?.(rel, o.found === 'entry' && o.entry.kind === 'dir')) return {};
+  if (o.found === 'special') return { warning: `special file skipped (${o.special})` };
+  const child = { rel, entry: o.entry };
+  if (o.linkError !== undefined)
+    return { child, warning: `cannot read link text (${codeOf(o.linkError)}); left alone` };
+  return { child };
+}
+
+/** Map with at most `limit` calls in flight; stops starting new calls after the first failure. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i] as T);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

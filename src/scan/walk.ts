@@ -1,0 +1,192 @@
+// The streaming scan of one root: every entry in comparePaths order, listings prefetched with a bound.
+import { display } from '../core/paths.js';
+import type { Entry, RelPath, Side } from '../core/types.js';
+import { LazysyncError } from '../errors.js';
+import { listDir, type Child, type ListContext, type Listing } from './listdir.js';
+
+export interface ScanOptions {
+  side: Side;
+  /**
+   * Directory listings started ahead of the walk and not yet consumed, at most (e.g. 32); plus, rarely, the
+   * one the walk waits for. Each listing is a readdir and one lstat per entry (64 at a time). On a network
+   * mount these are round trips held by libuv's threadpool: set UV_THREADPOOL_SIZE (e.g. 64) at start-up.
+   */
+  concurrency: number;
+  /** True to leave a path out (and, for a directory, everything below it). */
+  ignore?: (rel: RelPath, isDir: boolean) => boolean;
+  /** The remote root: on the local side a symlink to `placeholderRoot/rel` is a placeholder. */
+  placeholderRoot?: string;
+  onWarning?: (rel: RelPath, message: string) => void;
+  /** A leftover `.lazysync-tmp-*` file (never yielded): the caller may sweep it. */
+  onStrayTemp?: (rel: RelPath) => void;
+}
+
+/**
+ * Yields every entry below `root` (not the root) in comparePaths order: depth-first, names by bytes, each
+ * directory right before its contents. Never follows a symlink, never enters `ROOT/.lazysync`, skips temp
+ * files (reported by onStrayTemp), special files (warned) and ignored paths. A directory that cannot be
+ * listed completely is yielded with `unreadable: true` and not entered; so is a symlink whose link text
+ * cannot be read (no target); both are warned. Anything that vanished during the scan is skipped.
+ *
+ * Throws LazysyncError('remote-unavailable' | 'local-unavailable', cause = the fs error) when the root
+ * cannot be listed or the filesystem is gone (MOUNT_GONE_CODES anywhere): the caller must pause, not read
+ * the missing rest as deletions.
+ */
+export async function* scanTree(root: string, opts: ScanOptions): AsyncGenerator<[RelPath, Entry]> {
+  const ctx: ListContext = {
+    root,
+    side: opts.side,
+    ignore: opts.ignore,
+    placeholderRoot: opts.placeholderRoot,
+  };
+  const hooks: WalkHooks = {
+    onWarning: opts.onWarning,
+    onStrayTemp: opts.onStrayTemp,
+    rootFailed: (l) =>
+      new LazysyncError(
+        opts.side === 'remote' ? 'remote-unavailable' : 'local-unavailable',
+        `${opts.side} root ${display(root)} cannot be listed: ${l.reason}`,
+        { cause: l.cause },
+      ),
+  };
+  yield* walkListings((rel) => listDir(ctx, rel), opts.concurrency, hooks);
+}
+
+export interface WalkHooks {
+  onWarning?: ((rel: RelPath, message: string) => void) | undefined;
+  onStrayTemp?: ((rel: RelPath) => void) | undefined;
+  /** The error to throw when the root itself did not list. */
+  rootFailed: (listing: Exclude<Listing, { status: 'ok' }>) => Error;
+}
+
+/** A directory met in some listing: its own listing is idle, in flight, or done. */
+interface DirNode {
+  rel: RelPath;
+  state: 'idle' | 'pending' | 'done';
+  done?: Promise<void>;
+  listing?: Listing;
+  error?: unknown;
+  /** The subdirectories to descend into, in order; set once an 'ok' listing arrived. */
+  subdirs?: DirNode[];
+}
+
+/** A directory being yielded: its children, the next child, and the next of its subdirectories. */
+interface Frame {
+  node: DirNode;
+  children: Child[];
+  subdirs: DirNode[];
+  i: number;
+  d: number;
+}
+
+/**
+ * The ordered walk over any `list` function (the scanner's, or a fake in tests). The directories ahead of
+ * the cursor, in the order they will be entered, form a frontier: the rest of each open frame's
+ * subdirectories, each followed by its own subdirectories once its listing is known. Listings are started
+ * in frontier order while fewer than `concurrency` are started and not yet entered. When a just-entered
+ * directory's first subdirectory finds all slots taken by later ones, it is started anyway (it is the one
+ * the walk waits for), so at most `concurrency + 1` listings are held beyond the open frames.
+ * Memory: the open frames (one listing per level of depth) plus those listings, never the tree.
+ */
+export async function* walkListings(
+  list: (rel: RelPath) => Promise<Listing>,
+  concurrency: number,
+  hooks: WalkHooks,
+): AsyncGenerator<[RelPath, Entry]> {
+  const limit = Math.max(1, Math.floor(concurrency));
+  const stack: Frame[] = [];
+  let ahead = 0; // listings started and not yet taken by the walk
+  let closed = false;
+
+  const start = (node: DirNode): void => {
+    node.state = 'pending';
+    ahead++;
+    node.done = list(node.rel).then(
+      (l) => {
+        node.listing = l;
+        if (l.status === 'ok') {
+          node.subdirs = l.children
+            .filter((c) => c.entry.kind === 'dir')
+            .map((c) => ({ rel: c.rel, state: 'idle' }));
+        }
+        node.state = 'done';
+        schedule(); // its subdirectories are known now: they come next in the frontier
+      },
+      (e: unknown) => {
+        node.error = e;
+        node.state = 'done';
+      },
+    );
+  };
+
+  // Walk the frontier in entering order and start idle directories while slots are free.
+  const schedule = (): void => {
+    const visit = (n: DirNode): boolean => {
+      if (ahead >= limit) return false;
+      if (n.state === 'idle') start(n);
+      else if (n.subdirs) for (const s of n.subdirs) if (!visit(s)) return false;
+      return true;
+    };
+    if (closed) return;
+    for (let s = stack.length - 1; s >= 0; s--) {
+      const f = stack[s] as Frame;
+      for (let k = f.d; k < f.subdirs.length; k++) if (!visit(f.subdirs[k] as DirNode)) return;
+    }
+  };
+
+  // Wait for a directory's listing and take it out of the prefetched set.
+  const take = async (node: DirNode): Promise<Listing> => {
+    if (node.state === 'idle') start(node);
+    await node.done;
+    ahead--;
+    if (node.error !== undefined) throw node.error;
+    const l = node.listing as Listing;
+    node.listing = undefined;
+    return l;
+  };
+
+  const enter = (node: DirNode, l: Extract<Listing, { status: 'ok' }>): void => {
+    stack.push({ node, children: l.children, subdirs: node.subdirs ?? [], i: 0, d: 0 });
+    node.subdirs = undefined; // the frame owns them now
+    for (const [rel, message] of l.warnings) hooks.onWarning?.(rel, message);
+    for (const rel of l.strayTemps) hooks.onStrayTemp?.(rel);
+    schedule();
+  };
+
+  try {
+    const root: DirNode = { rel: '', state: 'idle' };
+    const rl = await take(root);
+    if (rl.status !== 'ok') throw hooks.rootFailed(rl);
+    enter(root, rl);
+
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1] as Frame;
+      const c = f.children[f.i++];
+      if (c === undefined) {
+        stack.pop();
+        continue;
+      }
+      if (c.entry.kind !== 'dir') {
+        yield [c.rel, c.entry];
+        continue;
+      }
+      const node = f.subdirs[f.d] as DirNode;
+      const l = await take(node);
+      f.d++;
+      if (l.status === 'vanished') {
+        schedule();
+        continue;
+      }
+      if (l.status === 'unreadable') {
+        schedule();
+        hooks.onWarning?.(c.rel, `${l.reason}; nothing below it is synced`);
+        yield [c.rel, { ...c.entry, unreadable: true }];
+        continue;
+      }
+      enter(node, l);
+      yield [c.rel, c.entry];
+    }
+  } finally {
+    closed = true;
+  }
+}

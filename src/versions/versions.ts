@@ -1,0 +1,130 @@
+// Old content kept by a same-filesystem rename into ROOT/.lazysync/versions/DIR/NAME~STAMP.EXT; listing it.
+import type { Stats } from 'node:fs';
+import fsp from 'node:fs/promises';
+import { parseVersionName, versionName } from '../core/names.js';
+import { baseName, display, isWithin, joinPath, parentOf } from '../core/paths.js';
+import type { EntryKind, RelPath } from '../core/types.js';
+import { hasCode, LazysyncError } from '../errors.js';
+import { ensureParents } from '../fsops/dirs.js';
+import { absOf } from '../fsops/entry.js';
+import { isAbsent } from '../fsops/fserr.js';
+
+export const VERSIONS_DIR = '.lazysync/versions';
+
+/** `YYYYMMDD-HHMMSS` in UTC. */
+export function stampOf(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return (
+    `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-` +
+    `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`
+  );
+}
+
+/** Version paths a keepVersion of this process has chosen and not yet renamed to. */
+const reserved = new Set<string>();
+
+const MAX_TRIES = 10000;
+
+/**
+ * Move `root/rel` (file, symlink or directory) to `root/.lazysync/versions/DIR/NAME~STAMP[-n].EXT`, creating
+ * the directories, with the first free `n`; returns the version's path relative to root.
+ * Postcondition: after it returns, `root/rel` does not exist. It never copies: a version on another
+ * filesystem than `root/rel` is an 'io' error. If `root/rel` is already gone it throws 'changed'.
+ * A race it cannot close: another program creating the chosen version name between the check and the
+ * rename (rename(2) would replace it; Node has no RENAME_NOREPLACE). This process never picks one name twice.
+ */
+export async function keepVersion(root: string, rel: RelPath, nowMs: number): Promise<RelPath> {
+  if (rel === '' || isWithin(rel, '.lazysync')) {
+    throw new LazysyncError('io', `${display(rel)}: not something that can be kept as a version`);
+  }
+  const src = absOf(root, rel);
+  if ((await lstatOrUndefined(src)) === undefined) throw vanished(rel);
+  const dir = versionsDirOf(rel);
+  const stamp = stampOf(nowMs);
+  await ensureParents(root, joinPath(dir, versionName(baseName(rel), stamp))); // creates `dir`
+  for (let n = 0; n < MAX_TRIES; n++) {
+    const vrel = joinPath(dir, versionName(baseName(rel), stamp, n));
+    const key = `${root}\0${vrel}`;
+    if (reserved.has(key)) continue;
+    reserved.add(key);
+    try {
+      const dst = absOf(root, vrel);
+      if ((await lstatOrUndefined(dst)) !== undefined) continue;
+      try {
+        await fsp.rename(src, dst);
+        return vrel;
+      } catch (e) {
+        if (hasCode(e, 'EEXIST', 'ENOTEMPTY')) continue; // a directory got there first: next name
+        if (hasCode(e, 'EXDEV')) {
+          const why = `${display(rel)}: on another filesystem than ${VERSIONS_DIR}; not copied`;
+          throw new LazysyncError('io', why, { cause: e });
+        }
+        if (isAbsent(e) && (await lstatOrUndefined(src)) === undefined) throw vanished(rel);
+        throw e;
+      }
+    } finally {
+      reserved.delete(key);
+    }
+  }
+  throw new LazysyncError('io', `${display(rel)}: no free version name for ${stamp}`);
+}
+
+export interface VersionInfo {
+  /** The version's path relative to root. */
+  path: RelPath;
+  stamp: string;
+  /** The counter of a same-second collision (0 for none). */
+  n: number;
+  kind: EntryKind;
+  /** Bytes for a file, 0 otherwise. */
+  size: number;
+}
+
+/** All versions of the one path `rel` under `root`, newest first. None (or no versions folder) is []. */
+export async function listVersions(root: string, rel: RelPath): Promise<VersionInfo[]> {
+  const dir = versionsDirOf(rel);
+  const name = baseName(rel);
+  let names: Buffer[];
+  try {
+    names = await fsp.readdir(absOf(root, dir), { encoding: 'buffer' });
+  } catch (e) {
+    if (isAbsent(e)) return [];
+    throw e;
+  }
+  const out: VersionInfo[] = [];
+  for (const b of names) {
+    const candidate = b.toString('latin1');
+    const parsed = parseVersionName(candidate);
+    // Exactly the name keepVersion would give `name` at that stamp and counter (truncation included).
+    if (parsed === undefined || versionName(name, parsed.stamp, parsed.n) !== candidate) continue;
+    const path = joinPath(dir, candidate);
+    const st = await lstatOrUndefined(absOf(root, path));
+    if (st === undefined) continue;
+    const kind: EntryKind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
+    out.push({ path, stamp: parsed.stamp, n: parsed.n, kind, size: st.isFile() ? st.size : 0 });
+  }
+  return out.sort((a, b) => (a.stamp === b.stamp ? b.n - a.n : a.stamp < b.stamp ? 1 : -1));
+}
+
+/** Where the versions of `rel` go: VERSIONS_DIR plus the directory of `rel`. */
+export function versionsDirOf(rel: RelPath): RelPath {
+  const parent = parentOf(rel);
+  return parent === '' ? VERSIONS_DIR : `${VERSIONS_DIR}/${parent}`;
+}
+
+async function lstatOrUndefined(abs: Buffer): Promise<Stats | undefined> {
+  try {
+    return await fsp.lstat(abs);
+  } catch (e) {
+    if (isAbsent(e)) return undefined;
+    throw e;
+  }
+}
+
+function vanished(rel: RelPath): LazysyncError {
+  return new LazysyncError(
+    'changed',
+    `${display(rel)}: vanished before it could be kept as a version; will retry`,
+  );
+}
