@@ -142,18 +142,19 @@ export class Executor {
 
   private async download(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
     const { localRoot, remoteRoot } = this.ctx;
-    await this.journalled(path, 'download', 'local', (onTemp) =>
+    const written = await this.journalled(path, 'download', 'local', (onTemp) =>
       this.withParents('local', path, () =>
         copyFileAtomic({
           src: absOf(remoteRoot, path),
           dst: absOf(localRoot, path),
           expect: remote,
+          dstSide: 'local',
           onTemp,
           beforeRename: () => this.clear('local', path, local),
         }),
       ),
     );
-    this.record(path, await this.statOrFail('local', path), remote);
+    this.record(path, written, remote);
     this.ctx.onDone('downloaded', path);
   }
 
@@ -168,18 +169,20 @@ export class Executor {
 
   private async upload(path: RelPath, local: Entry, remote: Entry | undefined): Promise<void> {
     const { localRoot, remoteRoot } = this.ctx;
-    await this.journalled(path, 'upload', 'remote', (onTemp) =>
+    // The entry read from the temp file right before the rename: what we wrote, at the remote's precision.
+    const written = await this.journalled(path, 'upload', 'remote', (onTemp) =>
       this.withParents('remote', path, () =>
         copyFileAtomic({
           src: absOf(localRoot, path),
           dst: absOf(remoteRoot, path),
           expect: local,
+          dstSide: 'remote',
           onTemp,
           beforeRename: () => this.clear('remote', path, remote),
         }),
       ),
     );
-    this.record(path, local, await this.statOrFail('remote', path));
+    this.record(path, local, written);
     this.ctx.onDone('uploaded', path);
   }
 
