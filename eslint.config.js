@@ -7,6 +7,10 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -21,13 +25,22 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'child_process'], message: 'src/core is pure: no Node I/O modules.' },
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'child_process'],
+              message: 'src/core is pure: no Node I/O modules.',
+            },
             { group: ['better-sqlite3', 'pino', 'pino-pretty'], message: 'src/core is pure.' },
-            { group: ['../fsops/*', '../scan/*', '../store/*', '../engine/*', '../cli/*', '../versions/*'], message: 'src/core must not depend on I/O layers.' },
+            {
+              group: ['../fsops/*', '../scan/*', '../store/*', '../engine/*', '../cli/*', '../versions/*'],
+              message: 'src/core must not depend on I/O layers.',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'Date', message: 'src/core does not read the clock: pass the time in.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Date', message: 'src/core does not read the clock: pass the time in.' },
+      ],
     },
   },
 );

@@ -1,7 +1,7 @@
 // Turns raw command-line values into one validated, typed pair configuration. Nothing else reads argv.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LazysyncError } from './errors.js';
+import { LazysyncError, hasCode } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
 export interface PairConfig {
@@ -114,14 +114,17 @@ export function pairConfigFrom(raw: RawOptions, requireRemote: boolean): PairCon
   if (isInside(realRemote, realLocal))
     throw usage(`the remote folder ${remote} is inside the local folder ${local}`);
 
-  if (requireRemote) {
-    let st: fs.Stats;
+  // A remote that was never synced and does not exist is a typo (usage); one that was synced before and is
+  // gone now is an unmounted remote, which the pass reports as "remote unavailable".
+  const syncedBefore = fs.existsSync(path.join(local, '.lazysync', 'state.db'));
+  if (requireRemote && !syncedBefore) {
+    let st: fs.Stats | undefined;
     try {
       st = fs.statSync(remote);
-    } catch {
-      throw usage(`the remote folder ${remote} does not exist`);
+    } catch (e) {
+      if (hasCode(e, 'ENOENT', 'ENOTDIR')) throw usage(`the remote folder ${remote} does not exist`);
     }
-    if (!st.isDirectory()) throw usage(`the remote ${remote} is not a folder`);
+    if (st !== undefined && !st.isDirectory()) throw usage(`the remote ${remote} is not a folder`);
   }
   const localStat = fs.statSync(local, { throwIfNoEntry: false });
   if (localStat === undefined) {

@@ -29,7 +29,9 @@ export function report(outcome: PassOutcome, dryRun: boolean): number {
       process.stderr.write(`lazysync: remote unavailable: ${outcome.reason}; nothing was changed\n`);
       return 1;
     case 'waiting-confirm':
-      process.stderr.write(`lazysync: ${outcome.message}\n`);
+      process.stderr.write(
+        `lazysync: ${outcome.message}; nothing was changed: run again with --confirm-deletes to apply\n`,
+      );
       return 1;
     case 'done': {
       if (dryRun) {

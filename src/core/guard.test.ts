@@ -71,8 +71,7 @@ describe('checkDeletes', () => {
       side: 'remote',
       count: 8,
       total: 10,
-      message:
-        'this pass would delete 8 of 10 files on the remote side (80%, more than the 50% allowed): confirm to go on',
+      message: 'this pass would delete 8 of 10 files on the remote side (80%, more than the 50% allowed)',
     });
     const v = checkDeletes({ local: 9, remote: 8 }, 10, 50);
     assert.ok(!v.ok && v.side === 'local');

@@ -67,7 +67,7 @@ export function checkDeletes(
       total,
       message:
         `this pass would delete ${count} of ${total} files on the ${side} side (${percent}, more than ` +
-        `the ${maxDeletePercent}% allowed): confirm to go on`,
+        `the ${maxDeletePercent}% allowed)`,
     };
   }
   return verdict;
