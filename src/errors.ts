@@ -27,7 +27,9 @@ export interface FsError extends Error {
 }
 
 export function isFsError(e: unknown): e is FsError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && !(e instanceof LazysyncError);
+  return (
+    e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && !(e instanceof LazysyncError)
+  );
 }
 
 export function hasCode(e: unknown, ...codes: string[]): boolean {
@@ -35,7 +37,15 @@ export function hasCode(e: unknown, ...codes: string[]): boolean {
 }
 
 /** Errors that mean the filesystem itself is gone (a dead or unmounted network mount), not one bad path. */
-export const MOUNT_GONE_CODES = ['ENOTCONN', 'EIO', 'ESTALE', 'EHOSTDOWN', 'EHOSTUNREACH', 'ECONNABORTED', 'ETIMEDOUT'];
+export const MOUNT_GONE_CODES = [
+  'ENOTCONN',
+  'EIO',
+  'ESTALE',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+];
 
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
