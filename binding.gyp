@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "inotify_addon",
+      "sources": ["native/inotify_addon.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources!": ["native/inotify_addon.c"]}]]
+    }
+  ]
+}

@@ -1,0 +1,120 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { ProcAccessWatcher } from './access-proc.js';
+import { b, makeTmp, rmTmp, sleep, waitFor } from './testing-watch.js';
+
+/** A child holding `file` open on its stdin for `seconds`; resolves when it has exited. */
+function holdOpen(file: string, seconds: number): { exited: Promise<void>; pid: number } {
+  const child = spawn('sh', ['-c', `exec sleep ${seconds} < "$1"`, 'sh', file], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return { exited, pid: child.pid ?? -1 };
+}
+
+describe('ProcAccessWatcher', () => {
+  let tmp: string;
+  let R: string;
+  before(() => {
+    tmp = makeTmp('proc');
+    R = `${tmp}/remote`;
+    fs.mkdirSync(`${R}/sub`, { recursive: true });
+    fs.writeFileSync(`${R}/sub/file`, 'x');
+    fs.writeFileSync(b(`${R}/sub/\xff name`), 'x');
+    fs.symlinkSync(R, `${tmp}/alias`);
+  });
+  after(() => rmTmp(tmp));
+
+  it('reports a file held open by another process once, however many scans see it', async () => {
+    const seen: string[] = [];
+    const w = new ProcAccessWatcher(R, (rel, kind) => seen.push(`${kind} ${rel}`), { intervalMs: 50 });
+    w.start();
+    try {
+      const child = holdOpen(`${R}/sub/file`, 1);
+      await waitFor('the open', () => seen.length > 0);
+      await child.exited;
+      await sleep(100);
+      assert.deepEqual(seen, ['open sub/file']);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('matches through a symlinked root (/proc shows real paths) and keeps name bytes', async () => {
+    const seen: string[] = [];
+    const w = new ProcAccessWatcher(`${tmp}/alias/`, (rel) => seen.push(rel), { intervalMs: 20 });
+    w.start();
+    // spawn() passes arguments as UTF-8: the shell makes the \xff byte.
+    const child = spawn('sh', ['-c', `exec sleep 0.5 < "$1/sub/$(printf '\\377 name')"`, 'sh', R], {
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor('the open', () => seen.length > 0);
+      assert.deepEqual(seen, ['sub/\xff name']);
+    } finally {
+      w.stop();
+      await exited;
+    }
+  });
+
+  it('skips its own process and files outside R or in R/.lazysync', async () => {
+    fs.mkdirSync(`${R}/.lazysync`, { recursive: true });
+    fs.writeFileSync(`${R}/.lazysync/db`, '');
+    fs.writeFileSync(`${tmp}/remote-not`, '');
+    const own = fs.openSync(`${R}/sub/file`, 'r');
+    const children = [
+      holdOpen(`${R}/.lazysync/db`, 0.5),
+      holdOpen(`${tmp}/remote-not`, 0.5),
+      holdOpen(`${R}/sub/file`, 0.5), // the control: this one is reported
+    ];
+    const seen: string[] = [];
+    const w = new ProcAccessWatcher(R, (rel) => seen.push(rel));
+    try {
+      await sleep(100); // let the children open their files
+      w.scan();
+      w.scan();
+      assert.deepEqual(seen, ['sub/file']);
+    } finally {
+      fs.closeSync(own);
+      await Promise.all(children.map((c) => c.exited));
+    }
+  });
+
+  it('bounds the work per scan and covers everything over several scans', async () => {
+    const seen: string[] = [];
+    const w = new ProcAccessWatcher(R, (rel) => seen.push(rel), { maxLinksPerTick: 5 });
+    const child = holdOpen(`${R}/sub/file`, 1);
+    try {
+      await sleep(100);
+      const pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+      let scans = 0;
+      while (seen.length === 0 && scans < pids + 5) {
+        w.scan();
+        scans++;
+      }
+      assert.deepEqual(seen, ['sub/file']);
+      for (let i = 0; i < pids + 5; i++) w.scan(); // a full round more: still reported once
+      assert.deepEqual(seen, ['sub/file']);
+      const unbounded = new ProcAccessWatcher(R, () => {});
+      unbounded.scan(); // warm up
+      const t0 = performance.now();
+      let links = 0;
+      for (let i = 0; i < 20; i++) links = unbounded.scan();
+      const ms = (performance.now() - t0) / 20;
+      console.log(`# one full /proc scan: ${pids} processes, ${links} readlinks, ${ms.toFixed(2)} ms`);
+    } finally {
+      await child.exited;
+    }
+  });
+
+  it('stop() ends polling', async () => {
+    const seen: string[] = [];
+    const w = new ProcAccessWatcher(R, (rel) => seen.push(rel), { intervalMs: 10 });
+    w.start();
+    w.stop();
+    const child = holdOpen(`${R}/sub/file`, 0.3);
+    await child.exited;
+    assert.deepEqual(seen, []);
+  });
+});

@@ -1,0 +1,107 @@
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { LocalChangeWatcher } from './local-events.js';
+import { NO_ADDON, b, makeTmp, rmTmp, sleep, waitFor } from './testing-watch.js';
+
+const QUIET = 40;
+
+describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
+  let tmp: string;
+  let L: string;
+  let changes: number;
+  let w: LocalChangeWatcher;
+
+  /** Run `action` and wait for exactly one onChange after it. */
+  async function expectChange(what: string, action: () => void): Promise<void> {
+    const before = changes;
+    action();
+    await waitFor(`onChange after ${what}`, () => changes > before, 2000);
+    await sleep(QUIET * 3);
+    assert.equal(changes, before + 1, `${what}: one onChange`);
+  }
+
+  async function expectNoChange(what: string, action: () => void): Promise<void> {
+    const before = changes;
+    action();
+    await sleep(QUIET * 5);
+    assert.equal(changes, before, `${what}: no onChange`);
+  }
+
+  before(() => {
+    tmp = makeTmp('local-events');
+  });
+  after(() => rmTmp(tmp));
+  beforeEach(async () => {
+    L = fs.mkdtempSync(`${tmp}/L-`);
+    fs.mkdirSync(`${L}/.lazysync/versions`, { recursive: true });
+    fs.mkdirSync(`${L}/a/b`, { recursive: true });
+    fs.writeFileSync(`${L}/a/b/f`, 'x');
+    fs.symlinkSync('/', `${L}/rootlink`); // a symlink to a dir is never followed
+    changes = 0;
+    w = new LocalChangeWatcher(L, () => changes++, { quietMs: QUIET, maxDelayMs: 200 });
+    await w.start();
+  });
+  afterEach(() => w.close());
+
+  it('watches every directory except .lazysync, and follows no symlink', () => {
+    assert.equal(w.watched, 3); // L, a, a/b
+  });
+
+  it('writes, creates, deletes, renames and chmods lead to onChange', async () => {
+    await expectChange('a write', () => fs.writeFileSync(`${L}/a/b/f`, 'changed'));
+    await expectChange('a create', () => fs.writeFileSync(b(`${L}/new \xff`), ''));
+    await expectChange('a delete', () => fs.unlinkSync(b(`${L}/new \xff`)));
+    await expectChange('a rename', () => fs.renameSync(`${L}/a/b/f`, `${L}/a/g`));
+    await expectChange('a chmod', () => fs.chmodSync(`${L}/a/g`, 0o600));
+    await expectChange('a symlink', () => fs.symlinkSync('/remote/x', `${L}/a/placeholder`));
+  });
+
+  it('watches new subdirectories, even those made before their parent was watched', async () => {
+    await expectChange('mkdir -p', () => fs.mkdirSync(`${L}/n1/n2/n3`, { recursive: true }));
+    await w.idle();
+    assert.equal(w.watched, 6);
+    await expectChange('a file in the new dir', () => fs.writeFileSync(`${L}/n1/n2/n3/f`, 'x'));
+  });
+
+  it('keeps watching a dir moved inside L, and stops for a dir moved out', async () => {
+    await expectChange('mv a z', () => fs.renameSync(`${L}/a`, `${L}/z`));
+    await w.idle();
+    await expectChange('mkdir in the moved dir', () => fs.mkdirSync(`${L}/z/b/new`));
+    await w.idle();
+    await expectChange('a file in it', () => fs.writeFileSync(`${L}/z/b/new/f`, 'x'));
+    assert.equal(w.watched, 4);
+    const out = `${tmp}/moved-out-${Date.now()}`;
+    await expectChange('mv z out of L', () => fs.renameSync(`${L}/z`, out));
+    assert.equal(w.watched, 1);
+    await expectNoChange('a write in the dir moved out', () => fs.writeFileSync(`${out}/b/new/f`, 'y'));
+  });
+
+  it('ignores everything in .lazysync', async () => {
+    await expectNoChange('.lazysync writes', () => {
+      fs.writeFileSync(`${L}/.lazysync/archive.db`, 'x');
+      fs.mkdirSync(`${L}/.lazysync/versions/d`);
+      fs.writeFileSync(`${L}/.lazysync/versions/d/f~1`, 'x');
+      fs.chmodSync(`${L}/.lazysync`, 0o700);
+    });
+  });
+
+  it('debounces a burst into one call, and calls at least every maxDelayMs while events continue', async () => {
+    await expectChange('100 writes at once', () => {
+      for (let i = 0; i < 100; i++) fs.writeFileSync(`${L}/burst-${i}`, 'x');
+    });
+    const before = changes;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 700) {
+      fs.writeFileSync(`${L}/a/b/f`, String(Date.now()));
+      await sleep(QUIET / 4);
+    }
+    const during = changes - before;
+    assert.ok(during >= 2 && during <= 5, `700 ms of writes every ${QUIET / 4} ms: ${during} calls`);
+  });
+
+  it('close() stops everything', async () => {
+    w.close();
+    await expectNoChange('a write after close', () => fs.writeFileSync(`${L}/a/b/f`, 'y'));
+  });
+});

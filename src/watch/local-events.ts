@@ -1,0 +1,230 @@
+// Prompt local changes: inotify on every directory of the local root, folded into one debounced onChange().
+import fsp from 'node:fs/promises';
+import { joinPath } from '../core/paths.js';
+import type { RelPath } from '../core/types.js';
+import {
+  IN_ATTRIB,
+  IN_CLOSE_WRITE,
+  IN_CREATE,
+  IN_DELETE,
+  IN_DONT_FOLLOW,
+  IN_IGNORED,
+  IN_ISDIR,
+  IN_MOVED_FROM,
+  IN_MOVED_TO,
+  IN_ONLYDIR,
+  IN_UNMOUNT,
+  Inotify,
+  type InotifyEvent,
+  watchLimitText,
+} from './inotify.js';
+
+export interface LocalChangeOptions {
+  /** onChange runs once no event came for this long (default 300 ms); calls are at least this far apart. */
+  quietMs?: number;
+  /** ...or at the latest this long after the first event, even if events keep coming (default 3000 ms). */
+  maxDelayMs?: number;
+  /** max_user_watches is exhausted: called once; later dirs are not watched (the periodic scan still runs). */
+  onLimit?(message: string): void;
+}
+
+const EVENTS = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
+const META_DIR = '.lazysync';
+
+/**
+ * Watches L recursively except L/.lazysync, and calls onChange() after changes settle; the reaction is a full
+ * pass, so events carry no paths. Promises: a write-and-close, create, delete, rename or chmod in any
+ * watched dir leads to one onChange() within maxDelayMs. Not promised: changes inside a dir created or
+ * moved in before its watch was added (the event for the dir itself triggers onChange anyway), writes
+ * that never close the file (no IN_MODIFY), and anything after the watch limit; the periodic scan
+ * covers those. Symlinks (placeholders included) are never followed.
+ */
+export class LocalChangeWatcher {
+  readonly #root: string;
+  readonly #onChange: () => void;
+  readonly #quietMs: number;
+  readonly #maxDelayMs: number;
+  readonly #onLimit: ((message: string) => void) | undefined;
+  readonly #ino: Inotify;
+  readonly #wdPath = new Map<number, RelPath>();
+  readonly #pathWd = new Map<RelPath, number>();
+  #limited = false;
+  /** Dirs to (re)walk, and whether the walker is running. */
+  #walkQueue: RelPath[] = [];
+  #walking: Promise<void> | undefined;
+  #firstEvent = 0;
+  #lastEvent = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #unref = false;
+  #closed = false;
+
+  /** `root` is L as a binary string. Throws if the inotify addon is not available or inotify_init1 fails. */
+  constructor(root: string, onChange: () => void, opts: LocalChangeOptions = {}) {
+    this.#root = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
+    this.#onChange = onChange;
+    this.#quietMs = opts.quietMs ?? 300;
+    this.#maxDelayMs = Math.max(opts.maxDelayMs ?? 3000, this.#quietMs);
+    this.#onLimit = opts.onLimit;
+    this.#ino = new Inotify({ onEvent: (ev) => this.#onEvent(ev), onOverflow: () => this.#onOverflow() });
+  }
+
+  /** Adds watches on the whole tree; resolves when done. Events are delivered from the first watch on. */
+  start(): Promise<void> {
+    return this.#walk('');
+  }
+
+  /** Number of watched directories. */
+  get watched(): number {
+    return this.#pathWd.size;
+  }
+
+  get limited(): boolean {
+    return this.#limited;
+  }
+
+  /** Resolves when no walk of new directories is in progress (for tests and orderly shutdown). */
+  async idle(): Promise<void> {
+    while (this.#walking !== undefined) await this.#walking;
+  }
+
+  unref(): void {
+    this.#unref = true;
+    this.#ino.unref();
+    this.#timer?.unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#ino.close();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#walkQueue = [];
+    this.#wdPath.clear();
+    this.#pathWd.clear();
+  }
+
+  #abs(rel: RelPath): Buffer {
+    return Buffer.from(rel === '' ? this.#root : `${this.#root}/${rel}`, 'latin1');
+  }
+
+  /** Queue `rel` and everything below it for watching; one walker runs at a time. */
+  #walk(rel: RelPath): Promise<void> {
+    this.#walkQueue.push(rel);
+    this.#walking ??= this.#runWalks();
+    return this.#walking;
+  }
+
+  async #runWalks(): Promise<void> {
+    try {
+      await this.#drainWalks();
+    } finally {
+      this.#walking = undefined; // synchronously after the queue was found empty: no push can be lost
+    }
+  }
+
+  async #drainWalks(): Promise<void> {
+    // Depth first with an explicit stack; each dir is watched before it is listed, so an entry created
+    // during the listing produces an event.
+    for (let rel = this.#walkQueue.pop(); rel !== undefined; rel = this.#walkQueue.pop()) {
+      if (this.#closed || this.#limited || !this.#watch(rel)) continue;
+      let entries: { name: Buffer; isDirectory(): boolean }[];
+      try {
+        entries = await fsp.readdir(this.#abs(rel), { encoding: 'buffer', withFileTypes: true });
+      } catch {
+        continue; // gone or unreadable meanwhile
+      }
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        const name = e.name.toString('latin1');
+        if (rel === '' && name === META_DIR) continue;
+        this.#walkQueue.push(joinPath(rel, name));
+      }
+    }
+  }
+
+  #watch(rel: RelPath): boolean {
+    let wd: number;
+    try {
+      wd = this.#ino.add(this.#abs(rel), EVENTS | IN_ONLYDIR | (rel === '' ? 0 : IN_DONT_FOLLOW));
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'ENOSPC' && !this.#limited) {
+        this.#limited = true;
+        this.#onLimit?.(
+          `inotify watch limit reached (${watchLimitText()}) after ${this.#pathWd.size} local folders: ` +
+            `changes in the others are found by the periodic scan only. Raise the limit, e.g. ` +
+            `'sudo sysctl fs.inotify.max_user_watches=524288', and restart.`,
+        );
+      }
+      return false;
+    }
+    // The same wd again: a dir moved inside L keeps its watch; record its new path.
+    const old = this.#wdPath.get(wd);
+    if (old !== undefined && old !== rel && this.#pathWd.get(old) === wd) this.#pathWd.delete(old);
+    this.#wdPath.set(wd, rel);
+    this.#pathWd.set(rel, wd);
+    return true;
+  }
+
+  /** Drop the watches of `rel` and below (a dir moved away: its watches would follow it out of L). */
+  #unwatchTree(rel: RelPath): void {
+    const prefix = `${rel}/`;
+    for (const [p, wd] of this.#pathWd) {
+      if (p !== rel && !p.startsWith(prefix)) continue;
+      this.#pathWd.delete(p);
+      this.#wdPath.delete(wd);
+      this.#ino.remove(wd);
+    }
+  }
+
+  #onEvent(ev: InotifyEvent): void {
+    const mask = ev.mask;
+    if (mask & IN_IGNORED) {
+      const p = this.#wdPath.get(ev.wd);
+      this.#wdPath.delete(ev.wd);
+      if (p !== undefined && this.#pathWd.get(p) === ev.wd) this.#pathWd.delete(p);
+      return;
+    }
+    const dir = this.#wdPath.get(ev.wd);
+    if (dir === undefined || mask & IN_UNMOUNT) return;
+    const name = ev.name === null ? null : ev.name.toString('latin1');
+    if (dir === '' && name === META_DIR) return;
+    if (mask & IN_ISDIR && name !== null) {
+      const rel = joinPath(dir, name);
+      if (mask & IN_MOVED_FROM) this.#unwatchTree(rel);
+      if (mask & (IN_CREATE | IN_MOVED_TO)) void this.#walk(rel);
+    }
+    this.#changed();
+  }
+
+  #onOverflow(): void {
+    // Events were lost, new dirs among them: re-walk (adding an existing watch is a no-op) and run a pass.
+    if (!this.#closed) void this.#walk('');
+    this.#changed();
+  }
+
+  /** Debounce: fire quietMs after the last event, or maxDelayMs after the first, whichever is earlier. */
+  #changed(): void {
+    const now = performance.now();
+    this.#lastEvent = now;
+    if (this.#timer !== undefined) return;
+    this.#firstEvent = now;
+    this.#arm(this.#quietMs);
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => this.#due(), ms);
+    if (this.#unref) this.#timer.unref();
+  }
+
+  #due(): void {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const now = performance.now();
+    const due = Math.min(this.#lastEvent + this.#quietMs, this.#firstEvent + this.#maxDelayMs);
+    if (now + 1 < due) {
+      this.#arm(due - now);
+      return;
+    }
+    this.#onChange();
+  }
+}

@@ -1,0 +1,55 @@
+// Test helpers for the watchers: temp dirs, waiting for asynchronous kernel events, running small scripts.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { Inotify } from './inotify.js';
+
+/** The reason to skip kernel tests when the addon is not built (one test in inotify.test.ts fails instead). */
+export const NO_ADDON: string | false = Inotify.available()
+  ? false
+  : `inotify addon not built (npm run install, i.e. node-gyp rebuild): ${firstLine(Inotify.loadError())}`;
+
+function firstLine(e: unknown): string {
+  return String(e).split('\n')[0] ?? '';
+}
+
+export function makeTmp(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `lazysync-${tag}-`));
+}
+
+export function rmTmp(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A Buffer for a binary-string path. */
+export function b(p: string): Buffer {
+  return Buffer.from(p, 'latin1');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves once `cond()` holds; rejects with `what` after `timeoutMs`. Polls every 5 ms. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Open and close a file (a read-only open: IN_OPEN + IN_CLOSE_NOWRITE). */
+export function touchOpen(file: string): void {
+  fs.closeSync(fs.openSync(b(file), 'r'));
+}
+
+export function sh(script: string, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile('sh', ['-c', script, 'sh', ...args], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(Object.assign(err, { stderr }));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
