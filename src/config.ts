@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LazysyncError, hasCode } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
+import { parseSize } from './core/size.js';
 
 export interface PairConfig {
   /** Absolute path of the remote root (the mounted folder), as the user named it. */
@@ -19,7 +20,17 @@ export interface PairConfig {
   confirmDeletes: boolean;
   logLevel: LogLevel;
   logFile?: string;
+  /** gitignore-style patterns of paths that are always kept as local copies. */
+  pin: string[];
+  /** Files larger than this stay placeholders unless pinned. */
+  maxSize?: number;
+  /** Clean local copies beyond this total are turned back into placeholders, least recently opened first. */
+  cacheMax?: number;
+  accessDetect: AccessDetect;
 }
+
+export const ACCESS_DETECT = ['inotify', 'proc'] as const;
+export type AccessDetect = (typeof ACCESS_DETECT)[number];
 
 /** Raw option values as commander hands them over (strings, booleans, arrays). */
 export interface RawOptions {
@@ -33,6 +44,10 @@ export interface RawOptions {
   confirmDeletes?: boolean;
   logLevel?: string;
   logFile?: string;
+  pin?: string[];
+  maxSize?: string;
+  cacheMax?: string;
+  accessDetect?: string;
 }
 
 export const DEFAULTS = { interval: 30, maxDelete: 50, logLevel: 'info' as LogLevel };
@@ -61,6 +76,19 @@ export function parseNumber(
   if (value.trim() === '' || !Number.isFinite(n)) throw usage(`${flag} takes a number, not '${value}'`);
   if (n < min || n > max) throw usage(`${flag} must be between ${min} and ${max}, not ${value}`);
   return n;
+}
+
+function parseSizeOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = parseSize(value);
+  if (n === undefined) throw usage(`${flag} takes a size like 512, 64K, 10M or 2G, not '${value}'`);
+  return n;
+}
+
+function parseAccessDetect(value: string | undefined): AccessDetect {
+  if (value === undefined) return 'inotify';
+  if ((ACCESS_DETECT as readonly string[]).includes(value)) return value as AccessDetect;
+  throw usage(`--access-detect takes inotify or proc, not '${value}'`);
 }
 
 function parseLogLevel(value: string | undefined): LogLevel {
@@ -105,6 +133,9 @@ export function pairConfigFrom(raw: RawOptions, requireRemote: boolean): PairCon
   const interval = parseNumber('--interval', raw.interval, DEFAULTS.interval, 0.1, 86400);
   const maxDelete = parseNumber('--max-delete', raw.maxDelete, DEFAULTS.maxDelete, 0, 100);
   const logLevel = parseLogLevel(raw.logLevel);
+  const maxSize = parseSizeOption('--max-size', raw.maxSize);
+  const cacheMax = parseSizeOption('--cache-max', raw.cacheMax);
+  const accessDetect = parseAccessDetect(raw.accessDetect);
 
   const realRemote = realish(remote);
   const realLocal = realish(local);
@@ -145,7 +176,11 @@ export function pairConfigFrom(raw: RawOptions, requireRemote: boolean): PairCon
     maxDelete,
     confirmDeletes: raw.confirmDeletes === true,
     logLevel,
+    pin: raw.pin ?? [],
+    accessDetect,
   };
+  if (maxSize !== undefined) cfg.maxSize = maxSize;
+  if (cacheMax !== undefined) cfg.cacheMax = cacheMax;
   if (raw.logFile !== undefined) cfg.logFile = path.resolve(raw.logFile);
   return cfg;
 }

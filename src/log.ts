@@ -22,6 +22,8 @@ export function createLogger(opts: LogOptions): Logger {
         sync: true,
         colorize: process.stderr.isTTY === true,
         ignore: 'pid,hostname',
+        // Messages carry their details for people; the fields are for the JSON log file.
+        hideObject: true,
         translateTime: 'SYS:HH:MM:ss.l',
       }),
     },

@@ -34,7 +34,14 @@ function pairOptions(cmd: Command, forLoop: boolean): Command {
     .addOption(
       new Option('--log-level <level>', 'log detail').choices([...LOG_LEVELS]).default(DEFAULTS.logLevel),
     )
-    .option('--log-file <file>', 'also write JSON logs to this file');
+    .option('--log-file <file>', 'also write JSON logs to this file')
+    .option('--pin <pattern>', 'gitignore-style pattern of paths always kept local (repeatable)', collect)
+    .option('--max-size <size>', 'files larger than this stay placeholders unless pinned (e.g. 100M)')
+    .option(
+      '--cache-max <size>',
+      'turn the least recently opened clean local copies back into placeholders beyond this total',
+    )
+    .option('--access-detect <mode>', 'how opens of placeholders are detected: inotify or proc', 'inotify');
   if (forLoop) cmd.option('--interval <seconds>', 'seconds between full passes', String(DEFAULTS.interval));
   return cmd;
 }

@@ -3,6 +3,14 @@ import { isUnchanged, mtimeSeconds, sameContent } from './changes.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
 /**
+ * Should this remote file be a real local copy rather than a placeholder? The policy's predicate decides
+ * when there is one (it knows pins and size limits); otherwise eager mode says yes and lazy mode no.
+ */
+export function wantsLocalCopy(policy: Policy, path: RelPath, remote: Entry): boolean {
+  return policy.wantLocalCopy !== undefined ? policy.wantLocalCopy(path, remote) : !policy.lazy;
+}
+
+/**
  * Decides what to do with ONE path, ignoring its subtree (the Planner orders and guards subtrees).
  * Pure: the same inputs always give the same actions. Every action carries the scanned entries of both
  * sides (those that exist) so the executor can check them before it changes anything.
@@ -70,7 +78,7 @@ class Decider {
   ) {}
 
   wantLocal(remote: Entry): boolean {
-    return !this.policy.lazy || this.policy.wantLocalCopy?.(this.path, remote) === true;
+    return wantsLocalCopy(this.policy, this.path, remote);
   }
 
   /** Adds the scanned entries to an action (omitting a side that is absent). */

@@ -70,6 +70,9 @@ export type Op = Action['op'];
 export interface Policy {
   /** Lazy mode: remote files become placeholders unless wantLocalCopy says otherwise. */
   lazy: boolean;
-  /** True if this path must be a real local copy even in lazy mode (pinned, small enough...). */
+  /**
+   * True if this remote file should be a real local copy. When given it decides alone (it knows pins,
+   * eagerness and size limits); when absent, eager mode means yes and lazy mode no.
+   */
   wantLocalCopy?: (path: RelPath, remote: Entry) => boolean;
 }

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import { baseName, display, joinPath, parentOf } from '../core/paths.js';
 import { conflictName } from '../core/names.js';
+import { wantsLocalCopy } from '../core/decide.js';
 import type { Action, Entry, Policy, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { absOf, lstatEntry } from '../fsops/entry.js';
@@ -22,6 +23,11 @@ export interface ExecContext {
   now: () => number;
   /** Called once per applied action with what was done, for the pass summary. */
   onDone: (what: Done, path: RelPath, detail?: string) => void;
+  /**
+   * Called before the executor may change `path` in the local root, so that its kernel events are not taken
+   * for a user's; the returned function is called when it is done.
+   */
+  onLocalWrite?: (path: RelPath) => () => void;
 }
 
 export type Done =
@@ -115,6 +121,15 @@ export class Executor {
   }
 
   async apply(a: Action): Promise<void> {
+    const done = this.ctx.onLocalWrite?.(a.path);
+    try {
+      await this.applyOne(a);
+    } finally {
+      done?.();
+    }
+  }
+
+  private async applyOne(a: Action): Promise<void> {
     switch (a.op) {
       case 'download':
         return this.download(a.path, a.local, a.remote);
@@ -137,6 +152,35 @@ export class Executor {
       case 'forget':
         this.ctx.archive.delete(a.path);
         return;
+    }
+  }
+
+  /**
+   * Hydrates a placeholder: downloads the remote file as it is now (which may be newer than the archive:
+   * a placeholder has no content of its own to conflict with) and records a clean local copy.
+   */
+  async hydrate(path: RelPath, placeholder: Entry, remote: Entry): Promise<void> {
+    const done = this.ctx.onLocalWrite?.(path);
+    try {
+      await this.download(path, placeholder, remote);
+    } finally {
+      done?.();
+    }
+  }
+
+  /**
+   * Frees a clean local copy: makes it a placeholder again without keeping a version, which is safe only
+   * because both sides still match the archive (the same content is on the remote). Throws 'changed' if not.
+   */
+  async free(path: RelPath, local: Entry, remote: Entry): Promise<void> {
+    const done = this.ctx.onLocalWrite?.(path);
+    try {
+      await this.expect('remote', path, remote);
+      const target = Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1');
+      await symlinkAtomic(target, absOf(this.ctx.localRoot, path), () => this.expect('local', path, local));
+      this.record(path, await this.statOrFail('local', path), remote);
+    } finally {
+      done?.();
     }
   }
 
@@ -245,7 +289,7 @@ export class Executor {
    * the winner is copied into the name on the loser's side, and the conflict copy to the winner's side.
    */
   private async conflict(path: RelPath, local: Entry, remote: Entry, winner: Side): Promise<void> {
-    const { localRoot, remoteRoot, policy } = this.ctx;
+    const { localRoot, remoteRoot } = this.ctx;
     if (
       local.kind === 'file' &&
       remote.kind === 'file' &&
@@ -260,6 +304,23 @@ export class Executor {
     const loserEntry = loser === 'local' ? local : remote;
     await this.expect(loser, path, loserEntry);
     const aside = await this.freeConflictPath(path);
+    const asideDone = this.ctx.onLocalWrite?.(aside);
+    try {
+      await this.resolveConflict(path, aside, local, remote, winner);
+    } finally {
+      asideDone?.();
+    }
+  }
+
+  private async resolveConflict(
+    path: RelPath,
+    aside: RelPath,
+    local: Entry,
+    remote: Entry,
+    winner: Side,
+  ): Promise<void> {
+    const { policy } = this.ctx;
+    const loser = other(winner);
     await fs.rename(absOf(this.root(loser), path), absOf(this.root(loser), aside));
 
     if (winner === 'local') await this.createOnRemote(path, local, undefined);
@@ -299,8 +360,7 @@ export class Executor {
 
   private createOnLocal(path: RelPath, r: Entry, l: Entry | undefined, policy: Policy): Promise<void> {
     if (r.kind === 'file') {
-      const wantCopy = !policy.lazy || policy.wantLocalCopy?.(path, r) === true;
-      return wantCopy ? this.download(path, l, r) : this.placeholder(path, l, r);
+      return wantsLocalCopy(policy, path, r) ? this.download(path, l, r) : this.placeholder(path, l, r);
     }
     if (r.kind === 'dir') return this.mkdir('local', path, l, r);
     if (r.kind === 'symlink') return this.symlink('local', path, r.target ?? '', l, r);

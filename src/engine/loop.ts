@@ -2,6 +2,7 @@
 // resumes by itself; SIGINT/SIGTERM finish the action in flight and exit 0.
 import type { PairConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { OnDemand } from './on-demand.js';
 import { Pair, type PassOutcome } from './pair.js';
 
 /** How often an unavailable remote is checked again, at most. */
@@ -9,14 +10,20 @@ const UNAVAILABLE_RETRY_S = 2;
 
 class Stopper {
   stopped = false;
+  /** A pass was asked for (local change, write-through...): the next sleep returns at once. */
+  nudged = false;
   private wake: (() => void) | undefined;
   stop(): void {
     this.stopped = true;
     this.wake?.();
   }
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
   /** Sleeps `seconds`, or less if stopped. */
   sleep(seconds: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || this.nudged) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, seconds * 1000);
       const wake = (): void => done();
@@ -49,19 +56,45 @@ export async function runLoop(cfg: PairConfig, log: Logger): Promise<number> {
 
 async function loop(cfg: PairConfig, log: Logger, stopper: Stopper): Promise<number> {
   const pair = await Pair.open(cfg, log, cfg.dryRun);
+  let onDemand: OnDemand | undefined;
   try {
+    if (cfg.dryRun) {
+      await pair.pass({
+        dryRun: true,
+        confirmDeletes: cfg.confirmDeletes,
+        print: (l) => process.stdout.write(`${l}\n`),
+      });
+      return 0;
+    }
     log.info(
       `syncing ${cfg.remote} <-> ${cfg.local} (${cfg.lazy ? 'lazy' : 'eager'}), a pass every ${cfg.interval}s`,
     );
+    onDemand = new OnDemand({
+      cfg,
+      localRoot: pair.localRoot,
+      remoteRoot: pair.remoteRoot,
+      log,
+      archive: pair.archive,
+      executor: pair.executor,
+      serial: pair.serial,
+      touched: pair.touched,
+      isPinned: pair.isPinned,
+      isOwnLocalWrite: (p) => pair.isOwnLocalWrite(p),
+      requestPass: (reason) => {
+        log.debug(`pass requested: ${reason}`);
+        stopper.nudge();
+      },
+    });
+    await onDemand.start();
     let lastState = '';
     while (!stopper.stopped) {
+      stopper.nudged = false;
       const outcome = await pair.pass({
-        dryRun: cfg.dryRun,
+        dryRun: false,
         confirmDeletes: cfg.confirmDeletes,
-        print: (line) => process.stdout.write(`${line}\n`),
         stopping: () => stopper.stopped,
       });
-      if (cfg.dryRun) break;
+      if (outcome.status === 'done') await onDemand.afterPass();
       const state = describe(outcome);
       if (state !== lastState || outcome.status === 'done') logOutcome(log, outcome, state !== lastState);
       lastState = state;
@@ -71,6 +104,8 @@ async function loop(cfg: PairConfig, log: Logger, stopper: Stopper): Promise<num
     }
     return 0;
   } finally {
+    onDemand?.close();
+    await onDemand?.idle();
     pair.close();
   }
 }

@@ -14,7 +14,7 @@ import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.j
 import { absOf, lstatEntry } from '../fsops/entry.js';
 import { sweepTemp } from '../fsops/atomic.js';
 import type { Logger } from '../log.js';
-import { loadIgnore } from '../scan/ignore.js';
+import { loadIgnore, matcherOf } from '../scan/ignore.js';
 import { scanTree } from '../scan/walk.js';
 import { Archive } from '../store/archive.js';
 import { acquireLock } from '../store/lock.js';
@@ -27,6 +27,7 @@ import {
   type RemoteMemory,
 } from './health.js';
 import { archivePages, mergeSorted } from './merge.js';
+import { Serial } from './serial.js';
 
 export const STATE_DIR = '.lazysync';
 /** Directories listed at once while scanning: on a network mount each listing is a round trip. */
@@ -64,21 +65,76 @@ function emptyCounts(): Record<Done, number> {
   };
 }
 
+/** How long after we finished changing a local path its kernel events are still taken as ours. */
+const OWN_WRITE_MS = 500;
+
 export class Pair {
   readonly localRoot: string;
   readonly remoteRoot: string;
   readonly policy: Policy;
+  readonly isPinned: (path: RelPath) => boolean;
+  /** Passes, hydrations and evictions change the roots one at a time. */
+  readonly serial = new Serial();
+  /** Paths hydrated or freed since the current pass started planning: its actions for them are stale. */
+  readonly touched = new Set<RelPath>();
+  private readonly ownWrites = new Map<RelPath, number>();
+  private executorInstance: Executor | undefined;
+  private counts = emptyCounts();
+  private conflicts: string[] = [];
   private releaseLock: (() => void) | undefined;
 
   private constructor(
     readonly cfg: PairConfig,
     readonly log: Logger,
     /** Undefined only for a dry run before the first sync: nothing may be created then. */
-    private readonly archive: Archive | undefined,
+    private readonly archiveInstance: Archive | undefined,
   ) {
     this.localRoot = binary(cfg.local);
     this.remoteRoot = binary(cfg.remote);
-    this.policy = { lazy: cfg.lazy };
+    const pins = matcherOf(cfg.pin.map(binary));
+    this.isPinned = (path) => cfg.pin.length > 0 && pins(path, false);
+    const fits = (size: number): boolean => cfg.maxSize === undefined || size <= cfg.maxSize;
+    this.policy = {
+      lazy: cfg.lazy,
+      wantLocalCopy: (path, remote) => this.isPinned(path) || (!cfg.lazy && fits(remote.size)),
+    };
+  }
+
+  /** The archive; only a dry run before the first sync has none. */
+  get archive(): Archive {
+    if (this.archiveInstance === undefined) throw new Error('no archive in a first dry run');
+    return this.archiveInstance;
+  }
+
+  get executor(): Executor {
+    this.executorInstance ??= new Executor({
+      localRoot: this.localRoot,
+      remoteRoot: this.remoteRoot,
+      archive: this.archive,
+      policy: this.policy,
+      log: this.log,
+      now: Date.now,
+      onDone: (what, p, detail) => {
+        this.counts[what]++;
+        if (what === 'conflicts') this.conflicts.push(`${display(p)} (other version: ${detail ?? '?'})`);
+        if (what !== 'recorded' && what !== 'versioned')
+          this.log.debug({ path: display(p), what, detail }, what);
+      },
+      onLocalWrite: (p) => {
+        this.ownWrites.set(p, Infinity);
+        return () => this.ownWrites.set(p, Date.now());
+      },
+    });
+    return this.executorInstance;
+  }
+
+  /** True if we are changing `path` in the local root, or just did: its kernel events are ours. */
+  isOwnLocalWrite(path: RelPath): boolean {
+    const t = this.ownWrites.get(path);
+    if (t === undefined) return false;
+    if (Date.now() - t < OWN_WRITE_MS) return true;
+    this.ownWrites.delete(path);
+    return false;
   }
 
   /** Opens the pair's state, taking its lock. A dry run creates nothing (no folder, no database, no lock). */
@@ -117,15 +173,15 @@ export class Pair {
   }
 
   close(): void {
-    this.archive?.close();
+    this.archiveInstance?.close();
     this.releaseLock?.();
     this.releaseLock = undefined;
   }
 
   private remoteMemory(): RemoteMemory {
-    const mount = this.archive?.getMeta(META.mount);
+    const mount = this.archiveInstance?.getMeta(META.mount);
     return {
-      marker: this.archive?.getMeta(META.marker) === '1',
+      marker: this.archiveInstance?.getMeta(META.marker) === '1',
       ...(mount !== undefined ? { mount: JSON.parse(mount) as { mountPoint: string; fsType: string } } : {}),
     };
   }
@@ -135,7 +191,7 @@ export class Pair {
    * had already landed (both sides now hold the same content) is recorded so it is not copied again.
    */
   private async recoverJournal(): Promise<void> {
-    const archive = this.archive as Archive;
+    const archive = this.archive;
     for (const j of archive.journalList()) {
       if (j.temp !== undefined) await sweepTemp(j.temp).catch(() => undefined);
       const [l, r] = await Promise.all([
@@ -155,7 +211,7 @@ export class Pair {
 
   /** Ensures the marker and remembers the remote's mount at the first sync. */
   private async firstSyncSetup(): Promise<void> {
-    const archive = this.archive as Archive;
+    const archive = this.archive;
     if (archive.getMeta(META.marker) === '1') return;
     const mount = await remoteMountAtFirstSync(this.cfg.remote, this.cfg.local);
     if (mount === undefined) {
@@ -190,7 +246,8 @@ export class Pair {
   }
 
   private async planAndApply(opts: PassOptions): Promise<PassOutcome> {
-    const archive = this.archive;
+    const archive = this.archiveInstance;
+    this.touched.clear();
     const ignore = await loadIgnore(this.cfg.local, this.cfg.ignore);
     const strayTemps: { root: string; rel: RelPath }[] = [];
     const warn = (side: string) => (rel: RelPath, message: string) =>
@@ -258,23 +315,10 @@ export class Pair {
   }
 
   private async execute(archive: Archive, planned: number, opts: PassOptions): Promise<PassOutcome> {
-    const counts = emptyCounts();
-    const conflicts: string[] = [];
+    this.counts = emptyCounts();
+    this.conflicts = [];
     let problems = 0;
-    const executor = new Executor({
-      localRoot: this.localRoot,
-      remoteRoot: this.remoteRoot,
-      archive,
-      policy: this.policy,
-      log: this.log,
-      now: Date.now,
-      onDone: (what, p, detail) => {
-        counts[what]++;
-        if (what === 'conflicts') conflicts.push(`${display(p)} (other version: ${detail ?? '?'})`);
-        if (what !== 'recorded' && what !== 'versioned')
-          this.log.debug({ path: display(p), what, detail }, what);
-      },
-    });
+    const executor = this.executor;
     let after = 0;
     for (;;) {
       const page = archive.planPage(after, 200);
@@ -283,7 +327,10 @@ export class Pair {
         after = seq;
         if (opts.stopping?.()) break;
         try {
-          await executor.apply(action);
+          await this.serial.run(async () => {
+            // Hydrated or freed since planning (checked once it is our turn): the next pass decides.
+            if (!this.touched.has(action.path)) await executor.apply(action);
+          });
           archive.problemClear(action.path);
         } catch (e) {
           if (hasCode(e, ...MOUNT_GONE_CODES)) throw e;
@@ -302,6 +349,6 @@ export class Pair {
       if (opts.stopping?.()) break;
     }
     archive.planClear();
-    return { status: 'done', counts, conflicts, problems, planned };
+    return { status: 'done', counts: this.counts, conflicts: this.conflicts, problems, planned };
   }
 }

@@ -133,7 +133,9 @@ export class Archive {
 
   /** Removes the record of `path`; true if there was one. */
   delete(path: RelPath): boolean {
-    return this.s.delete.run(encodeKey(path)).changes > 0;
+    const key = encodeKey(path);
+    this.s.forgetAccess.run(key);
+    return this.s.delete.run(key).changes > 0;
   }
 
   /**
@@ -154,6 +156,35 @@ export class Archive {
   /** Records whose remote entry is not a directory. */
   countFiles(): number {
     return this.s.countFiles.get()?.n ?? 0;
+  }
+
+  // ---- local copies: sizes, last opens, the watch set ----
+
+  /** Total bytes of local copies (local kind 'file'): what --cache-max limits. */
+  localCopyBytes(): number {
+    return this.s.localCopyBytes.get()?.n ?? 0;
+  }
+
+  /** Marks paths as opened at `when` (one transaction). */
+  touch(paths: Iterable<RelPath>, when: number): void {
+    this.transaction(() => {
+      for (const p of paths) this.s.touch.run(encodeKey(p), when);
+    });
+  }
+
+  /**
+   * Local copies of remote files, least recently opened first (never-opened ones first of all), skipping
+   * the first `offset`. For eviction: the caller skips the ones it keeps by raising the offset.
+   */
+  leastRecentlyOpened(limit: number, offset: number): (ArchiveRecord & { lastOpen: number })[] {
+    return this.s.lru.all(limit, offset).map((r) => ({ ...toRecord(r), lastOpen: r.last_open }));
+  }
+
+  /** Remote directories in key order after `after`: the directories whose opens are watched. */
+  remoteDirs(after: RelPath | undefined, limit: number): RelPath[] {
+    const rows =
+      after === undefined ? this.s.dirsFirst.all(limit) : this.s.dirsAfter.all(encodeKey(after), limit);
+    return rows.map((r) => decodeKey(r.key));
   }
 
   // ---- meta ----
@@ -264,6 +295,21 @@ function prepareAll(db: Database.Database) {
     pageAfter: p<[Buffer, number], EntryRow>('SELECT * FROM entries WHERE key > ? ORDER BY key LIMIT ?'),
     count: p<[], Count>('SELECT count(*) AS n FROM entries'),
     countFiles: p<[], Count>("SELECT count(*) AS n FROM entries WHERE r_kind <> 'dir'"),
+    localCopyBytes: p<[], Count>("SELECT coalesce(sum(l_size), 0) AS n FROM entries WHERE l_kind = 'file'"),
+    touch: p<[Buffer, number]>(
+      'INSERT INTO access (key, last_open) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET last_open = excluded.last_open',
+    ),
+    lru: p<[number, number], EntryRow & { last_open: number }>(
+      `SELECT e.*, coalesce(a.last_open, 0) AS last_open FROM entries e LEFT JOIN access a ON a.key = e.key
+       WHERE e.l_kind = 'file' AND e.r_kind = 'file' ORDER BY last_open, e.key LIMIT ? OFFSET ?`,
+    ),
+    forgetAccess: p<Key>('DELETE FROM access WHERE key = ?'),
+    dirsFirst: p<[number], { key: Buffer }>(
+      "SELECT key FROM entries WHERE r_kind = 'dir' ORDER BY key LIMIT ?",
+    ),
+    dirsAfter: p<[Buffer, number], { key: Buffer }>(
+      "SELECT key FROM entries WHERE r_kind = 'dir' AND key > ? ORDER BY key LIMIT ?",
+    ),
     getMeta: p<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: p<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     journalAdd: p<[Buffer, string, Side | null, Buffer | null, number]>(

@@ -13,6 +13,7 @@ import {
   IN_MOVED_FROM,
   IN_MOVED_TO,
   IN_ONLYDIR,
+  IN_OPEN,
   IN_UNMOUNT,
   Inotify,
   type InotifyEvent,
@@ -26,10 +27,16 @@ export interface LocalChangeOptions {
   maxDelayMs?: number;
   /** max_user_watches is exhausted: called once; later dirs are not watched (the periodic scan still runs). */
   onLimit?(message: string): void;
+  /** A file in L was opened (any process, this one too). Given, IN_OPEN is watched; opens are not changes. */
+  onOpen?(rel: RelPath): void;
+  /** True for paths the caller itself is changing: their events do not call onChange. */
+  isOwn?(rel: RelPath): boolean;
 }
 
 const EVENTS = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
 const META_DIR = '.lazysync';
+/** Temporary files of lazysync's own atomic copies (fsops/atomic.ts): never a user's change. */
+const TEMP_PREFIX = '.lazysync-tmp-';
 
 /**
  * Watches L recursively except L/.lazysync, and calls onChange() after changes settle; the reaction is a full
@@ -45,6 +52,9 @@ export class LocalChangeWatcher {
   readonly #quietMs: number;
   readonly #maxDelayMs: number;
   readonly #onLimit: ((message: string) => void) | undefined;
+  readonly #onOpen: ((rel: RelPath) => void) | undefined;
+  readonly #isOwn: ((rel: RelPath) => boolean) | undefined;
+  readonly #mask: number;
   readonly #ino: Inotify;
   readonly #wdPath = new Map<number, RelPath>();
   readonly #pathWd = new Map<RelPath, number>();
@@ -65,6 +75,9 @@ export class LocalChangeWatcher {
     this.#quietMs = opts.quietMs ?? 300;
     this.#maxDelayMs = Math.max(opts.maxDelayMs ?? 3000, this.#quietMs);
     this.#onLimit = opts.onLimit;
+    this.#onOpen = opts.onOpen;
+    this.#isOwn = opts.isOwn;
+    this.#mask = opts.onOpen === undefined ? EVENTS : EVENTS | IN_OPEN;
     this.#ino = new Inotify({ onEvent: (ev) => this.#onEvent(ev), onOverflow: () => this.#onOverflow() });
   }
 
@@ -145,7 +158,7 @@ export class LocalChangeWatcher {
   #watch(rel: RelPath): boolean {
     let wd: number;
     try {
-      wd = this.#ino.add(this.#abs(rel), EVENTS | IN_ONLYDIR | (rel === '' ? 0 : IN_DONT_FOLLOW));
+      wd = this.#ino.add(this.#abs(rel), this.#mask | IN_ONLYDIR | (rel === '' ? 0 : IN_DONT_FOLLOW));
     } catch (e) {
       if ((e as { code?: unknown }).code === 'ENOSPC' && !this.#limited) {
         this.#limited = true;
@@ -188,11 +201,17 @@ export class LocalChangeWatcher {
     if (dir === undefined || mask & IN_UNMOUNT) return;
     const name = ev.name === null ? null : ev.name.toString('latin1');
     if (dir === '' && name === META_DIR) return;
+    if (mask & IN_OPEN) {
+      if (!(mask & IN_ISDIR) && name !== null) this.#onOpen?.(joinPath(dir, name));
+      return;
+    }
     if (mask & IN_ISDIR && name !== null) {
       const rel = joinPath(dir, name);
       if (mask & IN_MOVED_FROM) this.#unwatchTree(rel);
       if (mask & (IN_CREATE | IN_MOVED_TO)) void this.#walk(rel);
     }
+    if (name !== null && (name.startsWith(TEMP_PREFIX) || this.#isOwn?.(joinPath(dir, name)) === true))
+      return;
     this.#changed();
   }
 

@@ -1,0 +1,312 @@
+// Lazy mode at run time: catches opens of placeholders (kernel events on R, or the /proc scan) and
+// hydrates them ahead of background work; notices writes through placeholders; keeps local copies under
+// --cache-max by freeing the least recently opened clean ones; triggers passes on local changes.
+import { readdirSync, readlinkSync } from 'node:fs';
+import type { PairConfig } from '../config.js';
+import { display, joinPath } from '../core/paths.js';
+import { formatSize } from '../core/size.js';
+import type { RelPath } from '../core/types.js';
+import { LazysyncError, messageOf } from '../errors.js';
+import { lstatEntry } from '../fsops/entry.js';
+import type { Logger } from '../log.js';
+import type { Archive } from '../store/archive.js';
+import { InotifyAccessWatcher, type AccessKind } from '../watch/access-inotify.js';
+import { ProcAccessWatcher } from '../watch/access-proc.js';
+import { Inotify } from '../watch/inotify.js';
+import { LocalChangeWatcher } from '../watch/local-events.js';
+import type { Executor } from './executor.js';
+import type { Serial } from './serial.js';
+
+export type Via = 'inotify' | 'proc' | 'pin';
+
+/** What the on-demand service needs from its pair. */
+export interface OnDemandHost {
+  cfg: PairConfig;
+  localRoot: string;
+  remoteRoot: string;
+  log: Logger;
+  archive: Archive;
+  executor: Executor;
+  serial: Serial;
+  /** Paths changed outside the pass that is being planned or executed: its actions for them are stale. */
+  touched: Set<RelPath>;
+  isPinned(path: RelPath): boolean;
+  /** Asks the pair's loop for a pass soon. */
+  requestPass(reason: string): void;
+  /** True while the local root is being changed by us at `path` (events there are ours, not the user's). */
+  isOwnLocalWrite(path: RelPath): boolean;
+}
+
+/** Opens of local copies are written to the archive at most this often (they order evictions). */
+const OPEN_FLUSH_MS = 1000;
+const DIRS_PAGE = 1000;
+/** After a failed hydration, opens of that file wait this long before they try again. */
+const RETRY_AFTER_FAILURE_MS = 2000;
+
+export class OnDemand {
+  private readonly queue = new Map<RelPath, Via>();
+  private draining: Promise<void> | undefined;
+  private access: InotifyAccessWatcher | undefined;
+  private proc: ProcAccessWatcher | undefined;
+  private local: LocalChangeWatcher | undefined;
+  private readonly opens = new Map<RelPath, number>();
+  /** When hydrating a path last failed. */
+  private readonly failed = new Map<RelPath, number>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly host: OnDemandHost) {}
+
+  /** Starts the watchers. Inotify problems fall back to the /proc scan with a warning; never fatal. */
+  async start(): Promise<void> {
+    const { cfg, log } = this.host;
+    const onAccess = (via: Via) => (rel: RelPath, kind: AccessKind) => {
+      if (kind === 'open') this.request(rel, via);
+      else this.writeThrough(rel);
+    };
+    if (cfg.accessDetect === 'inotify') {
+      if (!Inotify.available()) {
+        log.warn(
+          `kernel open events unavailable (${Inotify.loadError() ?? 'addon not built'}): using the /proc scan, which can miss short opens`,
+        );
+      } else {
+        try {
+          this.access = new InotifyAccessWatcher(this.host.remoteRoot, {
+            onAccess: onAccess('inotify'),
+            onOverflow: () => {
+              log.warn(
+                'kernel event queue overflowed: some opens may have been missed; checking open files now',
+              );
+              this.procWatcher(onAccess('proc')).scan();
+            },
+            onUnmount: () => this.host.requestPass('remote unmounted'),
+            onLimit: (message) => {
+              log.warn(`${message}; opens in the remaining folders are found by scanning /proc instead`);
+              this.procWatcher(onAccess('proc')).start();
+            },
+          });
+          this.access.unref();
+        } catch (e) {
+          log.warn(
+            `cannot watch the remote for opens (${messageOf(e)}): using the /proc scan, which can miss short opens`,
+          );
+        }
+      }
+    }
+    if (this.access === undefined) this.procWatcher(onAccess('proc')).start();
+
+    try {
+      this.local = new LocalChangeWatcher(this.host.localRoot, () => this.host.requestPass('local change'), {
+        onOpen: (rel) => this.noteOpen(rel),
+        isOwn: (rel) => this.host.isOwnLocalWrite(rel),
+        onLimit: (message) => log.warn(message),
+      });
+      this.local.unref();
+      await this.local.start();
+    } catch (e) {
+      log.warn(
+        `cannot watch the local folder for changes (${messageOf(e)}): local changes wait for the next pass`,
+      );
+    }
+  }
+
+  private procWatcher(onAccess: (rel: RelPath, kind: AccessKind) => void): ProcAccessWatcher {
+    if (this.proc === undefined) {
+      this.proc = new ProcAccessWatcher(this.host.remoteRoot, onAccess);
+      this.proc.unref();
+    }
+    return this.proc;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.access?.close();
+    this.proc?.stop();
+    this.local?.close();
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushOpens();
+  }
+
+  /** After every pass: watch the remote folders as they are now, and keep the cache under its limit. */
+  async afterPass(): Promise<void> {
+    if (this.access !== undefined) {
+      const dirs: RelPath[] = [''];
+      for (let after: RelPath | undefined; ;) {
+        const page = this.host.archive.remoteDirs(after, DIRS_PAGE);
+        dirs.push(...page);
+        if (page.length < DIRS_PAGE) break;
+        after = page[page.length - 1];
+      }
+      this.access.setDirs(dirs);
+      // Server-side renames leave watches on the wrong inodes without any event (sshfs): re-point them.
+      this.access.refresh();
+    }
+    await this.evict();
+  }
+
+  /** An open of R/rel was seen. Cheap and synchronous: anything that is not a placeholder is ignored. */
+  request(rel: RelPath, via: Via): void {
+    if (this.closed || this.queue.has(rel)) return;
+    // A failed attempt read the remote file too; its own open event must not start the next attempt at once.
+    const failedAt = this.failed.get(rel);
+    if (failedAt !== undefined) {
+      if (Date.now() - failedAt < RETRY_AFTER_FAILURE_MS) return;
+      this.failed.delete(rel);
+    }
+    const rec = this.host.archive.get(rel);
+    // Our own reads of remote files (downloads, comparisons) land here too: they are never of a placeholder
+    // by the time they are handled, so they end up ignored below or in hydrate().
+    if (rec?.local.kind !== 'placeholder' || rec.remote.kind !== 'file') return;
+    this.queue.set(rel, via);
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+  }
+
+  /** Resolves when every requested hydration so far is done (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    for (const [rel, via] of this.queue) {
+      this.queue.delete(rel);
+      if (this.closed) return;
+      await this.host.serial.run(() => this.hydrate(rel, via));
+    }
+    await this.evict();
+  }
+
+  private async hydrate(rel: RelPath, via: Via): Promise<void> {
+    const { archive, executor, log, cfg } = this.host;
+    const rec = archive.get(rel);
+    if (rec?.local.kind !== 'placeholder') return; // hydrated meanwhile, or gone
+    try {
+      const remote = await lstatEntry(this.host.remoteRoot, rel, 'remote');
+      if (remote?.kind !== 'file') return; // the next pass sorts it out
+      if (cfg.maxSize !== undefined && remote.size > cfg.maxSize && !this.host.isPinned(rel)) {
+        log.debug(
+          { path: display(rel), size: remote.size },
+          `not hydrating ${display(rel)}: larger than --max-size`,
+        );
+        return;
+      }
+      const t0 = performance.now();
+      await executor.hydrate(rel, rec.local, remote);
+      this.host.touched.add(rel);
+      archive.touch([rel], Date.now());
+      const ms = Math.round(performance.now() - t0);
+      log.info(
+        { path: display(rel), size: remote.size, ms, via },
+        `hydrated ${display(rel)} (${formatSize(remote.size)} in ${ms} ms, open seen by ${via})`,
+      );
+    } catch (e) {
+      this.failed.set(rel, Date.now());
+      if (e instanceof LazysyncError && e.code === 'changed') {
+        log.info({ path: display(rel) }, `not hydrated yet: ${messageOf(e)}`);
+        return;
+      }
+      archive.problemSet(rel, `hydration failed: ${messageOf(e)}`);
+      log.warn(
+        { path: display(rel), via },
+        `hydrating ${display(rel)} failed: ${messageOf(e)}; it stays a placeholder`,
+      );
+    }
+  }
+
+  /**
+   * A program wrote R/rel on this machine. Through a placeholder that is a change made here, not by another
+   * machine: the next pass records it (a placeholder never conflicts). The old content could not be kept.
+   */
+  private writeThrough(rel: RelPath): void {
+    const rec = this.host.archive.get(rel);
+    if (rec?.local.kind !== 'placeholder') return; // our own uploads write temp files, never the name itself
+    this.host.log.info(
+      { path: display(rel) },
+      `${display(rel)} was written through its placeholder (straight into the remote file; its previous content could not be kept as a version)`,
+    );
+    this.host.requestPass('write through a placeholder');
+  }
+
+  private noteOpen(rel: RelPath): void {
+    this.opens.set(rel, Date.now());
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushOpens();
+    }, OPEN_FLUSH_MS).unref();
+  }
+
+  private flushOpens(): void {
+    if (this.opens.size === 0) return;
+    const byTime = new Map<number, RelPath[]>();
+    for (const [rel, t] of this.opens) byTime.set(t, [...(byTime.get(t) ?? []), rel]);
+    this.opens.clear();
+    for (const [t, rels] of byTime) this.host.archive.touch(rels, t);
+  }
+
+  /**
+   * Frees clean local copies, least recently opened first, until they fit in --cache-max. Never frees a
+   * pinned path, a file open right now, or a copy edited since the last sync (the executor checks).
+   */
+  async evict(): Promise<void> {
+    const { cfg, archive, log, executor } = this.host;
+    if (cfg.cacheMax === undefined || this.closed) return;
+    this.flushOpens();
+    let bytes = archive.localCopyBytes();
+    if (bytes <= cfg.cacheMax) return;
+    const openNow = openFilesBelow(this.host.localRoot);
+    let offset = 0;
+    while (bytes > cfg.cacheMax) {
+      const page = archive.leastRecentlyOpened(50, offset);
+      if (page.length === 0) break;
+      for (const rec of page) {
+        if (bytes <= cfg.cacheMax) break;
+        if (this.host.isPinned(rec.path) || openNow.has(rec.path)) {
+          offset++;
+          continue;
+        }
+        try {
+          await this.host.serial.run(() => executor.free(rec.path, rec.local, rec.remote));
+          this.host.touched.add(rec.path);
+          bytes -= rec.local.size;
+          log.info(
+            { path: display(rec.path), size: rec.local.size },
+            `freed ${display(rec.path)} (${formatSize(rec.local.size)}): local copies are over --cache-max ${formatSize(cfg.cacheMax)}`,
+          );
+        } catch (e) {
+          offset++; // edited or changed since the last sync: not clean, not ours to drop
+          log.debug({ path: display(rec.path) }, `not freed: ${messageOf(e)}`);
+        }
+      }
+    }
+  }
+}
+
+/** Paths below `root` (a binary string) that some process has open right now, from /proc/PID/fd. */
+function openFilesBelow(root: string): Set<RelPath> {
+  const prefix = `${root}/`;
+  const open = new Set<RelPath>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return open;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to see
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(joinPath(`/proc/${pid}/fd`, fd), { encoding: 'buffer' }).toString(
+          'latin1',
+        );
+        if (target.startsWith(prefix)) open.add(target.slice(prefix.length));
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return open;
+}
