@@ -1,3 +1,4 @@
+import { bundledMigrations, latestVersion } from './migrate.js';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -7,6 +8,9 @@ import Database from 'better-sqlite3';
 import { comparePaths } from '../core/paths.js';
 import type { Action, ArchiveRecord, Entry, RelPath } from '../core/types.js';
 import { Archive } from './archive.js';
+
+/** The schema version this build ships (the number of bundled migrations). */
+const SCHEMA = latestVersion(bundledMigrations());
 
 // Entry vocabulary: t<Kind><n>; tSR is a relative user symlink, tP a placeholder.
 const tF1: Entry = { kind: 'file', size: 1234, mtime: 1700000000123 + 0.4567, mode: 0o644, ino: 98765 };
@@ -105,7 +109,7 @@ describe('Archive', () => {
     a.close();
     const db = new Database(join(sd, 'state.db'), { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA);
     db.close();
   });
 
@@ -263,8 +267,42 @@ describe('Archive', () => {
     b.close();
     Archive.open(sd).close();
     const db = new Database(join(sd, 'state.db'), { readonly: true });
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA);
     db.close();
+  });
+
+  it('local copies: total size, least recently opened first, remote dirs for the watch set', () => {
+    const a = Archive.open(tempStateDir());
+    const P: Entry = { kind: 'placeholder', size: 0, mtime: 0, mode: 0, ino: 0, target: '/r/p' };
+    a.put(rec('d', tD, tDr));
+    a.put(rec('d/e', tD, tDr));
+    a.put(rec('d/old', tF1, tF1r));
+    a.put(rec('d/new', tF1, tF1r));
+    a.put(rec('d/never', tF1, tF1r));
+    a.put(rec('d/ph', P, tF1r));
+    assert.equal(a.localCopyBytes(), 3 * tF1.size);
+    a.touch(['d/old'], 100);
+    a.touch(['d/new'], 200);
+    const order = a.leastRecentlyOpened(10, 0).map((r) => [r.path, r.lastOpen]);
+    assert.deepEqual(order, [
+      ['d/never', 0],
+      ['d/old', 100],
+      ['d/new', 200],
+    ]);
+    assert.deepEqual(
+      a.leastRecentlyOpened(10, 2).map((r) => r.path),
+      ['d/new'],
+    );
+    a.touch(['d/old'], 300);
+    assert.deepEqual(
+      a.leastRecentlyOpened(10, 0).map((r) => r.path),
+      ['d/never', 'd/new', 'd/old'],
+    );
+    assert.deepEqual(a.remoteDirs(undefined, 10), ['d', 'd/e']);
+    assert.deepEqual(a.remoteDirs('d', 10), ['d/e']);
+    a.delete('d/old');
+    assert.equal(a.localCopyBytes(), 2 * tF1.size);
+    a.close();
   });
 
   it('journal: add, set temp, list, done', () => {

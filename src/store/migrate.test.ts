@@ -25,12 +25,15 @@ describe('migrations', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('ships 001-init with the five tables', () => {
+  it('ships 001-init and 002-access with their tables', () => {
     const ms = bundledMigrations();
-    assert.equal(ms[0]?.name, '001-init.sql');
+    assert.deepEqual(
+      ms.map((m) => m.name),
+      ['001-init.sql', '002-access.sql'],
+    );
     const db = new Database(':memory:');
-    assert.deepEqual(migrate(db, ms), [1]);
-    assert.deepEqual(tables(db), ['entries', 'journal', 'meta', 'plan', 'problems']);
+    assert.deepEqual(migrate(db, ms), [1, 2]);
+    assert.deepEqual(tables(db), ['access', 'entries', 'journal', 'meta', 'plan', 'problems']);
     assert.equal(userVersion(db), latestVersion(ms));
     db.close();
   });
