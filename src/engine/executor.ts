@@ -28,6 +28,8 @@ export interface ExecContext {
    * for a user's; the returned function is called when it is done.
    */
   onLocalWrite?: (path: RelPath) => () => void;
+  /** Called right before a placeholder for `path` is made, so opens through it can be watched from the start. */
+  beforePlaceholder?: (path: RelPath) => void;
 }
 
 export type Done =
@@ -203,6 +205,7 @@ export class Executor {
   }
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
+    this.ctx.beforePlaceholder?.(path);
     const target = Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1');
     await this.withParents('local', path, () =>
       symlinkAtomic(target, absOf(this.ctx.localRoot, path), () => this.clear('local', path, local)),

@@ -86,6 +86,8 @@ async function loop(cfg: PairConfig, log: Logger, stopper: Stopper): Promise<num
       },
     });
     await onDemand.start();
+    const od = onDemand;
+    pair.onPlaceholder = (p) => od.beforePlaceholder(p);
     let lastState = '';
     while (!stopper.stopped) {
       stopper.nudged = false;

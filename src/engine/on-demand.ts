@@ -3,7 +3,7 @@
 // --cache-max by freeing the least recently opened clean ones; triggers passes on local changes.
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { PairConfig } from '../config.js';
-import { display, joinPath } from '../core/paths.js';
+import { display, joinPath, parentOf } from '../core/paths.js';
 import { formatSize } from '../core/size.js';
 import type { RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
@@ -17,7 +17,7 @@ import { LocalChangeWatcher } from '../watch/local-events.js';
 import type { Executor } from './executor.js';
 import type { Serial } from './serial.js';
 
-export type Via = 'inotify' | 'proc' | 'pin';
+export type Via = 'inotify' | 'proc';
 
 /** What the on-demand service needs from its pair. */
 export interface OnDemandHost {
@@ -144,6 +144,11 @@ export class OnDemand {
     await this.evict();
   }
 
+  /** A placeholder for `path` is about to be made: watch its remote folder first, so no open is missed. */
+  beforePlaceholder(path: RelPath): void {
+    this.access?.addDir(parentOf(path));
+  }
+
   /** An open of R/rel was seen. Cheap and synchronous: anything that is not a placeholder is ignored. */
   request(rel: RelPath, via: Via): void {
     if (this.closed || this.queue.has(rel)) return;
@@ -167,12 +172,15 @@ export class OnDemand {
   }
 
   private async drain(): Promise<void> {
-    for (const [rel, via] of this.queue) {
-      this.queue.delete(rel);
-      if (this.closed) return;
-      await this.host.serial.run(() => this.hydrate(rel, via));
+    // Requests may arrive while evict() runs: go round until none are left, so none waits for another open.
+    while (this.queue.size > 0 && !this.closed) {
+      for (const [rel, via] of this.queue) {
+        this.queue.delete(rel);
+        if (this.closed) return;
+        await this.host.serial.run(() => this.hydrate(rel, via));
+      }
+      await this.evict();
     }
-    await this.evict();
   }
 
   private async hydrate(rel: RelPath, via: Via): Promise<void> {
@@ -260,6 +268,8 @@ export class OnDemand {
       for (const rec of page) {
         if (bytes <= cfg.cacheMax) break;
         if (this.host.isPinned(rec.path) || openNow.has(rec.path)) {
+          // Kept; a pinned copy does not count against the limit, an open one does (it is freed later).
+          if (this.host.isPinned(rec.path)) bytes -= rec.local.size;
           offset++;
           continue;
         }
@@ -272,7 +282,9 @@ export class OnDemand {
             `freed ${display(rec.path)} (${formatSize(rec.local.size)}): local copies are over --cache-max ${formatSize(cfg.cacheMax)}`,
           );
         } catch (e) {
-          offset++; // edited or changed since the last sync: not clean, not ours to drop
+          // Edited or changed since the last sync: not a clean copy, so not ours to drop nor to count.
+          offset++;
+          bytes -= rec.local.size;
           log.debug({ path: display(rec.path) }, `not freed: ${messageOf(e)}`);
         }
       }

@@ -7,11 +7,11 @@ import type { PairConfig } from '../config.js';
 import { DeleteCounter, checkDeletes } from '../core/guard.js';
 import { describeAction } from '../core/plan-format.js';
 import { Planner } from '../core/planner.js';
-import { sameContent } from '../core/changes.js';
+import { isUnchanged, sameContent } from '../core/changes.js';
 import { display } from '../core/paths.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
-import { absOf, lstatEntry } from '../fsops/entry.js';
+import { absOf, lstatEntry, lstatEntrySync } from '../fsops/entry.js';
 import { sweepTemp } from '../fsops/atomic.js';
 import type { Logger } from '../log.js';
 import { loadIgnore, matcherOf } from '../scan/ignore.js';
@@ -65,9 +65,6 @@ function emptyCounts(): Record<Done, number> {
   };
 }
 
-/** How long after we finished changing a local path its kernel events are still taken as ours. */
-const OWN_WRITE_MS = 500;
-
 export class Pair {
   readonly localRoot: string;
   readonly remoteRoot: string;
@@ -77,7 +74,10 @@ export class Pair {
   readonly serial = new Serial();
   /** Paths hydrated or freed since the current pass started planning: its actions for them are stale. */
   readonly touched = new Set<RelPath>();
+  /** Local paths we are changing right now (a count: the same path can be in two operations). */
   private readonly ownWrites = new Map<RelPath, number>();
+  /** Told before each placeholder is made (the on-demand service watches its folder). */
+  onPlaceholder: ((path: RelPath) => void) | undefined;
   private executorInstance: Executor | undefined;
   private counts = emptyCounts();
   private conflicts: string[] = [];
@@ -121,20 +121,28 @@ export class Pair {
           this.log.debug({ path: display(p), what, detail }, what);
       },
       onLocalWrite: (p) => {
-        this.ownWrites.set(p, Infinity);
-        return () => this.ownWrites.set(p, Date.now());
+        this.ownWrites.set(p, (this.ownWrites.get(p) ?? 0) + 1);
+        return () => {
+          const n = (this.ownWrites.get(p) ?? 1) - 1;
+          if (n > 0) this.ownWrites.set(p, n);
+          else this.ownWrites.delete(p);
+        };
       },
+      beforePlaceholder: (p) => this.onPlaceholder?.(p),
     });
     return this.executorInstance;
   }
 
-  /** True if we are changing `path` in the local root, or just did: its kernel events are ours. */
+  /**
+   * Is a kernel event on `path` in the local root our own doing? Yes while we are changing it; after that,
+   * only if the path is exactly as the archive recorded it (then there is nothing to sync anyway).
+   */
   isOwnLocalWrite(path: RelPath): boolean {
-    const t = this.ownWrites.get(path);
-    if (t === undefined) return false;
-    if (Date.now() - t < OWN_WRITE_MS) return true;
-    this.ownWrites.delete(path);
-    return false;
+    if ((this.ownWrites.get(path) ?? 0) > 0) return true;
+    const rec = this.archiveInstance?.get(path);
+    const now = lstatEntrySync(this.localRoot, path, this.remoteRoot);
+    if (rec === undefined) return now === undefined;
+    return now !== undefined && isUnchanged(now, rec.local, 'local');
   }
 
   /** Opens the pair's state, taking its lock. A dry run creates nothing (no folder, no database, no lock). */

@@ -1,5 +1,5 @@
 // One path's lstat as an Entry: byte-exact absolute paths, symlinks never followed, placeholders told apart.
-import type { Stats } from 'node:fs';
+import fs, { type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { isUnchanged } from '../core/changes.js';
 import { display } from '../core/paths.js';
@@ -146,4 +146,22 @@ export async function lstatEntry(
 export function sameEntry(now: Entry | undefined, then: Entry | undefined, side: Side): boolean {
   if (now === undefined || then === undefined) return now === then;
   return isUnchanged(now, then, side);
+}
+
+/**
+ * lstatEntry for the local disk when an answer is needed synchronously (kernel event handlers). Never use it
+ * on the remote: a blocking call on a network mount stalls the whole process for a round trip.
+ * Undefined when absent or unreadable.
+ */
+export function lstatEntrySync(root: string, rel: RelPath, placeholderRoot?: string): Entry | undefined {
+  const abs = absOf(root, rel);
+  try {
+    const st = fs.lstatSync(abs);
+    if (!st.isSymbolicLink()) return entryFromStats(st, 'local');
+    const target = fs.readlinkSync(abs, { encoding: 'buffer' }).toString('latin1');
+    const kind = classifySymlink(target, rel, 'local', placeholderRoot);
+    return { kind, size: 0, mtime: 0, mode: 0, ino: 0, target };
+  } catch {
+    return undefined;
+  }
 }

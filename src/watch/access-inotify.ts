@@ -92,6 +92,13 @@ export class InotifyAccessWatcher {
     for (const d of next) if (!this.#dirWd.has(d)) this.#watch(d);
   }
 
+  /** Adds one dir to the wanted set and watches it now (before a placeholder of a file in it is made). */
+  addDir(dir: RelPath): void {
+    if (dir === META_DIR || dir.startsWith(`${META_DIR}/`) || this.#wanted.has(dir)) return;
+    this.#wanted.add(dir);
+    this.#watch(dir);
+  }
+
   /**
    * Re-add every wanted dir. A different wd means the name now leads to another inode: the dir is moved to
    * the new watch and the old one is removed. A dir that is gone (ENOENT...) loses its watch but stays
