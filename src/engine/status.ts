@@ -1,0 +1,111 @@
+// What a running pair reports about itself: the shapes of docs/api.md's PairStatus and events.
+
+export type PairState =
+  | 'idle'
+  | 'scanning'
+  | 'syncing'
+  | 'paused'
+  | 'remote-unavailable'
+  | 'waiting-confirm'
+  | 'error';
+
+export interface Transfer {
+  path: string;
+  direction: 'download' | 'upload';
+  bytes: number;
+  total: number;
+  /** Bytes per second since the transfer started. */
+  rate: number;
+  etaSeconds: number | null;
+}
+
+export interface PairStatus {
+  name: string;
+  remote: string;
+  local: string;
+  lazy: boolean;
+  state: PairState;
+  reason: string | null;
+  lastPass: { finishedAt: string; durationMs: number; applied: number; problems: number } | null;
+  counts: {
+    placeholders: number;
+    localCopies: number;
+    localCopyBytes: number;
+    pinned: number;
+    conflicts: number;
+    problems: number;
+  };
+  transfers: Transfer[];
+  options: {
+    interval: number;
+    maxDelete: number;
+    accessDetect: string;
+    pin: string[];
+    ignore: string[];
+    maxSize: number | null;
+    cacheMax: number | null;
+  };
+}
+
+/** Events for live views (`GET /v1/events`); `time` is added when they are sent. */
+export type PairEvent =
+  | { type: 'state'; pair: string; state: PairState; reason: string | null }
+  | { type: 'pass'; pair: string; applied: number; problems: number; durationMs: number }
+  | {
+      type: 'transfer';
+      pair: string;
+      path: string;
+      direction: 'download' | 'upload';
+      bytes: number;
+      total: number;
+      done: boolean;
+    }
+  | { type: 'conflict'; pair: string; path: string; copy: string }
+  | { type: 'problem'; pair: string; path: string; message: string }
+  | { type: 'hydrated'; pair: string; path: string; size: number }
+  | { type: 'freed'; pair: string; path: string; size: number };
+
+export interface VersionListing {
+  side: 'local' | 'remote';
+  stamp: string;
+  size: number;
+  kind: string;
+  /** Absolute path of the version file. */
+  file: string;
+}
+
+export interface ConflictListing {
+  path: string;
+  copy: string;
+  copyMtime: string | null;
+  originalMtime: string | null;
+}
+
+/**
+ * One pair, running: its own serial loop of passes, on-demand hydration and the operations the control
+ * API asks for. A slow or unavailable remote stalls only its own runner. Paths given to operations are
+ * relative to the pair's local root (binary strings).
+ */
+export interface PairRunnerApi {
+  readonly name: string;
+  /** Opens the pair (taking its lock) and starts its loop. Throws LazysyncError ('locked', 'usage'...). */
+  start(): Promise<void>;
+  /** Finishes the action in flight and closes the pair. */
+  stop(): Promise<void>;
+  pause(): void;
+  resume(confirmDeletes: boolean): void;
+  /** A pass now (after the one running, if any). */
+  rescan(): void;
+  status(): PairStatus;
+  setLogLevel(level: string): void;
+  /** Pins files or folders (new files below a pinned folder are pinned too) and hydrates them now. */
+  pin(paths: string[]): Promise<{ path: string; files: number }[]>;
+  unpin(paths: string[]): Promise<{ path: string }[]>;
+  /** Turns clean local copies back into placeholders; edited ones are refused with a reason. */
+  free(paths: string[]): Promise<{ freed: { path: string }[]; refused: { path: string; reason: string }[] }>;
+  versions(path: string): Promise<VersionListing[]>;
+  /** Restores a version (the newest, or the one at `at`) into the local path; the current content is kept as a version first. */
+  restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }>;
+  conflicts(): Promise<ConflictListing[]>;
+  on(event: 'event', listener: (e: PairEvent) => void): this;
+}
