@@ -30,6 +30,16 @@ export interface ExecContext {
   onLocalWrite?: (path: RelPath) => () => void;
   /** Called right before a placeholder for `path` is made, so opens through it can be watched from the start. */
   beforePlaceholder?: (path: RelPath) => void;
+  /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  path: RelPath;
+  direction: 'download' | 'upload';
+  bytes: number;
+  total: number;
+  done: boolean;
 }
 
 export type Done =
@@ -66,18 +76,25 @@ export class Executor {
   }
 
   /**
-   * Makes room at `path` on `side` right before something new is renamed there: the path must still be
-   * what the plan saw; real content is moved into versions; a placeholder is left to be replaced; an
-   * (empty) directory is removed.
+   * Makes room at `path` on `side` right before something new is put there: the path must still be what
+   * the plan saw; real content is kept in versions (as a hard link if something is about to be renamed
+   * over it, else moved); a placeholder is left to be replaced; an (empty) directory is removed.
    */
-  private async clear(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
+  private async clear(
+    side: Side,
+    path: RelPath,
+    expected: Entry | undefined,
+    how: 'rename-over' | 'make-room' = 'rename-over',
+  ): Promise<void> {
     await this.expect(side, path, expected);
     if (expected === undefined || expected.kind === 'placeholder') return;
     if (expected.kind === 'dir') {
       await this.removeDir(side, path);
       return;
     }
-    await keepVersion(this.root(side), path, this.ctx.now());
+    // Before a rename over the path, a hard link where possible: the path keeps its old content until the
+    // new one replaces it. To make room (mkdir), the old content must go.
+    await keepVersion(this.root(side), path, this.ctx.now(), { leaveInPlace: how === 'rename-over' });
     this.ctx.onDone('versioned', path, side);
   }
 
@@ -105,6 +122,21 @@ export class Executor {
       await ensureParents(this.root(side), path);
       return fn();
     }
+  }
+
+  /** A chunk callback reporting progress, or undefined when nobody listens. */
+  private progress(
+    path: RelPath,
+    direction: 'download' | 'upload',
+    total: number,
+  ): ((n: number) => void) | undefined {
+    const report = this.ctx.onProgress;
+    if (report === undefined) return undefined;
+    let bytes = 0;
+    return (n) => {
+      bytes += n;
+      report({ path, direction, bytes, total, done: bytes >= total });
+    };
   }
 
   private journalled<T>(
@@ -196,6 +228,7 @@ export class Executor {
           expect: remote,
           dstSide: 'local',
           onTemp,
+          onChunk: this.progress(path, 'download', remote.size),
           beforeRename: () => this.clear('local', path, local),
         }),
       ),
@@ -225,6 +258,7 @@ export class Executor {
           expect: local,
           dstSide: 'remote',
           onTemp,
+          onChunk: this.progress(path, 'upload', local.size),
           beforeRename: () => this.clear('remote', path, remote),
         }),
       ),
@@ -241,7 +275,7 @@ export class Executor {
   ): Promise<void> {
     const existing = side === 'local' ? local : remote;
     if (existing?.kind !== 'dir') {
-      await this.clear(side, path, existing);
+      await this.clear(side, path, existing, 'make-room');
       await this.withParents(side, path, () => ensureDir(absOf(this.root(side), path)));
       this.ctx.onDone('created', path, side);
     }

@@ -35,6 +35,10 @@ export interface OnDemandHost {
   requestPass(reason: string): void;
   /** True while the local root is being changed by us at `path` (events there are ours, not the user's). */
   isOwnLocalWrite(path: RelPath): boolean;
+  /** A paused pair hydrates nothing: opens read the remote through the placeholder. */
+  isPaused?(): boolean;
+  /** Told of each hydration and eviction, for status views. */
+  notify?(e: { type: 'hydrated' | 'freed'; path: string; size: number }): void;
 }
 
 /** Opens of local copies are written to the archive at most this often (they order evictions). */
@@ -151,7 +155,7 @@ export class OnDemand {
 
   /** An open of R/rel was seen. Cheap and synchronous: anything that is not a placeholder is ignored. */
   request(rel: RelPath, via: Via): void {
-    if (this.closed || this.queue.has(rel)) return;
+    if (this.closed || this.queue.has(rel) || this.host.isPaused?.() === true) return;
     // A failed attempt read the remote file too; its own open event must not start the next attempt at once.
     const failedAt = this.failed.get(rel);
     if (failedAt !== undefined) {
@@ -202,6 +206,7 @@ export class OnDemand {
       this.host.touched.add(rel);
       archive.touch([rel], Date.now());
       const ms = Math.round(performance.now() - t0);
+      this.host.notify?.({ type: 'hydrated', path: display(rel), size: remote.size });
       log.info(
         { path: display(rel), size: remote.size, ms, via },
         `hydrated ${display(rel)} (${formatSize(remote.size)} in ${ms} ms, open seen by ${via})`,
@@ -277,6 +282,7 @@ export class OnDemand {
           await this.host.serial.run(() => executor.free(rec.path, rec.local, rec.remote));
           this.host.touched.add(rec.path);
           bytes -= rec.local.size;
+          this.host.notify?.({ type: 'freed', path: display(rec.path), size: rec.local.size });
           log.info(
             { path: display(rec.path), size: rec.local.size },
             `freed ${display(rec.path)} (${formatSize(rec.local.size)}): local copies are over --cache-max ${formatSize(cfg.cacheMax)}`,

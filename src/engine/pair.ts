@@ -8,7 +8,7 @@ import { DeleteCounter, checkDeletes } from '../core/guard.js';
 import { describeAction } from '../core/plan-format.js';
 import { Planner } from '../core/planner.js';
 import { isUnchanged, sameContent } from '../core/changes.js';
-import { display } from '../core/paths.js';
+import { display, isWithin } from '../core/paths.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync } from '../fsops/entry.js';
@@ -18,7 +18,7 @@ import { loadIgnore, matcherOf } from '../scan/ignore.js';
 import { scanTree } from '../scan/walk.js';
 import { Archive } from '../store/archive.js';
 import { acquireLock } from '../store/lock.js';
-import { Executor, type Done } from './executor.js';
+import { Executor, type Done, type Progress } from './executor.js';
 import {
   MARKER,
   META,
@@ -30,6 +30,8 @@ import { archivePages, mergeSorted } from './merge.js';
 import { Serial } from './serial.js';
 
 export const STATE_DIR = '.lazysync';
+/** Archive meta key of the paths pinned with `lazysync pin` (a JSON array of binary strings). */
+const META_PINS = 'pins';
 /** Directories listed at once while scanning: on a network mount each listing is a round trip. */
 const SCAN_CONCURRENCY = 32;
 const PLAN_BATCH = 500;
@@ -41,7 +43,15 @@ export interface PassOptions {
   print?: (line: string) => void;
   /** Checked between actions: stop early (the pass is finished by the next one). */
   stopping?: () => boolean;
+  /** Told when the pass moves from scanning and planning to applying the plan. */
+  onPhase?: (phase: 'scanning' | 'syncing') => void;
 }
+
+/** What a pair reports as it goes, for status views. */
+export type PairNotice =
+  | { type: 'conflict'; path: string; copy: string }
+  | { type: 'problem'; path: string; message: string }
+  | { type: 'progress'; progress: Progress };
 
 export type PassOutcome =
   | { status: 'done'; counts: Record<Done, number>; conflicts: string[]; problems: number; planned: number }
@@ -78,6 +88,10 @@ export class Pair {
   private readonly ownWrites = new Map<RelPath, number>();
   /** Told before each placeholder is made (the on-demand service watches its folder). */
   onPlaceholder: ((path: RelPath) => void) | undefined;
+  /** Told of conflicts, problems and transfer progress. */
+  onNotice: ((n: PairNotice) => void) | undefined;
+  /** Paths pinned with `lazysync pin` (files, or folders and everything below), kept in the archive. */
+  private pinnedPaths: RelPath[] = [];
   private executorInstance: Executor | undefined;
   private counts = emptyCounts();
   private conflicts: string[] = [];
@@ -92,7 +106,7 @@ export class Pair {
     this.localRoot = binary(cfg.local);
     this.remoteRoot = binary(cfg.remote);
     const pins = matcherOf(cfg.pin.map(binary));
-    this.isPinned = (path) => cfg.pin.length > 0 && pins(path, false);
+    this.isPinned = (path) => (cfg.pin.length > 0 && pins(path, false)) || this.pinnedByPath(path);
     const fits = (size: number): boolean => cfg.maxSize === undefined || size <= cfg.maxSize;
     this.policy = {
       lazy: cfg.lazy,
@@ -116,7 +130,10 @@ export class Pair {
       now: Date.now,
       onDone: (what, p, detail) => {
         this.counts[what]++;
-        if (what === 'conflicts') this.conflicts.push(`${display(p)} (other version: ${detail ?? '?'})`);
+        if (what === 'conflicts') {
+          this.conflicts.push(`${display(p)} (other version: ${detail ?? '?'})`);
+          this.onNotice?.({ type: 'conflict', path: display(p), copy: detail ?? '' });
+        }
         if (what !== 'recorded' && what !== 'versioned')
           this.log.debug({ path: display(p), what, detail }, what);
       },
@@ -129,8 +146,24 @@ export class Pair {
         };
       },
       beforePlaceholder: (p) => this.onPlaceholder?.(p),
+      onProgress: (progress) => this.onNotice?.({ type: 'progress', progress }),
     });
     return this.executorInstance;
+  }
+
+  private pinnedByPath(path: RelPath): boolean {
+    return this.pinnedPaths.some((p) => isWithin(path, p));
+  }
+
+  /** The paths pinned with `lazysync pin`. */
+  get pins(): readonly RelPath[] {
+    return this.pinnedPaths;
+  }
+
+  /** Replaces the pinned paths and saves them in the archive. */
+  setPins(paths: RelPath[]): void {
+    this.pinnedPaths = [...new Set(paths)];
+    this.archive.setMeta(META_PINS, JSON.stringify(this.pinnedPaths));
   }
 
   /**
@@ -164,6 +197,8 @@ export class Pair {
     }
     const pair = new Pair(cfg, log, archive);
     pair.releaseLock = lock?.release;
+    const pins = archive.getMeta(META_PINS);
+    if (pins !== undefined) pair.pinnedPaths = JSON.parse(pins) as RelPath[];
     try {
       const knownRemote = archive.getMeta(META.remoteRoot);
       if (knownRemote !== undefined && knownRemote !== cfg.remote) {
@@ -323,6 +358,7 @@ export class Pair {
   }
 
   private async execute(archive: Archive, planned: number, opts: PassOptions): Promise<PassOutcome> {
+    opts.onPhase?.('syncing');
     this.counts = emptyCounts();
     this.conflicts = [];
     let problems = 0;
@@ -348,6 +384,7 @@ export class Pair {
           }
           problems++;
           archive.problemSet(action.path, messageOf(e));
+          this.onNotice?.({ type: 'problem', path: display(action.path), message: messageOf(e) });
           this.log.warn(
             { path: display(action.path), op: action.op },
             `${action.op} ${display(action.path)} failed: ${messageOf(e)}; will retry`,

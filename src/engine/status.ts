@@ -1,13 +1,7 @@
 // What a running pair reports about itself: the shapes of docs/api.md's PairStatus and events.
 
 export type PairState =
-  | 'idle'
-  | 'scanning'
-  | 'syncing'
-  | 'paused'
-  | 'remote-unavailable'
-  | 'waiting-confirm'
-  | 'error';
+  'idle' | 'scanning' | 'syncing' | 'paused' | 'remote-unavailable' | 'waiting-confirm' | 'error';
 
 export interface Transfer {
   path: string;

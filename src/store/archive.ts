@@ -187,6 +187,17 @@ export class Archive {
     return rows.map((r) => decodeKey(r.key));
   }
 
+  /** How many paths are placeholders and how many are local copies of remote files. */
+  countLocal(): { placeholders: number; localCopies: number } {
+    const r = this.s.countLocal.get();
+    return { placeholders: r?.placeholders ?? 0, localCopies: r?.copies ?? 0 };
+  }
+
+  /** Records whose name looks like a conflict copy (NAME.conflict-STAMP.EXT). */
+  conflictCopies(): ArchiveRecord[] {
+    return this.s.conflictCopies.all().map(toRecord);
+  }
+
   // ---- meta ----
 
   getMeta(key: string): string | undefined {
@@ -309,6 +320,14 @@ function prepareAll(db: Database.Database) {
     ),
     dirsAfter: p<[Buffer, number], { key: Buffer }>(
       "SELECT key FROM entries WHERE r_kind = 'dir' AND key > ? ORDER BY key LIMIT ?",
+    ),
+    countLocal: p<[], { placeholders: number; copies: number }>(
+      `SELECT coalesce(sum(l_kind = 'placeholder'), 0) AS placeholders,
+              coalesce(sum(l_kind = 'file' AND r_kind = 'file'), 0) AS copies FROM entries`,
+    ),
+    // A cheap prefilter on the key bytes; the caller checks the name exactly (names.ts).
+    conflictCopies: p<[], EntryRow>(
+      "SELECT * FROM entries WHERE instr(key, CAST('.conflict-' AS BLOB)) > 0 ORDER BY key",
     ),
     getMeta: p<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: p<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

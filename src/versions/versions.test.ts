@@ -41,6 +41,25 @@ describe('keepVersion', () => {
     );
   });
 
+  it('leaveInPlace keeps the path as it was, with the version as a hard link of the same content', async () => {
+    put(root, 'h/doc.txt', 'old content');
+    const v = await keepVersion(root, 'h/doc.txt', T, { leaveInPlace: true });
+    assert.equal(v, `${VERSIONS_DIR}/h/doc~20240305-060708.txt`);
+    assert.equal(fs.readFileSync(`${root}/h/doc.txt`, 'utf8'), 'old content', 'the path is still there');
+    assert.equal(fs.statSync(`${root}/${v}`).ino, fs.statSync(`${root}/h/doc.txt`).ino);
+    // Renaming new content over the path leaves the version with the old content.
+    fs.writeFileSync(`${root}/h/new`, 'new content');
+    fs.renameSync(`${root}/h/new`, `${root}/h/doc.txt`);
+    assert.equal(fs.readFileSync(`${root}/${v}`, 'utf8'), 'old content');
+  });
+
+  it('leaveInPlace falls back to a move for a directory (no hard links of directories)', async () => {
+    put(root, 'hd/inner/f', 'x');
+    const v = await keepVersion(root, 'hd/inner', T, { leaveInPlace: true });
+    assert.equal(fs.existsSync(`${root}/hd/inner`), false);
+    assert.equal(fs.readFileSync(`${root}/${v}/f`, 'utf8'), 'x');
+  });
+
   it('moves a directory with its contents, and a symlink with its link text', async () => {
     put(root, 'tree/sub/x', 'x');
     link(root, 'tree/lnk', '../rel/\xff');

@@ -29,12 +29,30 @@ const MAX_TRIES = 10000;
 /**
  * Move `root/rel` (file, symlink or directory) to `root/.lazysync/versions/DIR/NAME~STAMP[-n].EXT`, creating
  * the directories, with the first free `n`; returns the version's path relative to root.
- * Postcondition: after it returns, `root/rel` does not exist. It never copies: a version on another
+ * Postcondition: after it returns, `root/rel` does not exist (unless `leaveInPlace` made a hard link: then it
+ * still holds the same content, for the caller to rename over). It never copies: a version on another
  * filesystem than `root/rel` is an 'io' error. If `root/rel` is already gone it throws 'changed'.
  * A race it cannot close: another program creating the chosen version name between the check and the
  * rename (rename(2) would replace it; Node has no RENAME_NOREPLACE). This process never picks one name twice.
  */
-export async function keepVersion(root: string, rel: RelPath, nowMs: number): Promise<RelPath> {
+export interface KeepOptions {
+  /**
+   * The caller is about to rename new content over `rel`: keep the version as a hard link and leave `rel`
+   * in place, so the path never goes missing in between (readers see the old or the new content). Falls
+   * back to a rename where hard links are not supported (then `rel` is gone on return, as usual).
+   */
+  leaveInPlace?: boolean;
+}
+
+/** Errors of link() meaning "this filesystem or this kind of entry cannot be hard-linked". */
+const NO_LINK = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV', 'EACCES'];
+
+export async function keepVersion(
+  root: string,
+  rel: RelPath,
+  nowMs: number,
+  opts: KeepOptions = {},
+): Promise<RelPath> {
   if (rel === '' || isWithin(rel, '.lazysync')) {
     throw new LazysyncError('io', `${display(rel)}: not something that can be kept as a version`);
   }
@@ -51,6 +69,16 @@ export async function keepVersion(root: string, rel: RelPath, nowMs: number): Pr
     try {
       const dst = absOf(root, vrel);
       if ((await lstatOrUndefined(dst)) !== undefined) continue;
+      if (opts.leaveInPlace === true) {
+        try {
+          await fsp.link(src, dst);
+          return vrel;
+        } catch (e) {
+          if (hasCode(e, 'EEXIST')) continue;
+          if (!hasCode(e, ...NO_LINK)) throw e;
+          // No hard links here (or a directory): fall through to the rename.
+        }
+      }
       try {
         await fsp.rename(src, dst);
         return vrel;

@@ -1,0 +1,435 @@
+// One pair, running: its serial loop of passes (interval, local changes, rescans), on-demand hydration,
+// pause/resume, status and the operations the control API asks for. A slow or unavailable remote only
+// ever stalls its own runner.
+import { EventEmitter } from 'node:events';
+import type { PairConfig } from '../config.js';
+import { baseName, display, isWithin, joinPath, parentOf } from '../core/paths.js';
+import { parseConflictName } from '../core/names.js';
+import type { ArchiveRecord, RelPath } from '../core/types.js';
+import { LazysyncError, messageOf } from '../errors.js';
+import { absOf, lstatEntry } from '../fsops/entry.js';
+import { copyFileAtomic } from '../fsops/atomic.js';
+import type { Logger } from '../log.js';
+import { keepVersion, listVersions, type VersionInfo } from '../versions/versions.js';
+import type { Progress } from './executor.js';
+import { OnDemand } from './on-demand.js';
+import { Pair, type PassOutcome } from './pair.js';
+import { Wakeup } from './wakeup.js';
+import type {
+  ConflictListing,
+  PairEvent,
+  PairRunnerApi,
+  PairState,
+  PairStatus,
+  Transfer,
+  VersionListing,
+} from './status.js';
+
+/** How often an unavailable remote is checked again, at most. */
+const UNAVAILABLE_RETRY_S = 2;
+/** A transfer not heard of for this long is dropped from status (its copy failed or was abandoned). */
+const STALE_TRANSFER_MS = 10_000;
+
+interface LiveTransfer extends Progress {
+  started: number;
+  updated: number;
+}
+
+export class PairRunner extends EventEmitter implements PairRunnerApi {
+  private pair: Pair | undefined;
+  private onDemand: OnDemand | undefined;
+  private readonly wake = new Wakeup();
+  private loopDone: Promise<void> | undefined;
+  private state: PairState = 'idle';
+  private reason: string | null = null;
+  private paused = false;
+  private confirmNext = false;
+  private lastPass: PairStatus['lastPass'] = null;
+  private readonly transfers = new Map<RelPath, LiveTransfer>();
+
+  constructor(
+    readonly name: string,
+    private readonly cfg: PairConfig,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  private get p(): Pair {
+    if (this.pair === undefined) throw new LazysyncError('io', `pair ${this.name} is not running`);
+    return this.pair;
+  }
+
+  async start(): Promise<void> {
+    const pair = await Pair.open(this.cfg, this.log, false);
+    this.pair = pair;
+    pair.onNotice = (n) => {
+      if (n.type === 'progress') this.progress(n.progress);
+      else this.emitEvent({ pair: this.name, ...n });
+    };
+    const onDemand = new OnDemand({
+      cfg: this.cfg,
+      localRoot: pair.localRoot,
+      remoteRoot: pair.remoteRoot,
+      log: this.log,
+      archive: pair.archive,
+      executor: pair.executor,
+      serial: pair.serial,
+      touched: pair.touched,
+      isPinned: pair.isPinned,
+      isOwnLocalWrite: (p) => pair.isOwnLocalWrite(p),
+      isPaused: () => this.paused,
+      requestPass: (why) => {
+        this.log.debug(`pass requested: ${why}`);
+        if (!this.paused) this.wake.nudge();
+      },
+      notify: (e) => this.emitEvent({ pair: this.name, ...e }),
+    });
+    this.onDemand = onDemand;
+    pair.onPlaceholder = (p) => onDemand.beforePlaceholder(p);
+    try {
+      await onDemand.start();
+    } catch (e) {
+      pair.close();
+      throw e;
+    }
+    this.log.info(
+      `syncing ${this.cfg.remote} <-> ${this.cfg.local} (${this.cfg.lazy ? 'lazy' : 'eager'}), a pass every ${this.cfg.interval}s`,
+    );
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.wake.stop();
+    await this.loopDone;
+    this.onDemand?.close();
+    await this.onDemand?.idle();
+    this.pair?.close();
+    this.pair = undefined;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.setState('paused', 'paused by the user');
+  }
+
+  resume(confirmDeletes: boolean): void {
+    if (confirmDeletes) this.confirmNext = true;
+    if (this.paused) {
+      this.paused = false;
+      this.setState('idle', null);
+    }
+    this.wake.nudge();
+  }
+
+  rescan(): void {
+    this.wake.nudge();
+  }
+
+  setLogLevel(level: string): void {
+    this.log.level = level;
+  }
+
+  private setState(state: PairState, reason: string | null): void {
+    if (state === this.state && reason === this.reason) return;
+    this.state = state;
+    this.reason = reason;
+    this.emitEvent({ type: 'state', pair: this.name, state, reason });
+  }
+
+  private emitEvent(e: PairEvent): void {
+    this.emit('event', e);
+  }
+
+  private progress(p: Progress): void {
+    const now = Date.now();
+    const prev = this.transfers.get(p.path);
+    if (p.done) this.transfers.delete(p.path);
+    else this.transfers.set(p.path, { ...p, started: prev?.started ?? now, updated: now });
+    // Not every chunk: a few events per second per transfer are plenty for live views.
+    if (p.done || prev === undefined || now - prev.updated >= 250) {
+      this.emitEvent({ type: 'transfer', pair: this.name, ...p, path: display(p.path) });
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const pair = this.p;
+    let lastLogged = '';
+    while (!this.wake.stopped) {
+      if (this.paused) {
+        await this.wake.sleep(3600);
+        continue;
+      }
+      this.wake.nudged = false;
+      const started = Date.now();
+      let outcome: PassOutcome | undefined;
+      try {
+        this.setState('scanning', null);
+        outcome = await pair.pass({
+          dryRun: false,
+          confirmDeletes: this.cfg.confirmDeletes || this.confirmNext,
+          stopping: () => this.wake.stopped || this.paused,
+          onPhase: (phase) => this.setState(phase, null),
+        });
+        if (outcome.status === 'done') {
+          this.confirmNext = false;
+          await this.onDemand?.afterPass();
+        }
+        this.afterPass(outcome, started, lastLogged);
+        lastLogged = this.state + (this.reason ?? '');
+      } catch (e) {
+        this.setState('error', messageOf(e));
+        this.log.error(`pass failed: ${messageOf(e)}; trying again in ${this.cfg.interval}s`);
+        lastLogged = '';
+      }
+      const retry = outcome?.status === 'remote-unavailable';
+      await this.wake.sleep(retry ? Math.min(this.cfg.interval, UNAVAILABLE_RETRY_S) : this.cfg.interval);
+    }
+  }
+
+  private afterPass(o: PassOutcome, started: number, lastLogged: string): void {
+    if (this.paused) {
+      this.setState('paused', 'paused by the user');
+      return;
+    }
+    switch (o.status) {
+      case 'remote-unavailable':
+        this.setState('remote-unavailable', o.reason);
+        if (lastLogged !== this.state + o.reason) {
+          this.log.warn(
+            `paused: remote unavailable: ${o.reason}; nothing is deleted, syncing resumes when it is back`,
+          );
+        }
+        return;
+      case 'waiting-confirm':
+        this.setState('waiting-confirm', o.message);
+        if (lastLogged !== this.state + o.message) {
+          this.log.error(
+            `paused: ${o.message}; confirm with 'lazysync resume ${this.name} --confirm-deletes'`,
+          );
+        }
+        return;
+      case 'done': {
+        if (lastLogged.startsWith('remote-unavailable')) this.log.info('remote available again; syncing');
+        const c = o.counts;
+        const applied = c.downloaded + c.placeholders + c.uploaded + c.created + c.removed + c.conflicts;
+        const durationMs = Date.now() - started;
+        this.lastPass = { finishedAt: new Date().toISOString(), durationMs, applied, problems: o.problems };
+        this.setState('idle', null);
+        this.emitEvent({ type: 'pass', pair: this.name, applied, problems: o.problems, durationMs });
+        if (applied > 0 || o.problems > 0) {
+          this.log.info(
+            { ...c, problems: o.problems },
+            `pass: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ${c.created} created, ${c.removed} removed, ${c.conflicts} conflicts, ${o.problems} problems`,
+          );
+        }
+        for (const line of o.conflicts) this.log.warn(`conflict: ${line}`);
+      }
+    }
+  }
+
+  status(): PairStatus {
+    const now = Date.now();
+    const transfers: Transfer[] = [];
+    for (const [rel, t] of this.transfers) {
+      if (now - t.updated > STALE_TRANSFER_MS) {
+        this.transfers.delete(rel);
+        continue;
+      }
+      const rate = t.bytes / Math.max((now - t.started) / 1000, 0.001);
+      transfers.push({
+        path: display(rel),
+        direction: t.direction,
+        bytes: t.bytes,
+        total: t.total,
+        rate,
+        etaSeconds: rate > 0 ? (t.total - t.bytes) / rate : null,
+      });
+    }
+    const archive = this.pair?.archive;
+    const local = archive?.countLocal() ?? { placeholders: 0, localCopies: 0 };
+    return {
+      name: this.name,
+      remote: this.cfg.remote,
+      local: this.cfg.local,
+      lazy: this.cfg.lazy,
+      state: this.state,
+      reason: this.reason,
+      lastPass: this.lastPass,
+      counts: {
+        placeholders: local.placeholders,
+        localCopies: local.localCopies,
+        localCopyBytes: archive?.localCopyBytes() ?? 0,
+        pinned: this.cfg.pin.length + (this.pair?.pins.length ?? 0),
+        conflicts:
+          archive?.conflictCopies().filter((r) => parseConflictName(baseName(r.path)) !== undefined).length ??
+          0,
+        problems: archive?.problemCount() ?? 0,
+      },
+      transfers,
+      options: {
+        interval: this.cfg.interval,
+        maxDelete: this.cfg.maxDelete,
+        accessDetect: this.cfg.accessDetect,
+        pin: this.cfg.pin,
+        ignore: this.cfg.ignore,
+        maxSize: this.cfg.maxSize ?? null,
+        cacheMax: this.cfg.cacheMax ?? null,
+      },
+    };
+  }
+
+  /** Archive records at `path` and below, in order, read in pages. */
+  private *below(path: RelPath): Generator<ArchiveRecord> {
+    const archive = this.p.archive;
+    const self = archive.get(path);
+    if (self !== undefined) yield self;
+    for (let after: RelPath | undefined = path; ;) {
+      const page = archive.page(after, 500);
+      for (const r of page) {
+        if (!isWithin(r.path, path)) return;
+        yield r;
+      }
+      if (page.length < 500) return;
+      after = page[page.length - 1]?.path;
+    }
+  }
+
+  async pin(paths: string[]): Promise<{ path: string; files: number }[]> {
+    const pair = this.p;
+    pair.setPins([...pair.pins, ...paths]);
+    const out: { path: string; files: number }[] = [];
+    for (const path of paths) {
+      let files = 0;
+      for (const rec of [...this.below(path)]) {
+        if (rec.remote.kind !== 'file') continue;
+        files++;
+        if (rec.local.kind !== 'placeholder') continue;
+        const remote = await lstatEntry(pair.remoteRoot, rec.path, 'remote');
+        if (remote?.kind !== 'file') continue;
+        await pair.serial.run(() => pair.executor.hydrate(rec.path, rec.local, remote));
+        pair.touched.add(rec.path);
+        this.emitEvent({ type: 'hydrated', pair: this.name, path: display(rec.path), size: remote.size });
+      }
+      out.push({ path: display(path), files });
+    }
+    return out;
+  }
+
+  async unpin(paths: string[]): Promise<{ path: string }[]> {
+    const pair = this.p;
+    const drop = new Set(paths);
+    pair.setPins(pair.pins.filter((p) => !drop.has(p)));
+    return paths.map((p) => ({ path: display(p) }));
+  }
+
+  async free(
+    paths: string[],
+  ): Promise<{ freed: { path: string }[]; refused: { path: string; reason: string }[] }> {
+    const pair = this.p;
+    const freed: { path: string }[] = [];
+    const refused: { path: string; reason: string }[] = [];
+    for (const path of paths) {
+      for (const rec of [...this.below(path)]) {
+        if (rec.local.kind !== 'file' || rec.remote.kind !== 'file') continue;
+        const shown = display(rec.path);
+        if (pair.isPinned(rec.path)) {
+          refused.push({ path: shown, reason: 'pinned: unpin it first' });
+          continue;
+        }
+        try {
+          await pair.serial.run(() => pair.executor.free(rec.path, rec.local, rec.remote));
+          pair.touched.add(rec.path);
+          freed.push({ path: shown });
+          this.emitEvent({ type: 'freed', pair: this.name, path: shown, size: rec.local.size });
+        } catch (e) {
+          const edited = e instanceof LazysyncError && e.code === 'changed';
+          refused.push({
+            path: shown,
+            reason: edited ? 'changed since the last sync (not uploaded yet); sync it first' : messageOf(e),
+          });
+        }
+      }
+    }
+    return { freed, refused };
+  }
+
+  /** Versions of `path` on both sides, newest first (local before remote at the same second). */
+  private async allVersions(
+    path: RelPath,
+  ): Promise<{ side: 'local' | 'remote'; root: string; rel: RelPath; v: VersionInfo }[]> {
+    const pair = this.p;
+    const out: { side: 'local' | 'remote'; root: string; rel: RelPath; v: VersionInfo }[] = [];
+    for (const [side, root] of [
+      ['local', pair.localRoot],
+      ['remote', pair.remoteRoot],
+    ] as const) {
+      for (const v of await listVersions(root, path)) out.push({ side, root, rel: v.path, v });
+    }
+    const key = (x: (typeof out)[number]): string =>
+      `${x.v.stamp}-${String(x.v.n).padStart(6, '0')}-${x.side === 'local' ? 1 : 0}`;
+    return out.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+  }
+
+  async versions(path: string): Promise<VersionListing[]> {
+    return (await this.allVersions(path)).map(({ side, root, rel, v }) => ({
+      side,
+      stamp: v.stamp,
+      size: v.size,
+      kind: v.kind,
+      file: display(absOf(root, rel).toString('latin1')),
+    }));
+  }
+
+  async restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
+    const pair = this.p;
+    const all = await this.allVersions(path);
+    const chosen = at === undefined ? all[0] : all.find((x) => x.v.stamp === at);
+    if (chosen === undefined) {
+      throw new LazysyncError(
+        'usage',
+        at === undefined ? `${display(path)} has no versions` : `${display(path)} has no version at ${at}`,
+      );
+    }
+    const version = await lstatEntry(chosen.root, chosen.rel, chosen.side);
+    if (version?.kind !== 'file') {
+      throw new LazysyncError('io', `${display(chosen.rel)}: only file versions can be restored`);
+    }
+    await pair.serial.run(async () => {
+      const current = await lstatEntry(pair.localRoot, path, 'local', pair.remoteRoot);
+      if (current !== undefined && current.kind !== 'placeholder' && current.kind !== 'dir') {
+        // The content being replaced becomes a version itself. A placeholder's content is the remote's,
+        // which the next pass keeps as a remote version when it uploads the restored file.
+        await keepVersion(pair.localRoot, path, Date.now());
+      }
+      await copyFileAtomic({
+        src: absOf(chosen.root, chosen.rel),
+        dst: absOf(pair.localRoot, path),
+        expect: version,
+        dstSide: 'local',
+      });
+    });
+    this.log.info(`restored ${display(path)} from its ${chosen.side} version of ${chosen.v.stamp}`);
+    this.wake.nudge();
+    return { side: chosen.side, stamp: chosen.v.stamp };
+  }
+
+  async conflicts(): Promise<ConflictListing[]> {
+    const pair = this.p;
+    const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
+    const out: ConflictListing[] = [];
+    for (const rec of pair.archive.conflictCopies()) {
+      const parsed = parseConflictName(baseName(rec.path));
+      if (parsed === undefined) continue;
+      const original = joinPath(parentOf(rec.path), parsed.original);
+      const orig = pair.archive.get(original);
+      out.push({
+        path: display(original),
+        copy: display(rec.path),
+        copyMtime: iso(rec.remote.mtime || rec.local.mtime),
+        originalMtime: iso(orig?.remote.mtime || orig?.local.mtime),
+      });
+    }
+    return out;
+  }
+}
