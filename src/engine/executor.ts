@@ -219,22 +219,32 @@ export class Executor {
   }
 
   private async download(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
-    const { localRoot, remoteRoot } = this.ctx;
-    const written = await this.journalled(path, 'download', 'local', (onTemp) =>
-      this.withParents('local', path, () =>
+    const written = await this.copy('remote', path, remote, local);
+    this.record(path, written, remote);
+    this.ctx.onDone('downloaded', path);
+  }
+
+  /**
+   * Copies the file at `path` from side `from` (as `source` describes it) over the other side's `existing`
+   * entry, journalled, atomically, versioning what it replaces. Returns the destination's new entry, read
+   * from the temp file right before the rename: what was written, at that side's mtime precision.
+   */
+  private copy(from: Side, path: RelPath, source: Entry, existing: Entry | undefined): Promise<Entry> {
+    const to = other(from);
+    const direction = to === 'local' ? 'download' : 'upload';
+    return this.journalled(path, direction, to, (onTemp) =>
+      this.withParents(to, path, () =>
         copyFileAtomic({
-          src: absOf(remoteRoot, path),
-          dst: absOf(localRoot, path),
-          expect: remote,
-          dstSide: 'local',
+          src: absOf(this.root(from), path),
+          dst: absOf(this.root(to), path),
+          expect: source,
+          dstSide: to,
           onTemp,
-          onChunk: this.progress(path, 'download', remote.size),
-          beforeRename: () => this.clear('local', path, local),
+          onChunk: this.progress(path, direction, source.size),
+          beforeRename: () => this.clear(to, path, existing),
         }),
       ),
     );
-    this.record(path, written, remote);
-    this.ctx.onDone('downloaded', path);
   }
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
@@ -248,21 +258,7 @@ export class Executor {
   }
 
   private async upload(path: RelPath, local: Entry, remote: Entry | undefined): Promise<void> {
-    const { localRoot, remoteRoot } = this.ctx;
-    // The entry read from the temp file right before the rename: what we wrote, at the remote's precision.
-    const written = await this.journalled(path, 'upload', 'remote', (onTemp) =>
-      this.withParents('remote', path, () =>
-        copyFileAtomic({
-          src: absOf(localRoot, path),
-          dst: absOf(remoteRoot, path),
-          expect: local,
-          dstSide: 'remote',
-          onTemp,
-          onChunk: this.progress(path, 'upload', local.size),
-          beforeRename: () => this.clear('remote', path, remote),
-        }),
-      ),
-    );
+    const written = await this.copy('local', path, local, remote);
     this.record(path, local, written);
     this.ctx.onDone('uploaded', path);
   }
