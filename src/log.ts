@@ -14,16 +14,18 @@ export interface LogOptions {
 }
 
 export function createLogger(opts: LogOptions): Logger {
+  // The streams pass everything; the logger's own level filters, so `lazysync log-level` can raise it later.
   const streams: StreamEntry<Level>[] = [
     {
-      level: opts.level,
+      level: 'trace',
       stream: pretty({
         destination: 2,
         sync: true,
         colorize: process.stderr.isTTY === true,
         ignore: 'pid,hostname',
-        // Messages carry their details for people; the fields are for the JSON log file.
+        // Messages carry their details for people; the fields are for the JSON log file, except the pair.
         hideObject: true,
+        messageFormat: '{if pair}[{pair}] {end}{msg}',
         translateTime: 'SYS:HH:MM:ss.l',
       }),
     },

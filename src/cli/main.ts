@@ -5,7 +5,8 @@ import { LazysyncError, messageOf } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
 import { DEFAULTS, type RawOptions } from '../config.js';
 import { syncCommand } from './sync.js';
-import { runCommand } from './run.js';
+import { registerDaemonCommands, runCommand } from './daemon.js';
+import { registerClientCommands } from './commands.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -75,12 +76,17 @@ function buildProgram(setCode: (code: number) => void): Command {
   pairOptions(
     program
       .command('run')
-      .description('sync in the foreground, a pass every --interval, until SIGINT/SIGTERM'),
+      .description('sync one pair in the foreground (a daemon with one pair), until SIGINT/SIGTERM'),
     true,
   )
+    .option('--socket <path>', 'serve the control API here (default as for the daemon)')
+    .option('--name <name>', "the pair's name in the control API (default: the local folder's name)")
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .action(async (opts: RawOptions) => setCode(await runCommand(opts)));
+
+  registerDaemonCommands(program, setCode);
+  registerClientCommands(program, setCode);
 
   return program;
 }
@@ -95,6 +101,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0;
+      // A command that needs a subcommand (`lazysync service`) got none: its help is already on stderr.
+      if (e.code === 'commander.help') return 2;
       process.stderr.write(`lazysync: ${e.message.replace(/^error: /, '')}\n`);
       return 2;
     }

@@ -1,0 +1,32 @@
+// `lazysync conflicts [PAIR]`: the conflict copies present, with both sides' times.
+import type { ConflictListing } from '../engine/status.js';
+import { ApiClient } from './client.js';
+import { displayPath, displayText, formatIso, renderTable } from './format.js';
+import { stdio, type Io } from './io.js';
+import { resolveSocketPath } from '../daemon/socket.js';
+
+export type ConflictRow = ConflictListing & { pair: string };
+
+export function renderConflicts(conflicts: ConflictRow[]): string[] {
+  if (conflicts.length === 0) return ['no conflicts'];
+  const rows = conflicts.map((c) => [
+    displayText(c.pair),
+    displayPath(c.path),
+    displayPath(c.copy),
+    formatIso(c.originalMtime),
+    formatIso(c.copyMtime),
+  ]);
+  return renderTable(['PAIR', 'PATH', 'CONFLICT COPY', 'PATH MODIFIED', 'COPY MODIFIED'], rows);
+}
+
+export async function conflictsCommand(
+  name: string | undefined,
+  opts: { socket?: string },
+  io: Io = stdio,
+): Promise<number> {
+  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const query = name === undefined ? '' : `?${new URLSearchParams({ pair: name }).toString()}`;
+  const answer = await client.request<{ conflicts: ConflictRow[] }>('GET', `/v1/conflicts${query}`);
+  for (const line of renderConflicts(answer.conflicts)) io.out(line);
+  return 0;
+}

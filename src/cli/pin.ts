@@ -1,0 +1,44 @@
+// `lazysync pin PATH...`: hydrate now and keep local; progress bars on a terminal while it downloads.
+import { ApiClient, type EventStream } from './client.js';
+import { displayPath, displayText, plural } from './format.js';
+import { stdio, type Io } from './io.js';
+import { absolutePath } from './paths.js';
+import { PinProgress, isPinTransfer, pinTargets } from './pin-progress.js';
+import { resolveSocketPath } from '../daemon/socket.js';
+import type { DaemonStatus } from './status-view.js';
+
+interface PinAnswer {
+  pinned: { pair: string; path: string; files: number }[];
+}
+
+/** Answers once the files are local copies. Progress comes from the event stream, opened before the request. */
+export async function pinCommand(
+  paths: string[],
+  opts: { socket?: string },
+  io: Io = stdio,
+): Promise<number> {
+  const abs = paths.map((p) => absolutePath(p));
+  const client = new ApiClient(resolveSocketPath(opts.socket));
+  let progress: PinProgress | undefined;
+  let stream: EventStream | undefined;
+  if (io.progress !== undefined) {
+    const targets = pinTargets((await client.request<DaemonStatus>('GET', '/v1/status')).pairs, abs);
+    const bars = new PinProgress(io.progress);
+    progress = bars;
+    stream = client.events((e) => {
+      if (isPinTransfer(targets, e)) bars.transfer(e);
+    });
+    await stream.ready.catch(() => undefined); // bars are a nicety: the pin goes on without them
+  }
+  let answer: PinAnswer;
+  try {
+    answer = await client.request<PinAnswer>('POST', '/v1/pin', { paths: abs });
+  } finally {
+    stream?.close();
+    progress?.stop();
+  }
+  for (const p of answer.pinned) {
+    io.out(`pinned ${displayPath(p.path)} in ${displayText(p.pair)} (${plural(p.files, 'file')} local)`);
+  }
+  return 0;
+}

@@ -1,0 +1,94 @@
+// A pair that could not start (e.g. another process runs its local folder): it stays listed, in state
+// `error` with the reason, and refuses every operation, so the daemon's other pairs keep running.
+import { EventEmitter } from 'node:events';
+import type { PairConfig } from '../config.js';
+import type { ConflictListing, PairRunnerApi, PairStatus, VersionListing } from '../engine/status.js';
+import { ApiError } from './http.js';
+
+export class FailedRunner extends EventEmitter implements PairRunnerApi {
+  constructor(
+    readonly name: string,
+    private readonly cfg: PairConfig,
+    readonly reason: string,
+  ) {
+    super();
+  }
+
+  private refuse(): never {
+    throw new ApiError(
+      'conflict',
+      `pair ${this.name} is not running: ${this.reason} (fix the cause and restart the daemon, or remove and add the pair)`,
+    );
+  }
+
+  start(): Promise<void> {
+    return Promise.reject(new Error(`pair ${this.name} failed to start: ${this.reason}`));
+  }
+
+  async stop(): Promise<void> {}
+
+  pause(): void {
+    this.refuse();
+  }
+
+  resume(_confirmDeletes: boolean): void {
+    this.refuse();
+  }
+
+  rescan(): void {
+    this.refuse();
+  }
+
+  setLogLevel(_level: string): void {}
+
+  status(): PairStatus {
+    const c = this.cfg;
+    return {
+      name: this.name,
+      remote: c.remote,
+      local: c.local,
+      lazy: c.lazy,
+      state: 'error',
+      reason: this.reason,
+      lastPass: null,
+      counts: { placeholders: 0, localCopies: 0, localCopyBytes: 0, pinned: 0, conflicts: 0, problems: 0 },
+      transfers: [],
+      options: {
+        interval: c.interval,
+        maxDelete: c.maxDelete,
+        accessDetect: c.accessDetect,
+        pin: c.pin,
+        ignore: c.ignore,
+        maxSize: c.maxSize ?? null,
+        cacheMax: c.cacheMax ?? null,
+      },
+    };
+  }
+
+  async pin(_paths: string[]): Promise<{ path: string; files: number }[]> {
+    this.refuse();
+  }
+
+  async unpin(_paths: string[]): Promise<{ path: string }[]> {
+    this.refuse();
+  }
+
+  async free(
+    _paths: string[],
+  ): Promise<{ freed: { path: string }[]; refused: { path: string; reason: string }[] }> {
+    this.refuse();
+  }
+
+  async versions(_path: string): Promise<VersionListing[]> {
+    this.refuse();
+  }
+
+  async restore(_path: string, _at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
+    this.refuse();
+  }
+
+  /** Nothing can be read from a pair that did not open; listing every pair's conflicts skips it. */
+  async conflicts(): Promise<ConflictListing[]> {
+    return [];
+  }
+}
