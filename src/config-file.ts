@@ -22,6 +22,8 @@ export interface PairOptions {
   cacheMax?: string | number;
   maxDelete?: number;
   accessDetect?: (typeof ACCESS_DETECT)[number];
+  /** Bytes per second for the pair's transfers, like "4M". */
+  bwlimit?: string | number;
 }
 
 export interface NamedPair {
@@ -64,6 +66,7 @@ const optionFields = {
   cacheMax: size,
   maxDelete: between(0, 100),
   accessDetect: z.enum(ACCESS_DETECT),
+  bwlimit: size,
 };
 
 /** `options` of `POST /v1/pairs`. */
@@ -76,6 +79,7 @@ export const pairOptionsSchema = z.strictObject({
   cacheMax: optionFields.cacheMax.optional(),
   maxDelete: optionFields.maxDelete.optional(),
   accessDetect: optionFields.accessDetect.optional(),
+  bwlimit: optionFields.bwlimit.optional(),
 });
 
 /** File key of each option (the rest are spelled the same). */
@@ -243,6 +247,7 @@ export function namedPairFrom(
   if (options.maxSize !== undefined) raw.maxSize = s(options.maxSize);
   if (options.cacheMax !== undefined) raw.cacheMax = s(options.cacheMax);
   if (options.accessDetect !== undefined) raw.accessDetect = options.accessDetect;
+  if (options.bwlimit !== undefined) raw.bwlimit = s(options.bwlimit);
   if (options.ignore !== undefined) raw.ignore = [...options.ignore];
   if (options.pin !== undefined) raw.pin = [...options.pin];
   if (logLevel !== undefined) raw.logLevel = logLevel;

@@ -27,6 +27,8 @@ export interface PairConfig {
   /** Clean local copies beyond this total are turned back into placeholders, least recently opened first. */
   cacheMax?: number;
   accessDetect: AccessDetect;
+  /** Bytes per second shared by all transfers of the pair; undefined = unlimited. */
+  bwlimit?: number;
 }
 
 export const ACCESS_DETECT = ['inotify', 'proc'] as const;
@@ -48,6 +50,7 @@ export interface RawOptions {
   maxSize?: string;
   cacheMax?: string;
   accessDetect?: string;
+  bwlimit?: string;
 }
 
 export const DEFAULTS = { interval: 30, maxDelete: 50, logLevel: 'info' as LogLevel };
@@ -136,6 +139,7 @@ export function pairConfigFrom(raw: RawOptions, requireRemote: boolean): PairCon
   const maxSize = parseSizeOption('--max-size', raw.maxSize);
   const cacheMax = parseSizeOption('--cache-max', raw.cacheMax);
   const accessDetect = parseAccessDetect(raw.accessDetect);
+  const bwlimit = parseSizeOption('--bwlimit', raw.bwlimit);
 
   const realRemote = realish(remote);
   const realLocal = realish(local);
@@ -181,6 +185,7 @@ export function pairConfigFrom(raw: RawOptions, requireRemote: boolean): PairCon
   };
   if (maxSize !== undefined) cfg.maxSize = maxSize;
   if (cacheMax !== undefined) cfg.cacheMax = cacheMax;
+  if (bwlimit !== undefined && bwlimit > 0) cfg.bwlimit = bwlimit;
   if (raw.logFile !== undefined) cfg.logFile = path.resolve(raw.logFile);
   return cfg;
 }

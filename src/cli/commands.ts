@@ -5,6 +5,7 @@ import { addCommand, type AddOptions } from './add.js';
 import { conflictsCommand } from './conflicts.js';
 import { freeCommand } from './free.js';
 import { logLevelCommand } from './log-level.js';
+import { bwlimitCommand } from './bwlimit.js';
 import { pauseCommand } from './pause.js';
 import { pinCommand } from './pin.js';
 import { removeCommand } from './remove.js';
@@ -117,6 +118,14 @@ export function registerClientCommands(program: Command, setCode: (code: number)
     `set the log detail at run time: ${LOG_LEVELS.join(', ')}`,
   ).action(async (level: string, pair: string | undefined, opts: SocketOption) =>
     setCode(await logLevelCommand(level, pair, opts)),
+  );
+
+  clientCommand(
+    program,
+    'bwlimit <rate> [pair]',
+    'limit transfers to RATE bytes/s (e.g. 4M; 0 or off: no limit)',
+  ).action(async (rate: string, pair: string | undefined, opts: SocketOption) =>
+    setCode(await bwlimitCommand(rate, pair, opts)),
   );
 
   clientCommand(program, 'stop', 'ask the daemon to finish the file in flight and exit').action(

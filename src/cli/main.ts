@@ -42,7 +42,8 @@ function pairOptions(cmd: Command, forLoop: boolean): Command {
       '--cache-max <size>',
       'turn the least recently opened clean local copies back into placeholders beyond this total',
     )
-    .option('--access-detect <mode>', 'how opens of placeholders are detected: inotify or proc', 'inotify');
+    .option('--access-detect <mode>', 'how opens of placeholders are detected: inotify or proc', 'inotify')
+    .option('--bwlimit <rate>', 'bytes per second for all transfers of the pair, e.g. 4M (0: no limit)');
   if (forLoop) cmd.option('--interval <seconds>', 'seconds between full passes', String(DEFAULTS.interval));
   return cmd;
 }

@@ -141,6 +141,7 @@ export function samplePair(over: Partial<PairStatus> = {}): PairStatus {
       ignore: [],
       maxSize: null,
       cacheMax: null,
+      bwlimit: null,
     },
     ...over,
   };

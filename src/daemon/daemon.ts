@@ -172,6 +172,17 @@ export class Daemon implements ControlTarget {
     });
   }
 
+  /** Sets the rate limit of one pair, or of every pair. */
+  setBwlimit(rate: number | undefined, pair?: string): void {
+    if (pair !== undefined) {
+      const entry = this.entries.get(pair);
+      if (entry === undefined) throw new ApiError('not-found', `no pair named '${pair}'`);
+      entry.runner.setBwlimit(rate);
+      return;
+    }
+    for (const e of this.entries.values()) e.runner.setBwlimit(rate);
+  }
+
   /** Sets the level of one pair's logger, or of the daemon's and every pair's. */
   setLogLevel(level: LogLevel, pair?: string): void {
     if (pair !== undefined) {

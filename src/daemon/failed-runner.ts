@@ -41,6 +41,8 @@ export class FailedRunner extends EventEmitter implements PairRunnerApi {
 
   setLogLevel(_level: string): void {}
 
+  setBwlimit(_rate: number | undefined): void {}
+
   status(): PairStatus {
     const c = this.cfg;
     return {
@@ -61,6 +63,7 @@ export class FailedRunner extends EventEmitter implements PairRunnerApi {
         ignore: c.ignore,
         maxSize: c.maxSize ?? null,
         cacheMax: c.cacheMax ?? null,
+        bwlimit: c.bwlimit ?? null,
       },
     };
   }

@@ -1,4 +1,5 @@
 // The control API's endpoints (docs/api.md), each one thin: validate -> call the daemon or a runner -> answer.
+import { parseSize } from '../core/size.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { pairName, pairOptionsSchema, type PairOptions } from '../config-file.js';
@@ -27,6 +28,8 @@ export interface ControlTarget {
   remove(name: string): Promise<void>;
   /** Throws ApiError not-found for an unknown pair. */
   setLogLevel(level: LogLevel, pair?: string): void;
+  /** Bytes per second (undefined: unlimited) for one pair or all; ApiError not-found for an unknown pair. */
+  setBwlimit(rate: number | undefined, pair?: string): void;
   shutdown(): Promise<void>;
   /** Events of every pair, present and future; returns the unsubscribe function. */
   subscribe(listener: (e: PairEvent) => void): () => void;
@@ -68,6 +71,14 @@ const schemas = {
   }),
   resume: z.strictObject({ confirmDeletes: z.boolean().optional() }).optional(),
   logLevel: z.strictObject({ level: z.enum(LOG_LEVELS), pair: z.string().optional() }),
+  bwlimit: z.strictObject({
+    rate: z.union([
+      z.null(),
+      z.number().int().min(0),
+      z.string().refine((s) => parseSize(s) !== undefined, { error: 'expected a rate like 4M, 512K or 0' }),
+    ]),
+    pair: z.string().optional(),
+  }),
   restore: z.strictObject({
     path: z.string(),
     at: z
@@ -160,6 +171,15 @@ const logLevel: Handler = async (ctx) => {
   return { body: { level: req.level } };
 };
 
+const bwlimit: Handler = async (ctx) => {
+  const req = validate(schemas.bwlimit, await ctx.body(), 'body');
+  if (req.pair !== undefined) runnerOf(ctx.target, req.pair);
+  const bytes = typeof req.rate === 'string' ? parseSize(req.rate) : req.rate;
+  const rate = bytes === null || bytes === undefined || bytes === 0 ? undefined : bytes;
+  ctx.target.setBwlimit(rate, req.pair);
+  return { body: { rate: rate ?? null } };
+};
+
 const pin: Handler = async (ctx) => {
   const req = validate(pathList, await ctx.body(), 'body');
   return { body: { pinned: await perPair(ctx, req.paths, (r, rels) => r.pin(rels)) } };
@@ -217,6 +237,7 @@ export const ROUTES: Route[] = [
   { pattern: /^\/v1\/pairs\/([^/]+)\/resume$/, methods: { POST: resume } },
   { pattern: /^\/v1\/pairs\/([^/]+)\/rescan$/, methods: { POST: rescan } },
   { pattern: /^\/v1\/log-level$/, methods: { PUT: logLevel } },
+  { pattern: /^\/v1\/bwlimit$/, methods: { PUT: bwlimit } },
   { pattern: /^\/v1\/pin$/, methods: { POST: pin } },
   { pattern: /^\/v1\/unpin$/, methods: { POST: unpin } },
   { pattern: /^\/v1\/free$/, methods: { POST: free } },

@@ -76,6 +76,10 @@ export class StandInRunner extends EventEmitter implements PairRunnerApi {
     this.calls.push(['rescan']);
   }
 
+  setBwlimit(rate: number | undefined): void {
+    this.calls.push(['setBwlimit', String(rate)]);
+  }
+
   setLogLevel(level: string): void {
     this.calls.push(['setLogLevel', level]);
     this.level = level;
@@ -101,6 +105,7 @@ export class StandInRunner extends EventEmitter implements PairRunnerApi {
         ignore: c.ignore,
         maxSize: c.maxSize ?? null,
         cacheMax: c.cacheMax ?? null,
+        bwlimit: c.bwlimit ?? null,
       },
     };
   }

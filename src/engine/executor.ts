@@ -32,6 +32,8 @@ export interface ExecContext {
   beforePlaceholder?: (path: RelPath) => void;
   /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
   onProgress?: (p: Progress) => void;
+  /** Resolves when `bytes` more may be transferred (the pair's --bwlimit). */
+  throttle?: (bytes: number) => Promise<void>;
 }
 
 export interface Progress {
@@ -124,18 +126,19 @@ export class Executor {
     }
   }
 
-  /** A chunk callback reporting progress, or undefined when nobody listens. */
+  /** A chunk callback reporting progress and applying the rate limit, or undefined when neither is wanted. */
   private progress(
     path: RelPath,
     direction: 'download' | 'upload',
     total: number,
-  ): ((n: number) => void) | undefined {
-    const report = this.ctx.onProgress;
-    if (report === undefined) return undefined;
+  ): ((n: number) => Promise<void> | void) | undefined {
+    const { onProgress: report, throttle } = this.ctx;
+    if (report === undefined && throttle === undefined) return undefined;
     let bytes = 0;
     return (n) => {
       bytes += n;
-      report({ path, direction, bytes, total, done: bytes >= total });
+      report?.({ path, direction, bytes, total, done: bytes >= total });
+      return throttle?.(n);
     };
   }
 

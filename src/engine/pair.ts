@@ -28,6 +28,7 @@ import {
 } from './health.js';
 import { archivePages, mergeSorted } from './merge.js';
 import { Serial } from './serial.js';
+import { TokenBucket } from './rate-limit.js';
 
 export const STATE_DIR = '.lazysync';
 /** Archive meta key of the paths pinned with `lazysync pin` (a JSON array of binary strings). */
@@ -80,6 +81,8 @@ export class Pair {
   readonly remoteRoot: string;
   readonly policy: Policy;
   readonly isPinned: (path: RelPath) => boolean;
+  /** --bwlimit: one bucket for every transfer of the pair. */
+  readonly bandwidth: TokenBucket;
   /** Passes, hydrations and evictions change the roots one at a time. */
   readonly serial = new Serial();
   /** Paths hydrated or freed since the current pass started planning: its actions for them are stale. */
@@ -105,6 +108,7 @@ export class Pair {
   ) {
     this.localRoot = binary(cfg.local);
     this.remoteRoot = binary(cfg.remote);
+    this.bandwidth = new TokenBucket(cfg.bwlimit);
     const pins = matcherOf(cfg.pin.map(binary));
     this.isPinned = (path) => (cfg.pin.length > 0 && pins(path, false)) || this.pinnedByPath(path);
     const fits = (size: number): boolean => cfg.maxSize === undefined || size <= cfg.maxSize;
@@ -147,6 +151,7 @@ export class Pair {
       },
       beforePlaceholder: (p) => this.onPlaceholder?.(p),
       onProgress: (progress) => this.onNotice?.({ type: 'progress', progress }),
+      throttle: (n) => this.bandwidth.take(n),
     });
     return this.executorInstance;
   }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
 import { baseName, display, isWithin, joinPath, parentOf } from '../core/paths.js';
 import { parseConflictName } from '../core/names.js';
+import { formatSize } from '../core/size.js';
 import type { ArchiveRecord, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import { absOf, lstatEntry } from '../fsops/entry.js';
@@ -128,6 +129,13 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
 
   setLogLevel(level: string): void {
     this.log.level = level;
+  }
+
+  setBwlimit(rate: number | undefined): void {
+    this.p.bandwidth.setRate(rate);
+    this.log.info(
+      rate === undefined ? 'transfers no longer rate limited' : `transfers limited to ${formatSize(rate)}/s`,
+    );
   }
 
   private setState(state: PairState, reason: string | null): void {
@@ -275,6 +283,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         ignore: this.cfg.ignore,
         maxSize: this.cfg.maxSize ?? null,
         cacheMax: this.cfg.cacheMax ?? null,
+        bwlimit: this.pair?.bandwidth.limit ?? null,
       },
     };
   }

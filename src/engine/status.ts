@@ -38,6 +38,7 @@ export interface PairStatus {
     ignore: string[];
     maxSize: number | null;
     cacheMax: number | null;
+    bwlimit: number | null;
   };
 }
 
@@ -92,6 +93,8 @@ export interface PairRunnerApi {
   rescan(): void;
   status(): PairStatus;
   setLogLevel(level: string): void;
+  /** Bytes per second for all transfers of the pair from now on; undefined = unlimited. */
+  setBwlimit(rate: number | undefined): void;
   /** Pins files or folders (new files below a pinned folder are pinned too) and hydrates them now. */
   pin(paths: string[]): Promise<{ path: string; files: number }[]>;
   unpin(paths: string[]): Promise<{ path: string }[]>;
