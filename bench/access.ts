@@ -72,12 +72,11 @@ export async function benchAccess(
         { stdio: 'ignore' },
       );
       try {
-        const last = path.join(local, `f${n - 1}.txt`);
-        if (
-          !(await until(() => lstatSync(last, { throwIfNoEntry: false })?.isSymbolicLink() === true, 60_000))
-        ) {
+        const all = Array.from({ length: n }, (_, k) => path.join(local, `f${k}.txt`));
+        const isLink = (p: string): boolean =>
+          lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+        if (!(await until(() => all.every(isLink), 60_000)))
           throw new Error(`${mode}: placeholders did not appear`);
-        }
         // Short opens: one `cat` process each, one after the other.
         for (let i = 0; i < opens; i++)
           spawnSync('cat', [path.join(local, `f${i}.txt`)], { stdio: 'ignore' });

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { benchSync } from './sync.js';
 import { benchAccess } from './access.js';
+import { benchBwlimit } from './bwlimit.js';
 import { fmt, machine, repoRoot } from './lib.js';
 
 const quick = process.argv.includes('--quick');
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   const samples = quick ? 10 : 30;
   log(`== lazy mode: ${opens} short opens per detection mode, ${samples} latency samples`);
   const access = await benchAccess(opens, samples, log);
+  log('== --bwlimit');
+  const bw = await benchBwlimit(quick ? 8 : 32, 4, log);
 
   const md = [
     '# Benchmarks',

@@ -32,7 +32,7 @@ export function createLogger(opts: LogOptions): Logger {
   ];
   if (opts.file !== undefined) {
     streams.push({
-      level: opts.level,
+      level: 'trace',
       stream: pino.destination({ dest: opts.file, append: true, sync: true }),
     });
   }

@@ -269,9 +269,9 @@ describe('versions, restore, conflicts, log-level', () => {
     await versionsCommand('/home/a/doc 1.txt', { socket: api.socket }, io);
     assert.equal(last().url, '/v1/versions?path=%2Fhome%2Fa%2Fdoc+1.txt');
     assert.deepEqual(io.stdout, [
-      'SIDE    TIME                        SIZE  FILE',
-      'remote  2026-11-28 10:15:00 UTC  2.0 KiB  /mnt/a/.lazysync/versions/doc~20261128-101500.txt',
-      'local   2026-11-27 09:00:00 UTC  symlink  /home/a/.lazysync/versions/doc~20261127-090000.txt',
+      'SIDE    TIME                     STAMP               SIZE  FILE',
+      'remote  2026-11-28 10:15:00 UTC  20261128-101500  2.0 KiB  /mnt/a/.lazysync/versions/doc~20261128-101500.txt',
+      'local   2026-11-27 09:00:00 UTC  20261127-090000  symlink  /home/a/.lazysync/versions/doc~20261127-090000.txt',
     ]);
   });
 

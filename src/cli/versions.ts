@@ -18,10 +18,12 @@ export function renderVersions(answer: VersionsAnswer): string[] {
   const rows = answer.versions.map((v) => [
     v.side,
     formatStamp(v.stamp),
+    v.stamp,
     v.kind === 'file' ? formatSize(v.size) : displayText(v.kind),
     displayText(v.file),
   ]);
-  return renderTable(['SIDE', 'TIME', 'SIZE', 'FILE'], rows, [2]);
+  // STAMP is what `lazysync restore PATH --at STAMP` takes.
+  return renderTable(['SIDE', 'TIME', 'STAMP', 'SIZE', 'FILE'], rows, [3]);
 }
 
 export async function versionsCommand(p: string, opts: { socket?: string }, io: Io = stdio): Promise<number> {

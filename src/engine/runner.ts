@@ -165,6 +165,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     let lastLogged = '';
     while (!this.wake.stopped) {
       if (this.paused) {
+        this.wake.nudged = false; // a rescan while paused must not turn this wait into a busy loop
         await this.wake.sleep(3600);
         continue;
       }
