@@ -89,8 +89,9 @@ export async function benchAccess(
           const f = path.join(local, `f${i}.txt`);
           const t0 = performance.now();
           const reader = spawn('sh', ['-c', mode === 'proc' ? `sleep 1 < '${f}'` : `cat '${f}' > /dev/null`]);
+          const exited = new Promise((r) => reader.once('exit', r)); // listen now: it may exit before we look
           if (await until(() => isFile(f), 10_000)) lat.push(performance.now() - t0);
-          await new Promise((r) => reader.once('exit', r));
+          await exited;
         }
         const row: AccessRow = {
           mode,
