@@ -4,18 +4,16 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, lstat, open, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { chmod, lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
-  describeOutput,
   describeResult,
   killAllCli,
   newPair,
   nowSec,
   runCli,
   setMtime,
-  spawnCli,
   startRemote,
   sync,
   waitFor,
@@ -24,6 +22,8 @@ import {
   type Pair,
   type Remote,
 } from '../fixture/index.js';
+import { isPlaceholder } from '../fixture/daemon.js';
+import { assertRunning, isRegular, startRun, stopRun } from '../fixture/run.js';
 
 const BASE = nowSec() - 7200;
 
@@ -53,41 +53,6 @@ function logLines(file: string): LogLine[] {
 
 function hydratedLines(file: string): LogLine[] {
   return logLines(file).filter((l) => typeof l.msg === 'string' && l.msg.startsWith('hydrated '));
-}
-
-/** The daemon, in the foreground with a JSON log file; see `stopRun`. */
-function startRun(p: Pair, log: string, extra: string[]): CliProcess {
-  return spawnCli(['run', '-r', p.remote, '-l', p.local, '--log-file', log, ...extra]);
-}
-
-/** Throws at once (from inside a waitFor) if the daemon is gone. */
-function assertRunning(run: CliProcess): void {
-  if (run.exitCode !== null || run.signalCode !== null) {
-    throw new Error(
-      `lazysync run exited early (${run.exitCode ?? run.signalCode})\n${describeOutput(run.output())}`,
-    );
-  }
-}
-
-async function stopRun(run: CliProcess): Promise<void> {
-  assert.deepEqual(await run.stop('SIGTERM'), { code: 0, signal: null }, describeOutput(run.output()));
-}
-
-async function isPlaceholder(p: Pair, rel: string): Promise<boolean> {
-  try {
-    const local = join(p.local, rel);
-    return (await lstat(local)).isSymbolicLink() && (await readlink(local)) === join(p.remote, rel);
-  } catch {
-    return false;
-  }
-}
-
-async function isRegular(p: Pair, rel: string): Promise<boolean> {
-  try {
-    return (await lstat(join(p.local, rel))).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Waits until every path is a placeholder (the first pass made them). */

@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, link, lstat, open, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { appendFile, link, lstat, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -15,7 +15,6 @@ import {
   nowSec,
   planLines,
   setMtime,
-  spawnCli,
   startRemote,
   sync,
   versionTexts,
@@ -28,6 +27,8 @@ import {
   type Pair,
   type Remote,
 } from '../fixture/index.js';
+import { isPlaceholder } from '../fixture/daemon.js';
+import { assertRunning, isRegular, startRun, stopRun } from '../fixture/run.js';
 
 const T = nowSec();
 const BASE = T - 7200;
@@ -64,40 +65,6 @@ function linesStarting(file: string, prefix: string): LogLine[] {
 
 const hydratedPaths = (log: string): string[] => linesStarting(log, 'hydrated ').map((l) => String(l.path));
 const freedPaths = (log: string): string[] => linesStarting(log, 'freed ').map((l) => String(l.path));
-
-function startRun(p: Pair, log: string, extra: string[]): CliProcess {
-  return spawnCli(['run', '-r', p.remote, '-l', p.local, '--log-file', log, ...extra]);
-}
-
-/** Throws at once (from inside a waitFor) if the daemon is gone. */
-function assertRunning(run: CliProcess): void {
-  if (run.exitCode !== null || run.signalCode !== null) {
-    throw new Error(
-      `lazysync run exited early (${run.exitCode ?? run.signalCode})\n${describeOutput(run.output())}`,
-    );
-  }
-}
-
-async function stopRun(run: CliProcess): Promise<void> {
-  assert.deepEqual(await run.stop('SIGTERM'), { code: 0, signal: null }, describeOutput(run.output()));
-}
-
-async function isPlaceholder(p: Pair, rel: string): Promise<boolean> {
-  try {
-    const local = join(p.local, rel);
-    return (await lstat(local)).isSymbolicLink() && (await readlink(local)) === join(p.remote, rel);
-  } catch {
-    return false;
-  }
-}
-
-async function isRegular(p: Pair, rel: string): Promise<boolean> {
-  try {
-    return (await lstat(join(p.local, rel))).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** A regular local file (not a placeholder) with exactly this content. */
 async function isLocalCopy(p: Pair, rel: string, content: string | Buffer): Promise<boolean> {
