@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
 import { defaultConfigPath, loadConfigFile } from '../config-file.js';
 import { pairConfigFrom, type RawOptions } from '../config.js';
 import { Daemon } from '../daemon/daemon.js';
@@ -15,7 +14,7 @@ import { PairRunner } from '../engine/runner.js';
 import { LazysyncError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log.js';
 
-interface DaemonFlags {
+export interface DaemonFlags {
   config?: string;
   socket?: string;
   logLevel?: string;
@@ -122,26 +121,4 @@ export async function runCommand(opts: RawOptions & { socket?: string; name?: st
   }
   await daemon.waitUntilStopped();
   return 0;
-}
-
-export function registerDaemonCommands(program: Command, setCode: (code: number) => void): void {
-  const common = (cmd: Command): Command =>
-    cmd
-      .option('--config <file>', `config file listing the pairs (default ${defaultConfigPath()})`)
-      .option(
-        '--socket <path>',
-        'control socket (default $LAZYSYNC_SOCKET, else $XDG_RUNTIME_DIR/lazysync/daemon.sock)',
-      )
-      .option('--log-level <level>', 'log detail: trace, debug, info, warn, error')
-      .option('--log-file <file>', 'also write JSON logs to this file')
-      .exitOverride()
-      .configureOutput({ outputError: () => undefined });
-  common(
-    program
-      .command('daemon')
-      .description('serve every pair of the config file in the foreground (for systemd)'),
-  ).action(async (flags: DaemonFlags) => setCode(await daemonCommand(flags)));
-  common(
-    program.command('start').description('start the daemon in the background; returns once it answers'),
-  ).action(async (flags: DaemonFlags) => setCode(await startCommand(flags)));
 }

@@ -4,8 +4,7 @@ import { createRequire } from 'node:module';
 import { LazysyncError, messageOf } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
 import { DEFAULTS, type RawOptions } from '../config.js';
-import { syncCommand } from './sync.js';
-import { registerDaemonCommands, runCommand } from './daemon.js';
+import { registerDaemonCommands } from './daemon-commands.js';
 import { registerClientCommands } from './commands.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -66,13 +65,13 @@ function buildProgram(setCode: (code: number) => void): Command {
         setCode(2);
         return;
       }
-      setCode(await runCommand(opts));
+      setCode(await (await import('./daemon.js')).runCommand(opts));
     });
 
   pairOptions(program.command('sync').description('run one reconciliation pass, then exit'), false)
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
-    .action(async (opts: RawOptions) => setCode(await syncCommand(opts)));
+    .action(async (opts: RawOptions) => setCode(await (await import('./sync.js')).syncCommand(opts)));
 
   pairOptions(
     program
@@ -84,7 +83,7 @@ function buildProgram(setCode: (code: number) => void): Command {
     .option('--name <name>', "the pair's name in the control API (default: the local folder's name)")
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
-    .action(async (opts: RawOptions) => setCode(await runCommand(opts)));
+    .action(async (opts: RawOptions) => setCode(await (await import('./daemon.js')).runCommand(opts)));
 
   registerDaemonCommands(program, setCode);
   registerClientCommands(program, setCode);
