@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
 import type { ConflictListing, PairRunnerApi, PairStatus, VersionListing } from '../engine/status.js';
+import { statusOptions } from '../engine/status.js';
 import { ApiError } from './http.js';
 
 export class FailedRunner extends EventEmitter implements PairRunnerApi {
@@ -55,16 +56,7 @@ export class FailedRunner extends EventEmitter implements PairRunnerApi {
       lastPass: null,
       counts: { placeholders: 0, localCopies: 0, localCopyBytes: 0, pinned: 0, conflicts: 0, problems: 0 },
       transfers: [],
-      options: {
-        interval: c.interval,
-        maxDelete: c.maxDelete,
-        accessDetect: c.accessDetect,
-        pin: c.pin,
-        ignore: c.ignore,
-        maxSize: c.maxSize ?? null,
-        cacheMax: c.cacheMax ?? null,
-        bwlimit: c.bwlimit ?? null,
-      },
+      options: statusOptions(c),
     };
   }
 

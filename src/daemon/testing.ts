@@ -16,6 +16,7 @@ import type {
   PairStatus,
   VersionListing,
 } from '../engine/status.js';
+import { statusOptions } from '../engine/status.js';
 
 /** Behaviour switches for one stand-in, set before the daemon creates it. */
 export interface StandInScript {
@@ -97,16 +98,7 @@ export class StandInRunner extends EventEmitter implements PairRunnerApi {
       lastPass: null,
       counts: { placeholders: 0, localCopies: 0, localCopyBytes: 0, pinned: 0, conflicts: 0, problems: 0 },
       transfers: [],
-      options: {
-        interval: c.interval,
-        maxDelete: c.maxDelete,
-        accessDetect: c.accessDetect,
-        pin: c.pin,
-        ignore: c.ignore,
-        maxSize: c.maxSize ?? null,
-        cacheMax: c.cacheMax ?? null,
-        bwlimit: c.bwlimit ?? null,
-      },
+      options: statusOptions(c),
     };
   }
 

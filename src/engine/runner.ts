@@ -25,6 +25,7 @@ import type {
   Transfer,
   VersionListing,
 } from './status.js';
+import { statusOptions } from './status.js';
 
 /** How often an unavailable remote is checked again, at most. */
 const UNAVAILABLE_RETRY_S = 2;
@@ -276,16 +277,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         problems: archive?.problemCount() ?? 0,
       },
       transfers,
-      options: {
-        interval: this.cfg.interval,
-        maxDelete: this.cfg.maxDelete,
-        accessDetect: this.cfg.accessDetect,
-        pin: this.cfg.pin,
-        ignore: this.cfg.ignore,
-        maxSize: this.cfg.maxSize ?? null,
-        cacheMax: this.cfg.cacheMax ?? null,
-        bwlimit: this.pair?.bandwidth.limit ?? null,
-      },
+      options: statusOptions(this.cfg, this.pair?.bandwidth.limit),
     };
   }
 

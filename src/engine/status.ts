@@ -1,4 +1,5 @@
 // What a running pair reports about itself: the shapes of docs/api.md's PairStatus and events.
+import type { PairConfig } from '../config.js';
 
 export type PairState =
   'idle' | 'scanning' | 'syncing' | 'paused' | 'remote-unavailable' | 'waiting-confirm' | 'error';
@@ -105,4 +106,21 @@ export interface PairRunnerApi {
   restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }>;
   conflicts(): Promise<ConflictListing[]>;
   on(event: 'event', listener: (e: PairEvent) => void): this;
+}
+
+/** The options part of a pair's status, from its configuration (and its current rate limit). */
+export function statusOptions(
+  cfg: PairConfig,
+  bwlimit: number | undefined = cfg.bwlimit,
+): PairStatus['options'] {
+  return {
+    interval: cfg.interval,
+    maxDelete: cfg.maxDelete,
+    accessDetect: cfg.accessDetect,
+    pin: cfg.pin,
+    ignore: cfg.ignore,
+    maxSize: cfg.maxSize ?? null,
+    cacheMax: cfg.cacheMax ?? null,
+    bwlimit: bwlimit ?? null,
+  };
 }

@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,33 +23,9 @@ import {
   type Remote,
 } from '../fixture/index.js';
 import { isPlaceholder } from '../fixture/daemon.js';
-import { assertRunning, isRegular, startRun, stopRun } from '../fixture/run.js';
+import { assertRunning, isRegular, logLines, startRun, stopRun, type LogLine } from '../fixture/run.js';
 
 const BASE = nowSec() - 7200;
-
-interface LogLine {
-  msg: string;
-  path?: string;
-  size?: number;
-  ms?: number;
-  via?: string;
-  [k: string]: unknown;
-}
-
-/** The JSON lines of a --log-file (none if it does not exist yet). */
-function logLines(file: string): LogLine[] {
-  if (!existsSync(file)) return [];
-  const out: LogLine[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as LogLine);
-    } catch {
-      // a line being written right now: the next read sees it whole
-    }
-  }
-  return out;
-}
 
 function hydratedLines(file: string): LogLine[] {
   return logLines(file).filter((l) => typeof l.msg === 'string' && l.msg.startsWith('hydrated '));

@@ -3,7 +3,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, link, lstat, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,36 +27,12 @@ import {
   type Remote,
 } from '../fixture/index.js';
 import { isPlaceholder } from '../fixture/daemon.js';
-import { assertRunning, isRegular, startRun, stopRun } from '../fixture/run.js';
+import { assertRunning, isRegular, logLines, startRun, stopRun, type LogLine } from '../fixture/run.js';
 
 const T = nowSec();
 const BASE = T - 7200;
 const LATER = T - 300;
 const KIB = 1024;
-
-interface LogLine {
-  msg: string;
-  level?: number;
-  path?: string;
-  size?: number;
-  via?: string;
-  [k: string]: unknown;
-}
-
-/** The JSON lines of a --log-file (none if it does not exist yet). */
-function logLines(file: string): LogLine[] {
-  if (!existsSync(file)) return [];
-  const out: LogLine[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as LogLine);
-    } catch {
-      // a line being written right now: the next read sees it whole
-    }
-  }
-  return out;
-}
 
 function linesStarting(file: string, prefix: string): LogLine[] {
   return logLines(file).filter((l) => typeof l.msg === 'string' && l.msg.startsWith(prefix));
@@ -529,7 +504,7 @@ describe('lazy mode: policies and life after hydration', { timeout: 900_000 }, (
         'a placeholder or a copy',
       );
       const conflicts = logLines(log).filter(
-        (l) => /^conflict/i.test(l.msg) || (typeof l.conflicts === 'number' && l.conflicts > 0),
+        (l) => /^conflict/i.test(l.msg ?? '') || (typeof l.conflicts === 'number' && l.conflicts > 0),
       );
       assert.deepEqual(conflicts, [], 'conflicts in the log');
       await stopRun(run);
