@@ -1,5 +1,5 @@
 // Joins the archive and both scans, each sorted by comparePaths, into one stream of per-path triples.
-import { comparePaths } from '../core/paths.js';
+import { comparePaths, isWithin } from '../core/paths.js';
 import type { ArchiveRecord, Entry, RelPath } from '../core/types.js';
 
 export interface Triple {
@@ -9,17 +9,27 @@ export interface Triple {
   remote?: Entry;
 }
 
-/** Reads the archive in pages so no iterator stays open on the database while the pass writes to it. */
-export async function* archivePages(
-  page: (after: RelPath | undefined, limit: number) => ArchiveRecord[],
-  limit = 1000,
-): AsyncGenerator<ArchiveRecord> {
-  let after: RelPath | undefined;
-  for (;;) {
-    const rows = page(after, limit);
-    yield* rows;
-    const last = rows[rows.length - 1];
-    if (last === undefined || rows.length < limit) return;
+/** What reading the archive by path needs. */
+export interface ArchiveReader {
+  get(path: RelPath): ArchiveRecord | undefined;
+  page(after: RelPath | undefined, limit: number): ArchiveRecord[];
+}
+
+/**
+ * The record at `top` and every record below it, in order ('' is the whole archive). Read in pages, so no
+ * iterator stays open on the database while the pass writes to it.
+ */
+export function* archiveSubtree(archive: ArchiveReader, top: RelPath, limit = 500): Generator<ArchiveRecord> {
+  const self = top === '' ? undefined : archive.get(top);
+  if (self !== undefined) yield self;
+  for (let after: RelPath | undefined = top === '' ? undefined : top; ; ) {
+    const page = archive.page(after, limit);
+    for (const r of page) {
+      if (!isWithin(r.path, top)) return;
+      yield r;
+    }
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < limit) return;
     after = last.path;
   }
 }

@@ -13,9 +13,9 @@ import type { Archive } from '../store/archive.js';
 import { InotifyAccessWatcher, type AccessKind } from '../watch/access-inotify.js';
 import { ProcAccessWatcher } from '../watch/access-proc.js';
 import { Inotify } from '../watch/inotify.js';
-import { LocalChangeWatcher } from '../watch/local-events.js';
+import { LocalChangeWatcher, type LocalChanges } from '../watch/local-events.js';
 import type { Executor } from './executor.js';
-import type { Serial } from './serial.js';
+import type { PathScheduler } from './scheduler.js';
 
 export type Via = 'inotify' | 'proc';
 
@@ -27,12 +27,14 @@ export interface OnDemandHost {
   log: Logger;
   archive: Archive;
   executor: Executor;
-  serial: Serial;
+  scheduler: PathScheduler;
   /** Paths changed outside the pass that is being planned or executed: its actions for them are stale. */
   touched: Set<RelPath>;
   isPinned(path: RelPath): boolean;
-  /** Asks the pair's loop for a pass soon. */
+  /** Asks the pair's loop for a whole pass soon. */
   requestPass(reason: string): void;
+  /** Tells the pair's loop what changed in the local folder (or through a placeholder): it syncs those soon. */
+  localChanged(changes: LocalChanges): void;
   /** True while the local root is being changed by us at `path` (events there are ours, not the user's). */
   isOwnLocalWrite(path: RelPath): boolean;
   /** A paused pair hydrates nothing: opens read the remote through the placeholder. */
@@ -48,8 +50,11 @@ const DIRS_PAGE = 1000;
 const RETRY_AFTER_FAILURE_MS = 2000;
 
 export class OnDemand {
-  private readonly queue = new Map<RelPath, Via>();
-  private draining: Promise<void> | undefined;
+  /** Paths whose hydration is queued and not started yet. */
+  private readonly queued = new Set<RelPath>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private evicting: Promise<void> | undefined;
+  private evictAgain = false;
   private access: InotifyAccessWatcher | undefined;
   private proc: ProcAccessWatcher | undefined;
   private local: LocalChangeWatcher | undefined;
@@ -100,7 +105,7 @@ export class OnDemand {
     if (this.access === undefined) this.procWatcher(onAccess('proc')).start();
 
     try {
-      this.local = new LocalChangeWatcher(this.host.localRoot, () => this.host.requestPass('local change'), {
+      this.local = new LocalChangeWatcher(this.host.localRoot, (changes) => this.host.localChanged(changes), {
         onOpen: (rel) => this.noteOpen(rel),
         isOwn: (rel) => this.host.isOwnLocalWrite(rel),
         onLimit: (message) => log.warn(message),
@@ -131,9 +136,12 @@ export class OnDemand {
     this.flushOpens();
   }
 
-  /** After every pass: watch the remote folders as they are now, and keep the cache under its limit. */
-  async afterPass(): Promise<void> {
-    if (this.access !== undefined) {
+  /**
+   * After every pass: keep the cache under its limit; after a whole pass, also watch the remote folders as
+   * they are now (a pass for a few local changes adds its folders as it makes placeholders).
+   */
+  async afterPass(whole: boolean): Promise<void> {
+    if (this.access !== undefined && whole) {
       const dirs: RelPath[] = [''];
       for (let after: RelPath | undefined; ;) {
         const page = this.host.archive.remoteDirs(after, DIRS_PAGE);
@@ -145,7 +153,7 @@ export class OnDemand {
       // Server-side renames leave watches on the wrong inodes without any event (sshfs): re-point them.
       this.access.refresh();
     }
-    await this.evict();
+    await this.evictSoon();
   }
 
   /** A placeholder for `path` is about to be made: watch its remote folder first, so no open is missed. */
@@ -155,7 +163,7 @@ export class OnDemand {
 
   /** An open of R/rel was seen. Cheap and synchronous: anything that is not a placeholder is ignored. */
   request(rel: RelPath, via: Via): void {
-    if (this.closed || this.queue.has(rel) || this.host.isPaused?.() === true) return;
+    if (this.closed || this.queued.has(rel) || this.host.isPaused?.() === true) return;
     // A failed attempt read the remote file too; its own open event must not start the next attempt at once.
     const failedAt = this.failed.get(rel);
     if (failedAt !== undefined) {
@@ -166,25 +174,40 @@ export class OnDemand {
     // Our own reads of remote files (downloads, comparisons) land here too: they are never of a placeholder
     // by the time they are handled, so they end up ignored below or in hydrate().
     if (rec?.local.kind !== 'placeholder' || rec.remote.kind !== 'file') return;
-    this.queue.set(rel, via);
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    // Each hydration starts at once, ahead of background work; several run together, one per path.
+    this.queued.add(rel);
+    const run = (): Promise<void> => {
+      this.queued.delete(rel);
+      return this.closed ? Promise.resolve() : this.hydrate(rel, via);
+    };
+    const p: Promise<void> = this.host.scheduler
+      .run(rel, run, { urgent: true })
+      .then(() => this.evictSoon())
+      .catch((e: unknown) => this.host.log.error(`after hydrating ${display(rel)}: ${messageOf(e)}`))
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
   }
 
   /** Resolves when every requested hydration so far is done (for tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
+    while (this.inFlight.size > 0 || this.evicting !== undefined) {
+      await Promise.all([...this.inFlight, this.evicting]);
+    }
   }
 
-  private async drain(): Promise<void> {
-    // Requests may arrive while evict() runs: go round until none are left, so none waits for another open.
-    while (this.queue.size > 0 && !this.closed) {
-      for (const [rel, via] of this.queue) {
-        this.queue.delete(rel);
-        if (this.closed) return;
-        await this.host.serial.run(() => this.hydrate(rel, via));
-      }
-      await this.evict();
+  /** One eviction at a time; a request meanwhile runs it once more when it is done. */
+  private evictSoon(): Promise<void> {
+    if (this.evicting !== undefined) {
+      this.evictAgain = true;
+      return this.evicting;
     }
+    this.evicting = (async () => {
+      do {
+        this.evictAgain = false;
+        await this.evict();
+      } while (this.evictAgain && !this.closed);
+    })().finally(() => (this.evicting = undefined));
+    return this.evicting;
   }
 
   private async hydrate(rel: RelPath, via: Via): Promise<void> {
@@ -236,7 +259,7 @@ export class OnDemand {
       { path: display(rel) },
       `${display(rel)} was written through its placeholder (straight into the remote file; its previous content could not be kept as a version)`,
     );
-    this.host.requestPass('write through a placeholder');
+    this.host.localChanged([rel]);
   }
 
   private noteOpen(rel: RelPath): void {
@@ -259,7 +282,7 @@ export class OnDemand {
    * Frees clean local copies, least recently opened first, until they fit in --cache-max. Never frees a
    * pinned path, a file open right now, or a copy edited since the last sync (the executor checks).
    */
-  async evict(): Promise<void> {
+  private async evict(): Promise<void> {
     const { cfg, archive, log, executor } = this.host;
     if (cfg.cacheMax === undefined || this.closed) return;
     this.flushOpens();
@@ -279,7 +302,7 @@ export class OnDemand {
           continue;
         }
         try {
-          await this.host.serial.run(() => executor.free(rec.path, rec.local, rec.remote));
+          await this.host.scheduler.run(rec.path, () => executor.free(rec.path, rec.local, rec.remote));
           this.host.touched.add(rec.path);
           bytes -= rec.local.size;
           this.host.notify?.({ type: 'freed', path: display(rec.path), size: rec.local.size });

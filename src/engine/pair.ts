@@ -9,6 +9,7 @@ import { describeAction } from '../core/plan-format.js';
 import { Planner } from '../core/planner.js';
 import { isUnchanged, sameContent } from '../core/changes.js';
 import { display, isWithin } from '../core/paths.js';
+import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync } from '../fsops/entry.js';
@@ -26,8 +27,8 @@ import {
   remoteUnavailableReason,
   type RemoteMemory,
 } from './health.js';
-import { archivePages, mergeSorted } from './merge.js';
-import { Serial } from './serial.js';
+import { archiveSubtree, mergeSorted } from './merge.js';
+import { PathScheduler } from './scheduler.js';
 import { TokenBucket } from './rate-limit.js';
 
 export const STATE_DIR = '.lazysync';
@@ -36,6 +37,11 @@ const META_PINS = 'pins';
 /** Directories listed at once while scanning: on a network mount each listing is a round trip. */
 const SCAN_CONCURRENCY = 32;
 const PLAN_BATCH = 500;
+/**
+ * Actions applied at once. A small file costs about ten round trips (create, write, fsync, close, utimes,
+ * checks, rename): overlapping them is what makes many small files fast on a slow link.
+ */
+const APPLY_CONCURRENCY = 16;
 
 export interface PassOptions {
   dryRun: boolean;
@@ -46,6 +52,11 @@ export interface PassOptions {
   stopping?: () => boolean;
   /** Told when the pass moves from scanning and planning to applying the plan. */
   onPhase?: (phase: 'scanning' | 'syncing') => void;
+  /**
+   * Only these paths changed (kernel events on the local folder): scan just their subtrees on both sides.
+   * Ignored before the first sync. Anything else changed meanwhile waits for the next whole pass.
+   */
+  paths?: readonly RelPath[];
 }
 
 /** What a pair reports as it goes, for status views. */
@@ -83,8 +94,8 @@ export class Pair {
   readonly isPinned: (path: RelPath) => boolean;
   /** --bwlimit: one bucket for every transfer of the pair. */
   readonly bandwidth: TokenBucket;
-  /** Passes, hydrations and evictions change the roots one at a time. */
-  readonly serial = new Serial();
+  /** Every change to the roots (pass actions, hydrations, evictions) runs here: unrelated paths at once. */
+  readonly scheduler = new PathScheduler(APPLY_CONCURRENCY);
   /** Paths hydrated or freed since the current pass started planning: its actions for them are stale. */
   readonly touched = new Set<RelPath>();
   /** Local paths we are changing right now (a count: the same path can be in two operations). */
@@ -301,26 +312,43 @@ export class Pair {
     const warn = (side: string) => (rel: RelPath, message: string) =>
       this.log.warn({ side, path: display(rel) }, `${side} ${display(rel)}: ${message}`);
     const nothing = async function* (): AsyncGenerator<never> {};
+    const scopes =
+      opts.paths === undefined || archive === undefined || archive.getMeta(META.marker) !== '1'
+        ? ['']
+        : scopesOf(opts.paths, (p) => {
+            const r = archive.get(p);
+            return r?.local.kind === 'dir' && r.remote.kind === 'dir';
+          });
+    const inScopes = <T>(each: (under: RelPath) => AsyncIterable<T> | Iterable<T>): AsyncIterable<T> =>
+      (async function* () {
+        for (const under of scopes) yield* each(under);
+      })();
     // A dry run before the first sync may find no local folder yet: it would be created, and empty.
     const local = !existsSync(this.cfg.local)
       ? nothing()
-      : scanTree(this.localRoot, {
-          side: 'local',
-          concurrency: 8,
-          ignore,
-          placeholderRoot: this.remoteRoot,
-          onWarning: warn('local'),
-          onStrayTemp: (rel) => strayTemps.push({ root: this.localRoot, rel }),
-        });
-    const remote = scanTree(this.remoteRoot, {
-      side: 'remote',
-      concurrency: SCAN_CONCURRENCY,
-      ignore,
-      onWarning: warn('remote'),
-      onStrayTemp: (rel) => strayTemps.push({ root: this.remoteRoot, rel }),
-    });
+      : inScopes((under) =>
+          scanTree(this.localRoot, {
+            side: 'local',
+            concurrency: 8,
+            ignore,
+            placeholderRoot: this.remoteRoot,
+            onWarning: warn('local'),
+            onStrayTemp: (rel) => strayTemps.push({ root: this.localRoot, rel }),
+            under,
+          }),
+        );
+    const remote = inScopes((under) =>
+      scanTree(this.remoteRoot, {
+        side: 'remote',
+        concurrency: SCAN_CONCURRENCY,
+        ignore,
+        onWarning: warn('remote'),
+        onStrayTemp: (rel) => strayTemps.push({ root: this.remoteRoot, rel }),
+        under,
+      }),
+    );
     const records: AsyncIterable<ArchiveRecord> = archive
-      ? archivePages((after, limit) => archive.page(after, limit))
+      ? inScopes((under) => archiveSubtree(archive, under, 1000))
       : nothing();
 
     const planner = new Planner(this.policy);
@@ -367,37 +395,50 @@ export class Pair {
     this.counts = emptyCounts();
     this.conflicts = [];
     let problems = 0;
+    let fatal: { error: unknown } | undefined;
     const executor = this.executor;
+    const inFlight = new Set<Promise<void>>();
+    const applyOne = async (action: Action): Promise<void> => {
+      try {
+        await this.scheduler.run(action.path, async () => {
+          // Hydrated or freed since planning (checked once it is our turn): the next pass decides.
+          if (!this.touched.has(action.path)) await executor.apply(action);
+        });
+        archive.problemClear(action.path);
+      } catch (e) {
+        if (hasCode(e, ...MOUNT_GONE_CODES)) {
+          fatal ??= { error: e };
+          return;
+        }
+        if (e instanceof LazysyncError && e.code === 'changed') {
+          this.log.info({ path: display(action.path) }, messageOf(e));
+          return;
+        }
+        problems++;
+        archive.problemSet(action.path, messageOf(e));
+        this.onNotice?.({ type: 'problem', path: display(action.path), message: messageOf(e) });
+        this.log.warn(
+          { path: display(action.path), op: action.op },
+          `${action.op} ${display(action.path)} failed: ${messageOf(e)}; will retry`,
+        );
+      }
+    };
+    const halted = (): boolean => fatal !== undefined || opts.stopping?.() === true;
     let after = 0;
-    for (;;) {
+    while (!halted()) {
       const page = archive.planPage(after, 200);
       if (page.length === 0) break;
       for (const { seq, action } of page) {
+        // A bounded window: the scheduler keeps related paths in plan order, the rest overlap.
+        await this.scheduler.whenBelow(APPLY_CONCURRENCY * 2);
+        if (halted()) break;
         after = seq;
-        if (opts.stopping?.()) break;
-        try {
-          await this.serial.run(async () => {
-            // Hydrated or freed since planning (checked once it is our turn): the next pass decides.
-            if (!this.touched.has(action.path)) await executor.apply(action);
-          });
-          archive.problemClear(action.path);
-        } catch (e) {
-          if (hasCode(e, ...MOUNT_GONE_CODES)) throw e;
-          if (e instanceof LazysyncError && e.code === 'changed') {
-            this.log.info({ path: display(action.path) }, messageOf(e));
-            continue;
-          }
-          problems++;
-          archive.problemSet(action.path, messageOf(e));
-          this.onNotice?.({ type: 'problem', path: display(action.path), message: messageOf(e) });
-          this.log.warn(
-            { path: display(action.path), op: action.op },
-            `${action.op} ${display(action.path)} failed: ${messageOf(e)}; will retry`,
-          );
-        }
+        const p = applyOne(action).finally(() => inFlight.delete(p));
+        inFlight.add(p);
       }
-      if (opts.stopping?.()) break;
     }
+    await Promise.all(inFlight);
+    if (fatal !== undefined) throw fatal.error;
     archive.planClear();
     return { status: 'done', counts: this.counts, conflicts: this.conflicts, problems, planned };
   }

@@ -3,7 +3,7 @@
 // ever stalls its own runner.
 import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
-import { baseName, display, isWithin, joinPath, parentOf } from '../core/paths.js';
+import { baseName, display, joinPath, parentOf } from '../core/paths.js';
 import { parseConflictName } from '../core/names.js';
 import { formatSize } from '../core/size.js';
 import type { ArchiveRecord, RelPath } from '../core/types.js';
@@ -14,8 +14,10 @@ import type { Logger } from '../log.js';
 import { keepVersion, listVersions, type VersionInfo } from '../versions/versions.js';
 import type { Progress } from './executor.js';
 import { OnDemand } from './on-demand.js';
+import { archiveSubtree } from './merge.js';
 import { Pair, type PassOutcome } from './pair.js';
 import { Wakeup } from './wakeup.js';
+import type { LocalChanges } from '../watch/local-events.js';
 import type {
   ConflictListing,
   PairEvent,
@@ -31,6 +33,8 @@ import { statusOptions } from './status.js';
 const UNAVAILABLE_RETRY_S = 2;
 /** A transfer not heard of for this long is dropped from status (its copy failed or was abandoned). */
 const STALE_TRANSFER_MS = 10_000;
+/** More changed local paths than this waiting at once: a whole pass instead. */
+const MAX_PENDING_PATHS = 5000;
 
 interface LiveTransfer extends Progress {
   started: number;
@@ -48,6 +52,11 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   private confirmNext = false;
   private lastPass: PairStatus['lastPass'] = null;
   private readonly transfers = new Map<RelPath, LiveTransfer>();
+  /** A whole pass is due at once (start, rescan, resume, a lost event queue...), else at nextWholePass. */
+  private wholePassWanted = true;
+  private nextWholePass = 0;
+  /** Local paths changed since the last pass began: a pass over just these runs soon. */
+  private readonly changedPaths = new Set<RelPath>();
 
   constructor(
     readonly name: string,
@@ -76,15 +85,17 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       log: this.log,
       archive: pair.archive,
       executor: pair.executor,
-      serial: pair.serial,
+      scheduler: pair.scheduler,
       touched: pair.touched,
       isPinned: pair.isPinned,
       isOwnLocalWrite: (p) => pair.isOwnLocalWrite(p),
       isPaused: () => this.paused,
       requestPass: (why) => {
         this.log.debug(`pass requested: ${why}`);
+        this.wholePassWanted = true;
         if (!this.paused) this.wake.nudge();
       },
+      localChanged: (changes) => this.localChanged(changes),
       notify: (e) => this.emitEvent({ pair: this.name, ...e }),
     });
     this.onDemand = onDemand;
@@ -117,6 +128,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
 
   resume(confirmDeletes: boolean): void {
     if (confirmDeletes) this.confirmNext = true;
+    this.wholePassWanted = true;
     if (this.paused) {
       this.paused = false;
       this.setState('idle', null);
@@ -125,7 +137,17 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   rescan(): void {
+    this.wholePassWanted = true;
     this.wake.nudge();
+  }
+
+  /** Kernel events named what changed locally: sync those paths now, without scanning everything. */
+  private localChanged(changes: LocalChanges): void {
+    if (changes === 'all' || this.changedPaths.size + changes.length > MAX_PENDING_PATHS) {
+      this.wholePassWanted = true;
+      this.changedPaths.clear();
+    } else if (!this.wholePassWanted) for (const p of changes) this.changedPaths.add(p);
+    if (!this.paused) this.wake.nudge();
   }
 
   setLogLevel(level: string): void {
@@ -171,6 +193,15 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         continue;
       }
       this.wake.nudged = false;
+      const whole = this.wholePassWanted || Date.now() >= this.nextWholePass;
+      if (!whole && this.changedPaths.size === 0) {
+        await this.wake.sleep((this.nextWholePass - Date.now()) / 1000);
+        continue;
+      }
+      // Taken before the pass starts: events during the pass are for the next one.
+      const paths = whole ? undefined : [...this.changedPaths];
+      this.changedPaths.clear();
+      this.wholePassWanted = false;
       const started = Date.now();
       let outcome: PassOutcome | undefined;
       try {
@@ -180,12 +211,13 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
           confirmDeletes: this.cfg.confirmDeletes || this.confirmNext,
           stopping: () => this.wake.stopped || this.paused,
           onPhase: (phase) => this.setState(phase, null),
+          ...(paths !== undefined ? { paths } : {}),
         });
         if (outcome.status === 'done') {
           this.confirmNext = false;
-          await this.onDemand?.afterPass();
+          await this.onDemand?.afterPass(whole);
         }
-        this.afterPass(outcome, started, lastLogged);
+        this.afterPass(outcome, started, lastLogged, paths);
         lastLogged = this.state + (this.reason ?? '');
       } catch (e) {
         this.setState('error', messageOf(e));
@@ -193,11 +225,16 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         lastLogged = '';
       }
       const retry = outcome?.status === 'remote-unavailable';
-      await this.wake.sleep(retry ? Math.min(this.cfg.interval, UNAVAILABLE_RETRY_S) : this.cfg.interval);
+      const wait = retry ? Math.min(this.cfg.interval, UNAVAILABLE_RETRY_S) : this.cfg.interval;
+      // A pass for a few paths that did not finish leaves the rest to a whole pass, as does any whole pass.
+      if (whole || outcome?.status !== 'done') {
+        this.nextWholePass = Math.min(whole ? Infinity : this.nextWholePass, Date.now() + wait * 1000);
+      }
+      if (whole) await this.wake.sleep(wait);
     }
   }
 
-  private afterPass(o: PassOutcome, started: number, lastLogged: string): void {
+  private afterPass(o: PassOutcome, started: number, lastLogged: string, paths: RelPath[] | undefined): void {
     if (this.paused) {
       this.setState('paused', 'paused by the user');
       return;
@@ -229,8 +266,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         this.emitEvent({ type: 'pass', pair: this.name, applied, problems: o.problems, durationMs });
         if (applied > 0 || o.problems > 0) {
           this.log.info(
-            { ...c, problems: o.problems },
-            `pass: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ${c.created} created, ${c.removed} removed, ${c.conflicts} conflicts, ${o.problems} problems`,
+            { ...c, problems: o.problems, changedPaths: paths?.length },
+            `${paths === undefined ? 'pass' : `local changes (${paths.length} paths)`}: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ${c.created} created, ${c.removed} removed, ${c.conflicts} conflicts, ${o.problems} problems`,
           );
         }
         for (const line of o.conflicts) this.log.warn(`conflict: ${line}`);
@@ -282,19 +319,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   /** Archive records at `path` and below, in order, read in pages. */
-  private *below(path: RelPath): Generator<ArchiveRecord> {
-    const archive = this.p.archive;
-    const self = archive.get(path);
-    if (self !== undefined) yield self;
-    for (let after: RelPath | undefined = path; ;) {
-      const page = archive.page(after, 500);
-      for (const r of page) {
-        if (!isWithin(r.path, path)) return;
-        yield r;
-      }
-      if (page.length < 500) return;
-      after = page[page.length - 1]?.path;
-    }
+  private below(path: RelPath): Generator<ArchiveRecord> {
+    return archiveSubtree(this.p.archive, path);
   }
 
   async pin(paths: string[]): Promise<{ path: string; files: number }[]> {
@@ -309,7 +335,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         if (rec.local.kind !== 'placeholder') continue;
         const remote = await lstatEntry(pair.remoteRoot, rec.path, 'remote');
         if (remote?.kind !== 'file') continue;
-        await pair.serial.run(() => pair.executor.hydrate(rec.path, rec.local, remote));
+        await pair.scheduler.run(rec.path, () => pair.executor.hydrate(rec.path, rec.local, remote));
         pair.touched.add(rec.path);
         this.emitEvent({ type: 'hydrated', pair: this.name, path: display(rec.path), size: remote.size });
       }
@@ -340,7 +366,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
           continue;
         }
         try {
-          await pair.serial.run(() => pair.executor.free(rec.path, rec.local, rec.remote));
+          await pair.scheduler.run(rec.path, () => pair.executor.free(rec.path, rec.local, rec.remote));
           pair.touched.add(rec.path);
           freed.push({ path: shown });
           this.emitEvent({ type: 'freed', pair: this.name, path: shown, size: rec.local.size });
@@ -397,7 +423,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     if (version?.kind !== 'file') {
       throw new LazysyncError('io', `${display(chosen.rel)}: only file versions can be restored`);
     }
-    await pair.serial.run(async () => {
+    await pair.scheduler.run(path, async () => {
       const current = await lstatEntry(pair.localRoot, path, 'local', pair.remoteRoot);
       if (current !== undefined && current.kind !== 'placeholder' && current.kind !== 'dir') {
         // The content being replaced becomes a version itself. A placeholder's content is the remote's,

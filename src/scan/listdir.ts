@@ -6,12 +6,19 @@ import { LazysyncError } from '../errors.js';
 import { TEMP_PREFIX } from '../fsops/atomic.js';
 import { absOf, observe, type Observation } from '../fsops/entry.js';
 import { codeOf, isAbsent, isMountGone } from '../fsops/fserr.js';
+import { expectParents } from '../fsops/parents.js';
 
 export interface ListContext {
   root: string;
   side: Side;
   ignore?: ((rel: RelPath, isDir: boolean) => boolean) | undefined;
   placeholderRoot?: string | undefined;
+  /**
+   * The root's device and inode, taken when the root is listed. A path that vanishes later is checked
+   * against it: if the root itself is gone or is now another folder (an unmount leaves the bare mount
+   * point), the scan is incomplete and throws instead of reporting the rest as deleted.
+   */
+  rootId?: { dev: number; ino: number } | undefined;
 }
 
 export interface Child {
@@ -35,7 +42,9 @@ const ROOT_SKIP = '.lazysync';
 const TEMP_PREFIX_BYTES = TEMP_PREFIX; // ASCII: the same as a binary string
 
 /** One name's outcome: a child and/or a warning, nothing (vanished, ignored), or a problem for the whole dir. */
-interface Probe {
+export interface Probe {
+  /** The name was listed but is gone now. */
+  absent?: true;
   child?: Child;
   warning?: string;
   problem?: { reason: string; cause: unknown };
@@ -53,6 +62,7 @@ export function unavailable(ctx: ListContext, rel: RelPath, e: unknown): Lazysyn
 
 /** List `rel` (a directory below or at the root). Throws only for a dead mount (see `unavailable`). */
 export async function listDir(ctx: ListContext, rel: RelPath): Promise<Listing> {
+  if (rel === '') ctx.rootId = await rootIdOf(ctx);
   let names: Buffer[];
   try {
     names = await fsp.readdir(absOf(ctx.root, rel), { encoding: 'buffer' });
@@ -84,7 +94,55 @@ export async function listDir(ctx: ListContext, rel: RelPath): Promise<Listing> 
     if (p.warning !== undefined) warnings.push([rel, p.warning]);
     if (p.child !== undefined) children.push(p.child);
   }
+  // The listing went through `rel` and its parents by name: if one was swapped for a symlink meanwhile, what
+  // was listed may be outside the root. `rel/.` makes expectParents look at `rel` itself too.
+  try {
+    if (rel !== '') await expectParents(ctx.root, joinPath(rel, '.'));
+  } catch (e) {
+    if (isMountGone(e)) throw unavailable(ctx, rel, e);
+    return { status: 'unreadable', reason: 'replaced while scanned; will retry', cause: e };
+  }
+  // The root was listed by path: it must still be the folder it was before the readdir (not a bare mount
+  // point that an unmount uncovered meanwhile, whose empty listing would read as "everything deleted").
+  // Names that vanished from a listing are checked the same way.
+  if (rel === '' || probes.some((p) => p.absent === true)) await assertSameRoot(ctx, rel);
   return { status: 'ok', children, warnings, strayTemps };
+}
+
+/** The root's identity for `rootId`; undefined if it cannot be examined (its listing then fails). */
+async function rootIdOf(ctx: ListContext): Promise<{ dev: number; ino: number } | undefined> {
+  try {
+    const st = await fsp.stat(absOf(ctx.root, ''));
+    return { dev: st.dev, ino: st.ino };
+  } catch (e) {
+    if (isMountGone(e)) throw unavailable(ctx, '', e);
+    return undefined;
+  }
+}
+
+/**
+ * Something at `rel` was missing: throws (remote-unavailable or local-unavailable) unless the root is still
+ * the folder the scan started in, so that an unmount in the middle of a scan is never read as deletions.
+ */
+export async function assertSameRoot(ctx: ListContext, rel: RelPath): Promise<void> {
+  const id = ctx.rootId;
+  if (id === undefined) return;
+  let why: string | undefined;
+  let cause: unknown;
+  try {
+    const st = await fsp.stat(absOf(ctx.root, ''));
+    if (st.dev !== id.dev || st.ino !== id.ino) why = 'it is now another folder or filesystem (unmounted?)';
+  } catch (e) {
+    why = `it cannot be examined any more (${codeOf(e)})`;
+    cause = e;
+  }
+  if (why === undefined) return;
+  const where = rel === '' ? '' : ` (noticed at ${display(rel)})`;
+  throw new LazysyncError(
+    ctx.side === 'remote' ? 'remote-unavailable' : 'local-unavailable',
+    `${ctx.side} root ${display(ctx.root)} went away during the scan${where}: ${why}; nothing is read as deleted`,
+    { cause },
+  );
 }
 
 /** readdir said ENOENT/ENOTDIR: gone for good, or replaced by something else (then retry next pass). */
@@ -93,13 +151,17 @@ async function vanishedOrChanged(ctx: ListContext, rel: RelPath, cause: unknown)
     await fsp.lstat(absOf(ctx.root, rel));
   } catch (e) {
     if (isMountGone(e)) throw unavailable(ctx, rel, e);
-    if (isAbsent(e)) return { status: 'vanished', reason: 'vanished while scanned', cause };
+    if (isAbsent(e)) {
+      await assertSameRoot(ctx, rel);
+      return { status: 'vanished', reason: 'vanished while scanned', cause };
+    }
     return { status: 'unreadable', reason: `cannot examine directory (${codeOf(e)})`, cause: e };
   }
   return { status: 'unreadable', reason: 'replaced while scanned; will retry', cause };
 }
 
-async function probe(ctx: ListContext, rel: RelPath): Promise<Probe> {
+/** Examines one path (lstat, placeholder check, ignore rules). Throws only for a dead mount. */
+export async function probe(ctx: ListContext, rel: RelPath): Promise<Probe> {
   let o: Observation;
   try {
     o = await observe(ctx.root, rel, ctx.side, ctx.placeholderRoot);
@@ -107,7 +169,7 @@ async function probe(ctx: ListContext, rel: RelPath): Promise<Probe> {
     if (isMountGone(e)) throw unavailable(ctx, rel, e);
     return { problem: { reason: codeOf(e), cause: e } };
   }
-  if (o.found === 'absent') return {}; // vanished between readdir and lstat
+  if (o.found === 'absent') return { absent: true }; // vanished between readdir and lstat
   if (ctx.ignore?.(rel, o.found === 'entry' && o.entry.kind === 'dir')) return {};
   if (o.found === 'special') return { warning: `special file skipped (${o.special})` };
   const child = { rel, entry: o.entry };

@@ -2,7 +2,7 @@
 import { display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { listDir, type Child, type ListContext, type Listing } from './listdir.js';
+import { listDir, probe, type Child, type ListContext, type Listing } from './listdir.js';
 
 export interface ScanOptions {
   side: Side;
@@ -19,6 +19,11 @@ export interface ScanOptions {
   onWarning?: (rel: RelPath, message: string) => void;
   /** A leftover `.lazysync-tmp-*` file (never yielded): the caller may sweep it. */
   onStrayTemp?: (rel: RelPath) => void;
+  /**
+   * Scan only this path and, if it is a directory, everything below it (the path itself is yielded first,
+   * if it exists and is not ignored). Paths stay relative to `root`.
+   */
+  under?: RelPath;
 }
 
 /**
@@ -49,7 +54,22 @@ export async function* scanTree(root: string, opts: ScanOptions): AsyncGenerator
         { cause: l.cause },
       ),
   };
-  yield* walkListings((rel) => listDir(ctx, rel), opts.concurrency, hooks);
+  const list = (rel: RelPath): Promise<Listing> => listDir(ctx, rel);
+  if (opts.under === undefined || opts.under === '') {
+    yield* walkListings(list, opts.concurrency, hooks);
+    return;
+  }
+  const top = await probe(ctx, opts.under);
+  if (top.problem !== undefined) {
+    // Not knowing what is there must not read as "it is gone": the caller falls back to a whole pass.
+    throw new LazysyncError('io', `${opts.side} ${display(opts.under)}: ${top.problem.reason}`, {
+      cause: top.problem.cause,
+    });
+  }
+  if (top.warning !== undefined) opts.onWarning?.(opts.under, top.warning);
+  if (top.child === undefined) return;
+  if (top.child.entry.kind !== 'dir') yield [top.child.rel, top.child.entry];
+  else yield* walkListings(list, opts.concurrency, hooks, top.child);
 }
 
 export interface WalkHooks {
@@ -92,6 +112,8 @@ export async function* walkListings(
   list: (rel: RelPath) => Promise<Listing>,
   concurrency: number,
   hooks: WalkHooks,
+  /** A directory to start from, yielded like any other (not at all if it vanished); default the root. */
+  top?: Child,
 ): AsyncGenerator<[RelPath, Entry]> {
   const limit = Math.max(1, Math.floor(concurrency));
   const stack: Frame[] = [];
@@ -154,10 +176,18 @@ export async function* walkListings(
   };
 
   try {
-    const root: DirNode = { rel: '', state: 'idle' };
+    const root: DirNode = { rel: top?.rel ?? '', state: 'idle' };
     const rl = await take(root);
-    if (rl.status !== 'ok') throw hooks.rootFailed(rl);
-    enter(root, rl);
+    if (top === undefined) {
+      if (rl.status !== 'ok') throw hooks.rootFailed(rl);
+      enter(root, rl);
+    } else if (rl.status === 'unreadable') {
+      hooks.onWarning?.(top.rel, `${rl.reason}; nothing below it is synced`);
+      yield [top.rel, { ...top.entry, unreadable: true }];
+    } else if (rl.status === 'ok') {
+      enter(root, rl);
+      yield [top.rel, top.entry];
+    }
 
     while (stack.length > 0) {
       const f = stack[stack.length - 1] as Frame;
