@@ -10,6 +10,8 @@ describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
   let tmp: string;
   let L: string;
   let changes: number;
+  /** What the last onChange named. */
+  let named: string[] | 'all';
   let w: LocalChangeWatcher;
 
   /** Run `action` and wait for exactly one onChange after it. */
@@ -39,7 +41,14 @@ describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
     fs.writeFileSync(`${L}/a/b/f`, 'x');
     fs.symlinkSync('/', `${L}/rootlink`); // a symlink to a dir is never followed
     changes = 0;
-    w = new LocalChangeWatcher(L, () => changes++, { quietMs: QUIET, maxDelayMs: 200 });
+    w = new LocalChangeWatcher(
+      L,
+      (c) => {
+        changes++;
+        named = c;
+      },
+      { quietMs: QUIET, maxDelayMs: 200 },
+    );
     await w.start();
   });
   afterEach(() => w.close());
@@ -48,13 +57,31 @@ describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
     assert.equal(w.watched, 3); // L, a, a/b
   });
 
-  it('writes, creates, deletes, renames and chmods lead to onChange', async () => {
+  it('writes, creates, deletes, renames and chmods lead to onChange naming the paths', async () => {
     await expectChange('a write', () => fs.writeFileSync(`${L}/a/b/f`, 'changed'));
+    assert.deepEqual(named, ['a/b/f']);
     await expectChange('a create', () => fs.writeFileSync(b(`${L}/new \xff`), ''));
+    assert.deepEqual(named, ['new \xff']);
     await expectChange('a delete', () => fs.unlinkSync(b(`${L}/new \xff`)));
+    assert.deepEqual(named, ['new \xff']);
     await expectChange('a rename', () => fs.renameSync(`${L}/a/b/f`, `${L}/a/g`));
+    assert.deepEqual(new Set(named), new Set(['a/b/f', 'a/g']));
     await expectChange('a chmod', () => fs.chmodSync(`${L}/a/g`, 0o600));
+    assert.deepEqual(named, ['a/g']);
     await expectChange('a symlink', () => fs.symlinkSync('/remote/x', `${L}/a/placeholder`));
+    assert.deepEqual(named, ['a/placeholder']);
+  });
+
+  it('names a new file when its writer closes it, not while it is being written', async () => {
+    const fd = fs.openSync(`${L}/a/growing`, 'w');
+    fs.writeSync(fd, 'part one');
+    await expectChange('another write meanwhile', () => fs.writeFileSync(`${L}/a/b/f`, 'other'));
+    assert.deepEqual(named, ['a/b/f'], 'the file still open for writing is not named yet');
+    await expectChange('closing the new file', () => {
+      fs.writeSync(fd, ', part two');
+      fs.closeSync(fd);
+    });
+    assert.deepEqual(named, ['a/growing']);
   });
 
   it('watches new subdirectories, even those made before their parent was watched', async () => {
@@ -97,7 +124,8 @@ describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
       await sleep(QUIET / 4);
     }
     const during = changes - before;
-    assert.ok(during >= 2 && during <= 5, `700 ms of writes every ${QUIET / 4} ms: ${during} calls`);
+    // At most 200 ms apart while writes go on; a busy machine may space the writes out and add more calls.
+    assert.ok(during >= 2, `700 ms of writes every ${QUIET / 4} ms: ${during} calls`);
   });
 
   it('close() stops everything', async () => {

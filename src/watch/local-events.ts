@@ -1,4 +1,6 @@
-// Prompt local changes: inotify on every directory of the local root, folded into one debounced onChange().
+// Prompt local changes: inotify on every directory of the local root, folded into one debounced onChange()
+// with the paths that changed.
+import { lstatSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { joinPath } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
@@ -33,22 +35,30 @@ export interface LocalChangeOptions {
   isOwn?(rel: RelPath): boolean;
 }
 
+/** What changed: these paths (a folder stands for everything below it), or possibly anything ('all'). */
+export type LocalChanges = RelPath[] | 'all';
+
+/** More paths than this in one batch are reported as 'all': a whole pass is cheaper, and memory stays bounded. */
+const MAX_PATHS = 5000;
+
 const EVENTS = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
 const META_DIR = '.lazysync';
 /** Temporary files of lazysync's own atomic copies (fsops/atomic.ts): never a user's change. */
 const TEMP_PREFIX = '.lazysync-tmp-';
 
 /**
- * Watches L recursively except L/.lazysync, and calls onChange() after changes settle; the reaction is a full
- * pass, so events carry no paths. Promises: a write-and-close, create, delete, rename or chmod in any
- * watched dir leads to one onChange() within maxDelayMs. Not promised: changes inside a dir created or
- * moved in before its watch was added (the event for the dir itself triggers onChange anyway), writes
- * that never close the file (no IN_MODIFY), and anything after the watch limit; the periodic scan
+ * Watches L recursively except L/.lazysync, and calls onChange(paths) after changes settle. Promises: a
+ * write-and-close, create, delete, rename or chmod in any watched dir leads to one onChange() within
+ * maxDelayMs that names the path (or an ancestor, or 'all' after a queue overflow). A regular file being
+ * created is named when it is closed after writing (IN_CLOSE_WRITE), not at its creation, so a file still
+ * being written is not reported half-done. Not promised: changes inside a dir created or moved in before its
+ * watch was added (the dir itself is named, and stands for its contents), writes that never close the file
+ * (no IN_MODIFY), hard links made to existing files, and anything after the watch limit; the periodic scan
  * covers those. Symlinks (placeholders included) are never followed.
  */
 export class LocalChangeWatcher {
   readonly #root: string;
-  readonly #onChange: () => void;
+  readonly #onChange: (changes: LocalChanges) => void;
   readonly #quietMs: number;
   readonly #maxDelayMs: number;
   readonly #onLimit: ((message: string) => void) | undefined;
@@ -62,6 +72,8 @@ export class LocalChangeWatcher {
   /** Dirs to (re)walk, and whether the walker is running. */
   #walkQueue: RelPath[] = [];
   #walking: Promise<void> | undefined;
+  /** Paths changed since the last onChange; undefined once anything may have changed. */
+  #paths: Set<RelPath> | undefined = new Set();
   #firstEvent = 0;
   #lastEvent = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -69,7 +81,7 @@ export class LocalChangeWatcher {
   #closed = false;
 
   /** `root` is L as a binary string. Throws if the inotify addon is not available or inotify_init1 fails. */
-  constructor(root: string, onChange: () => void, opts: LocalChangeOptions = {}) {
+  constructor(root: string, onChange: (changes: LocalChanges) => void, opts: LocalChangeOptions = {}) {
     this.#root = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
     this.#onChange = onChange;
     this.#quietMs = opts.quietMs ?? 300;
@@ -212,17 +224,34 @@ export class LocalChangeWatcher {
     }
     if (name !== null && (name.startsWith(TEMP_PREFIX) || this.#isOwn?.(joinPath(dir, name)) === true))
       return;
-    this.#changed();
+    const rel = name === null ? dir : joinPath(dir, name);
+    // A new regular file is reported when its writer closes it (IN_CLOSE_WRITE follows), not half-written.
+    if (mask & IN_CREATE && !(mask & IN_ISDIR) && this.#isRegularFile(rel)) return;
+    this.#changed(rel);
+  }
+
+  #isRegularFile(rel: RelPath): boolean {
+    try {
+      return lstatSync(this.#abs(rel)).isFile();
+    } catch {
+      return false; // gone already: its deletion follows
+    }
   }
 
   #onOverflow(): void {
     // Events were lost, new dirs among them: re-walk (adding an existing watch is a no-op) and run a pass.
     if (!this.#closed) void this.#walk('');
-    this.#changed();
+    this.#changed(undefined);
   }
 
-  /** Debounce: fire quietMs after the last event, or maxDelayMs after the first, whichever is earlier. */
-  #changed(): void {
+  /**
+   * Notes `rel` as changed (undefined: anything may have changed). Debounce: fire quietMs after the last
+   * event, or maxDelayMs after the first, whichever is earlier.
+   */
+  #changed(rel: RelPath | undefined): void {
+    if (rel === undefined || (this.#paths !== undefined && this.#paths.size >= MAX_PATHS))
+      this.#paths = undefined;
+    else this.#paths?.add(rel);
     const now = performance.now();
     this.#lastEvent = now;
     if (this.#timer !== undefined) return;
@@ -244,6 +273,8 @@ export class LocalChangeWatcher {
       this.#arm(due - now);
       return;
     }
-    this.#onChange();
+    const changes = this.#paths === undefined ? 'all' : [...this.#paths];
+    this.#paths = new Set();
+    this.#onChange(changes);
   }
 }
