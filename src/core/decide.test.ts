@@ -374,11 +374,17 @@ const table: Row[] = [
     want: [record(lS2, rS2)],
   },
   {
-    desc: 'local made a dir where the remote modified the file: conflict (the file is newer than any dir)',
+    desc: 'local made a dir where the remote modified the file: conflict, the dir keeps its name',
     archive: [lF1, rF1],
     local: lD,
     remote: rF2,
-    want: [conflict(lD, rF2, 'remote')],
+    want: [conflict(lD, rF2, 'local')],
+  },
+  {
+    desc: 'first sync, a local symlink where the remote has a dir: conflict, the dir keeps its name',
+    local: lS1,
+    remote: rD,
+    want: [conflict(lS1, rD, 'remote')],
   },
   {
     desc: 'both replaced a file by a dir: record',

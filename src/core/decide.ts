@@ -147,8 +147,13 @@ class Decider {
       return [this.act({ op: 'record', path, local, remote })];
     }
     // Different (or possibly different: the executor compares bytes before renaming anything).
-    // The newer keeps the name, compared in whole seconds; a tie goes to the local side.
-    const winner: Side = mtimeSeconds(local) >= mtimeSeconds(remote) ? 'local' : 'remote';
+    // A directory keeps its name against a non-directory, as in the Planner's replacements: what is planned
+    // below it (its contents, pushed next) stays valid. Otherwise the newer keeps the name, compared in whole
+    // seconds; a tie goes to the local side.
+    const winner: Side =
+      local.kind === 'dir' || (remote.kind !== 'dir' && mtimeSeconds(local) >= mtimeSeconds(remote))
+        ? 'local'
+        : 'remote';
     return [this.act({ op: 'conflict', path, local, remote, winner })];
   }
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Planner } from './planner.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath } from './types.js';
-import { eager, lazy, lD, lF1, lF2, P, rD, rec, rF1, rF2 } from './testing-entries.js';
+import { eager, lazy, lD, lF1, lF2, lS1, P, rD, rec, rF1, rF2 } from './testing-entries.js';
 
 /** One input row: a path and what the archive, the local scan and the remote scan hold for it. */
 type Input = [path: RelPath, archive?: [Entry, Entry], local?: Entry, remote?: Entry];
@@ -101,6 +101,26 @@ describe('Planner', () => {
       ['D/new', undefined, lF2],
     ]);
     assert.deepEqual(got, ['remove:local D/a', 'conflict D (local)', 'upload D/new']);
+  });
+
+  it('first sync, a local dir with a file where the remote has a file: the dir keeps its name', () => {
+    // Found by the property tests: when the file won, the local dir was renamed aside and the upload of
+    // a/b planned right after it failed (its source had moved), so the pass did not converge.
+    const got = plan([
+      ['a', undefined, lD, rF1],
+      ['a/b', undefined, lF1],
+    ]);
+    assert.deepEqual(got, ['conflict a (local)', 'upload a/b']);
+  });
+
+  it('first sync, a local symlink where the remote has a dir with a file: the dir wins, nothing goes through the link', () => {
+    // With the tie going to the local symlink, `placeholder a/a` came next and would have been made
+    // through the user's symlink `a`, outside the local root.
+    const got = plan([
+      ['a', undefined, lS1, rD],
+      ['a/a', undefined, undefined, rF1],
+    ]);
+    assert.deepEqual(got, ['conflict a (remote)', 'placeholder a/a']);
   });
 
   it('a replaced dir leaves the stream as soon as a later path is outside it, even one sharing its prefix', () => {

@@ -22,7 +22,7 @@ export interface ArchiveReader {
 export function* archiveSubtree(archive: ArchiveReader, top: RelPath, limit = 500): Generator<ArchiveRecord> {
   const self = top === '' ? undefined : archive.get(top);
   if (self !== undefined) yield self;
-  for (let after: RelPath | undefined = top === '' ? undefined : top; ; ) {
+  for (let after: RelPath | undefined = top === '' ? undefined : top; ;) {
     const page = archive.page(after, limit);
     for (const r of page) {
       if (!isWithin(r.path, top)) return;

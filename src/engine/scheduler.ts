@@ -66,11 +66,10 @@ export class PathScheduler {
   private dispatch(): void {
     const blocked: RelPath[] = [];
     for (const queue of [this.urgent, this.normal]) {
-      for (let i = 0; i < queue.length && this.running.length < this.limit; ) {
+      for (let i = 0; i < queue.length && this.running.length < this.limit;) {
         const w = queue[i] as Waiter;
         const free =
-          !this.running.some((p) => related(p, w.path)) &&
-          !blocked.some((p) => related(p, w.path));
+          !this.running.some((p) => related(p, w.path)) && !blocked.some((p) => related(p, w.path));
         if (!free) {
           blocked.push(w.path);
           i++;
@@ -80,7 +79,7 @@ export class PathScheduler {
         w.start();
       }
     }
-    for (let i = 0; i < this.belowWaiters.length; ) {
+    for (let i = 0; i < this.belowWaiters.length;) {
       const b = this.belowWaiters[i] as { n: number; resolve: () => void };
       if (this.size < b.n) {
         this.belowWaiters.splice(i, 1);
