@@ -12,7 +12,7 @@ import { display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
-import { absOf, lstatEntry, lstatEntrySync } from '../fsops/entry.js';
+import { absOf, blockingReader, lstatEntry, lstatEntrySync } from '../fsops/entry.js';
 import { sweepTemp } from '../fsops/atomic.js';
 import type { Logger } from '../log.js';
 import { loadIgnore, matcherOf } from '../scan/ignore.js';
@@ -330,6 +330,7 @@ export class Pair {
           scanTree(this.localRoot, {
             side: 'local',
             concurrency: 8,
+            io: blockingReader,
             ignore,
             placeholderRoot: this.remoteRoot,
             onWarning: warn('local'),
@@ -395,16 +396,17 @@ export class Pair {
     this.counts = emptyCounts();
     this.conflicts = [];
     let problems = 0;
+    // Most passes start with no problems recorded: then there are none to clear either.
+    const hadProblems = archive.problemCount() > 0;
     let fatal: { error: unknown } | undefined;
     const executor = this.executor;
-    const inFlight = new Set<Promise<void>>();
     const applyOne = async (action: Action): Promise<void> => {
       try {
         await this.scheduler.run(action.path, async () => {
           // Hydrated or freed since planning (checked once it is our turn): the next pass decides.
           if (!this.touched.has(action.path)) await executor.apply(action);
         });
-        archive.problemClear(action.path);
+        if (hadProblems) archive.problemClear(action.path);
       } catch (e) {
         if (hasCode(e, ...MOUNT_GONE_CODES)) {
           fatal ??= { error: e };
@@ -424,6 +426,24 @@ export class Pair {
       }
     };
     const halted = (): boolean => fatal !== undefined || opts.stopping?.() === true;
+    const endBatch = archive.writeBehind();
+    try {
+      await this.applyPlan(archive, applyOne, halted);
+    } finally {
+      endBatch();
+    }
+    if (fatal !== undefined) throw fatal.error;
+    archive.planClear();
+    return { status: 'done', counts: this.counts, conflicts: this.conflicts, problems, planned };
+  }
+
+  /** Feeds the spooled plan to `applyOne` in order, a bounded window at a time, until done or halted. */
+  private async applyPlan(
+    archive: Archive,
+    applyOne: (a: Action) => Promise<void>,
+    halted: () => boolean,
+  ): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
     let after = 0;
     while (!halted()) {
       const page = archive.planPage(after, 200);
@@ -438,8 +458,5 @@ export class Pair {
       }
     }
     await Promise.all(inFlight);
-    if (fatal !== undefined) throw fatal.error;
-    archive.planClear();
-    return { status: 'done', counts: this.counts, conflicts: this.conflicts, problems, planned };
   }
 }

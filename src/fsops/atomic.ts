@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { display } from '../core/paths.js';
 import type { Entry, Side } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
+import { faultPoint } from '../fault.js';
 import { entryFromStats } from './entry.js';
 import { isAbsent } from './fserr.js';
 
@@ -17,11 +18,16 @@ export const TEMP_PREFIX = '.lazysync-tmp-';
 
 const DEFAULT_BUFFER = 1 << 20;
 
+/** Temp names of this process: a random prefix, then a counter (a random draw per file costs ~25 µs). */
+const tempPrefix = TEMP_PREFIX + randomBytes(4).toString('hex');
+let tempCounter = 0;
+
 /** A new temp path in the directory of `dst`: TEMP_PREFIX + 16 hex chars, a fixed 30-byte name. */
 export function tempPathFor(dst: Buffer): Buffer {
   const slash = dst.lastIndexOf(0x2f);
   const dir = dst.subarray(0, slash + 1); // '' when dst has no directory part
-  return Buffer.concat([dir, Buffer.from(TEMP_PREFIX + randomBytes(8).toString('hex'), 'latin1')]);
+  tempCounter = (tempCounter + 1) % 0x100000000;
+  return Buffer.concat([dir, Buffer.from(tempPrefix + tempCounter.toString(16).padStart(8, '0'), 'latin1')]);
 }
 
 export interface CopyOptions {
@@ -69,6 +75,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
 
     tmp = tempPathFor(dst);
     await opts.onTemp?.(tmp);
+    faultPoint('copy: create temp', tmp);
     output = await fsp.open(
       tmp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -82,13 +89,25 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       opts.onChunk,
     );
     if (copied !== expect.size) throw changed('changed size during the copy');
+    faultPoint('copy: fsync temp', tmp);
     await output.sync();
+    faultPoint('copy: chmod temp', tmp);
     await output.chmod(expect.mode);
     await output.close();
     output = undefined;
     // After close: closing a file written through a network mount may set its mtime.
-    await fsp.lutimes(tmp, Date.now() / 1000, expect.mtime / 1000);
-    const written = await fsp.lstat(tmp);
+    faultPoint('copy: utimes temp', tmp);
+    let written: Stats;
+    try {
+      await fsp.lutimes(tmp, Date.now() / 1000, expect.mtime / 1000);
+      written = await fsp.lstat(tmp);
+    } catch (e) {
+      // Written through its handle but gone by its name: the folder was removed, or the filesystem was
+      // unmounted under the copy (a lazy unmount). Never recreate the folder and copy again: that would
+      // write into whatever is at the path now, e.g. a bare mount point.
+      if (isAbsent(e)) throw changed('the temporary copy vanished from the destination folder');
+      throw e;
+    }
 
     const after = await input.stat();
     let atPath: Stats | undefined;
@@ -102,13 +121,17 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       throw changed('changed during the copy');
     }
     await opts.beforeRename?.();
+    faultPoint('copy: rename temp into place', dst);
     await fsp.rename(tmp, dst);
     tmp = undefined;
     return entryFromStats(written, opts.dstSide ?? 'local') as Entry;
   } finally {
     await output?.close().catch(() => undefined);
     await input?.close().catch(() => undefined);
-    if (tmp !== undefined) await fsp.unlink(tmp).catch(() => undefined);
+    if (tmp !== undefined) {
+      faultPoint('copy: remove temp after a failure', tmp);
+      await fsp.unlink(tmp).catch(() => undefined);
+    }
   }
 }
 
@@ -162,11 +185,14 @@ export async function symlinkAtomic(
 ): Promise<void> {
   const tmp = tempPathFor(dst);
   await onTemp?.(tmp);
+  faultPoint('symlink: create temp', tmp);
   await fsp.symlink(target, tmp);
   try {
     await beforeRename?.();
+    faultPoint('symlink: rename temp into place', dst);
     await fsp.rename(tmp, dst);
   } catch (e) {
+    faultPoint('symlink: remove temp after a failure', tmp);
     await fsp.unlink(tmp).catch(() => undefined);
     throw e;
   }
@@ -181,6 +207,7 @@ export async function sweepTemp(abs: Buffer): Promise<void> {
       `${display(abs.toString('latin1'))}: not a lazysync temp file; not removed`,
     );
   }
+  faultPoint('sweep: remove stray temp', abs);
   try {
     await fsp.unlink(abs);
   } catch (e) {

@@ -4,11 +4,13 @@ import type { Stats } from 'node:fs';
 import { display, joinPath, parentOf } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
+import { faultPoint } from '../fault.js';
 import { absOf } from './entry.js';
 import { isAbsent } from './fserr.js';
 
 /** mkdir `abs`; an existing directory is fine, anything else there (a symlink included) is an 'io' error. */
 export async function ensureDir(abs: Buffer, mode?: number): Promise<void> {
+  faultPoint('mkdir', abs);
   try {
     await fsp.mkdir(abs, mode);
     return;
@@ -43,6 +45,7 @@ export async function ensureParents(root: string, rel: RelPath): Promise<void> {
       if (!isAbsent(e)) throw e;
     }
     if (st === undefined) {
+      faultPoint('mkdir parent', abs);
       try {
         await fsp.mkdir(abs);
         continue;

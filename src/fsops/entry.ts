@@ -67,6 +67,31 @@ export function entryFromStats(st: Stats, side: Side, target?: string): Entry | 
   return undefined;
 }
 
+/** The read-only calls a scan makes; every path is a Buffer (bytes). */
+export interface FsReader {
+  lstat(abs: Buffer): Promise<Stats>;
+  readlink(abs: Buffer): Promise<Buffer>;
+  readdir(abs: Buffer): Promise<Buffer[]>;
+}
+
+/** Through libuv's threadpool: many calls in flight, each a round trip on a network mount. */
+export const pooledReader: FsReader = {
+  lstat: (abs) => fsp.lstat(abs),
+  readlink: (abs) => fsp.readlink(abs, { encoding: 'buffer' }),
+  readdir: (abs) => fsp.readdir(abs, { encoding: 'buffer' }),
+};
+
+/**
+ * Blocking calls, for the local disk only: there a call takes microseconds and the threadpool's hand-off
+ * costs several times more (measured: 100,000 lstats in 0.9 s blocking, 4-7 s through the pool). Never
+ * for the remote: a blocking call on a network mount stalls the whole process for a round trip.
+ */
+export const blockingReader: FsReader = {
+  lstat: async (abs) => fs.lstatSync(abs),
+  readlink: async (abs) => fs.readlinkSync(abs, { encoding: 'buffer' }),
+  readdir: async (abs) => fs.readdirSync(abs, { encoding: 'buffer' }),
+};
+
 /** What one lstat (+ readlink) found at a path. */
 export type Observation =
   | { found: 'absent' }
@@ -87,12 +112,13 @@ export async function observe(
   rel: RelPath,
   side: Side,
   placeholderRoot?: string,
+  io: FsReader = pooledReader,
 ): Promise<Observation> {
   const abs = absOf(root, rel);
   for (let attempt = 0; attempt < 3; attempt++) {
     let st: Stats;
     try {
-      st = await fsp.lstat(abs);
+      st = await io.lstat(abs);
     } catch (e) {
       if (isAbsent(e)) return { found: 'absent' };
       throw e;
@@ -104,7 +130,7 @@ export async function observe(
     }
     let link: Buffer;
     try {
-      link = await fsp.readlink(abs, { encoding: 'buffer' });
+      link = await io.readlink(abs);
     } catch (e) {
       if (isAbsent(e)) return { found: 'absent' };
       if (hasCode(e, 'EINVAL')) continue; // no longer a symlink: look again
@@ -124,7 +150,7 @@ export async function observe(
 
 /**
  * The current state of `root/rel`, never following a symlink, as the scanner would report it (see
- * observe). Undefined when absent. Throws LazysyncError('io') for a special file (neither absent nor
+ * observe); on the local side with blocking calls (see blockingReader). Undefined when absent. Throws LazysyncError('io') for a special file (neither absent nor
  * syncable), and the raw fs error for anything else (mount gone included).
  */
 export async function lstatEntry(
@@ -133,7 +159,7 @@ export async function lstatEntry(
   side: Side,
   placeholderRoot?: string,
 ): Promise<Entry | undefined> {
-  const o = await observe(root, rel, side, placeholderRoot);
+  const o = await observe(root, rel, side, placeholderRoot, side === 'local' ? blockingReader : pooledReader);
   if (o.found === 'absent') return undefined;
   if (o.found === 'special') throw new LazysyncError('io', `${display(rel)}: special file (${o.special})`);
   return o.entry;

@@ -2,6 +2,7 @@
 import { display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
+import type { FsReader } from '../fsops/entry.js';
 import { listDir, probe, type Child, type ListContext, type Listing } from './listdir.js';
 
 export interface ScanOptions {
@@ -16,6 +17,8 @@ export interface ScanOptions {
   ignore?: (rel: RelPath, isDir: boolean) => boolean;
   /** The remote root: on the local side a symlink to `placeholderRoot/rel` is a placeholder. */
   placeholderRoot?: string;
+  /** How to read the tree: the threadpool by default, blockingReader for the local disk. */
+  io?: FsReader;
   onWarning?: (rel: RelPath, message: string) => void;
   /** A leftover `.lazysync-tmp-*` file (never yielded): the caller may sweep it. */
   onStrayTemp?: (rel: RelPath) => void;
@@ -43,6 +46,7 @@ export async function* scanTree(root: string, opts: ScanOptions): AsyncGenerator
     side: opts.side,
     ignore: opts.ignore,
     placeholderRoot: opts.placeholderRoot,
+    io: opts.io,
   };
   const hooks: WalkHooks = {
     onWarning: opts.onWarning,

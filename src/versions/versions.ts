@@ -5,6 +5,7 @@ import { parseVersionName, versionName } from '../core/names.js';
 import { baseName, display, isWithin, joinPath, parentOf } from '../core/paths.js';
 import type { EntryKind, RelPath } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
+import { faultPoint } from '../fault.js';
 import { ensureParents } from '../fsops/dirs.js';
 import { absOf } from '../fsops/entry.js';
 import { isAbsent } from '../fsops/fserr.js';
@@ -70,6 +71,7 @@ export async function keepVersion(
       const dst = absOf(root, vrel);
       if ((await lstatOrUndefined(dst)) !== undefined) continue;
       if (opts.leaveInPlace === true) {
+        faultPoint('version: hard link', dst);
         try {
           await fsp.link(src, dst);
           return vrel;
@@ -79,6 +81,7 @@ export async function keepVersion(
           // No hard links here (or a directory): fall through to the rename.
         }
       }
+      faultPoint('version: rename into versions', dst);
       try {
         await fsp.rename(src, dst);
         return vrel;
