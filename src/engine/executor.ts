@@ -7,8 +7,10 @@ import { conflictName } from '../core/names.js';
 import { wantsLocalCopy } from '../core/decide.js';
 import type { Action, Entry, Policy, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
+import { faultPoint } from '../fault.js';
 import { absOf, lstatEntry } from '../fsops/entry.js';
 import { copyFileAtomic, ensureDir, ensureParents, expectEntry, symlinkAtomic } from '../fsops/atomic.js';
+import { expectParents } from '../fsops/parents.js';
 import { sameBytes } from './compare.js';
 import { keepVersion, stampOf } from '../versions/versions.js';
 import type { Archive } from '../store/archive.js';
@@ -80,7 +82,8 @@ export class Executor {
   /**
    * Makes room at `path` on `side` right before something new is put there: the path must still be what
    * the plan saw; real content is kept in versions (as a hard link if something is about to be renamed
-   * over it, else moved); a placeholder is left to be replaced; an (empty) directory is removed.
+   * over it, else moved); a placeholder is left to be renamed over, or removed to make room (it has no
+   * content of its own); an (empty) directory is removed.
    */
   private async clear(
     side: Side,
@@ -89,7 +92,14 @@ export class Executor {
     how: 'rename-over' | 'make-room' = 'rename-over',
   ): Promise<void> {
     await this.expect(side, path, expected);
-    if (expected === undefined || expected.kind === 'placeholder') return;
+    if (expected === undefined) return;
+    if (expected.kind === 'placeholder') {
+      if (how === 'make-room') {
+        faultPoint('executor: unlink placeholder to make room', path);
+        await fs.unlink(absOf(this.root(side), path));
+      }
+      return;
+    }
     if (expected.kind === 'dir') {
       await this.removeDir(side, path);
       return;
@@ -102,6 +112,7 @@ export class Executor {
 
   private async removeDir(side: Side, path: RelPath): Promise<void> {
     try {
+      faultPoint('executor: rmdir', path);
       await fs.rmdir(absOf(this.root(side), path));
     } catch (e) {
       if (!hasCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
@@ -113,6 +124,14 @@ export class Executor {
       );
       this.ctx.onDone('versioned', path, side);
     }
+  }
+
+  /**
+   * Right before a temp file is made: every folder on the way to `path` on `sides` is still a real folder,
+   * so nothing is read or written outside the roots through a folder swapped for a symlink meanwhile.
+   */
+  private async foldersOnTheWay(path: RelPath, ...sides: Side[]): Promise<void> {
+    await Promise.all(sides.map((side) => expectParents(this.root(side), path)));
   }
 
   /** Runs `fn`; if it failed because a parent folder is missing on `side`, creates the parents and retries once. */
@@ -242,7 +261,10 @@ export class Executor {
           dst: absOf(this.root(to), path),
           expect: source,
           dstSide: to,
-          onTemp,
+          onTemp: async (t) => {
+            await this.foldersOnTheWay(path, 'local', 'remote');
+            onTemp(t);
+          },
           onChunk: this.progress(path, direction, source.size),
           beforeRename: () => this.clear(to, path, existing),
         }),
@@ -254,7 +276,12 @@ export class Executor {
     this.ctx.beforePlaceholder?.(path);
     const target = Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1');
     await this.withParents('local', path, () =>
-      symlinkAtomic(target, absOf(this.ctx.localRoot, path), () => this.clear('local', path, local)),
+      symlinkAtomic(
+        target,
+        absOf(this.ctx.localRoot, path),
+        () => this.clear('local', path, local),
+        () => this.foldersOnTheWay(path, 'local'),
+      ),
     );
     this.record(path, await this.statOrFail('local', path), remote);
     this.ctx.onDone('placeholders', path);
@@ -294,8 +321,11 @@ export class Executor {
   ): Promise<void> {
     const existing = side === 'local' ? local : remote;
     await this.withParents(side, path, () =>
-      symlinkAtomic(Buffer.from(target, 'latin1'), absOf(this.root(side), path), () =>
-        this.clear(side, path, existing),
+      symlinkAtomic(
+        Buffer.from(target, 'latin1'),
+        absOf(this.root(side), path),
+        () => this.clear(side, path, existing),
+        () => this.foldersOnTheWay(path, side),
       ),
     );
     const here = await this.statOrFail(side, path);
@@ -308,6 +338,7 @@ export class Executor {
   private async remove(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
     if (expected !== undefined) {
       await this.expect(side, path, expected);
+      if (expected.kind === 'placeholder') faultPoint('executor: unlink placeholder', path);
       if (expected.kind === 'dir') await this.removeDir(side, path);
       else if (expected.kind === 'placeholder') await fs.unlink(absOf(this.root(side), path));
       else {
@@ -357,6 +388,7 @@ export class Executor {
   ): Promise<void> {
     const { policy } = this.ctx;
     const loser = other(winner);
+    faultPoint('executor: rename conflict loser aside', path);
     await fs.rename(absOf(this.root(loser), path), absOf(this.root(loser), aside));
 
     if (winner === 'local') await this.createOnRemote(path, local, undefined);
@@ -373,12 +405,16 @@ export class Executor {
     );
   }
 
-  /** A conflict name that is free on both sides. */
+  /**
+   * A conflict name that is free on both sides and in the archive (a name just deleted on both sides is
+   * still recorded until the plan's `forget` of it, which must not drop the new copy's record).
+   */
   private async freeConflictPath(path: RelPath): Promise<RelPath> {
     const stamp = stampOf(this.ctx.now());
     for (let n = 0; ; n++) {
       const candidate = joinPath(parentOf(path), conflictName(baseName(path), stamp, n));
       if (
+        this.ctx.archive.get(candidate) === undefined &&
         (await this.stat('local', candidate)) === undefined &&
         (await this.stat('remote', candidate)) === undefined
       ) {

@@ -3,11 +3,14 @@ import { display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { lstatEntry, sameEntry } from './entry.js';
+import { expectParents } from './parents.js';
 
 /**
  * Throws LazysyncError('changed') unless `root/rel` still matches `expected` by sameEntry (undefined:
- * it must be absent). Pass the remote root as placeholderRoot on the local side, or placeholders look
- * like user symlinks and never match. Other failures of the lstat are rethrown (see lstatEntry).
+ * it must be absent), and unless every folder between `root` and `rel` is still a real folder
+ * (expectParents: a symlink swapped in for one would lead the change outside the root). Pass the remote
+ * root as placeholderRoot on the local side, or placeholders look like user symlinks and never match.
+ * Other failures of the lstat are rethrown (see lstatEntry).
  * The race left open: a change between this check and the rename/unlink right after it.
  */
 export async function expectEntry(
@@ -17,6 +20,7 @@ export async function expectEntry(
   expected: Entry | undefined,
   placeholderRoot?: string,
 ): Promise<void> {
+  await expectParents(root, rel);
   const now = await lstatEntry(root, rel, side, placeholderRoot);
   if (!sameEntry(now, expected, side)) {
     throw new LazysyncError('changed', `${display(rel)}: changed since it was scanned; will retry`);

@@ -4,7 +4,7 @@ import { display, joinPath } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { TEMP_PREFIX } from '../fsops/atomic.js';
-import { absOf, observe, type Observation } from '../fsops/entry.js';
+import { absOf, observe, pooledReader, type FsReader, type Observation } from '../fsops/entry.js';
 import { codeOf, isAbsent, isMountGone } from '../fsops/fserr.js';
 import { expectParents } from '../fsops/parents.js';
 
@@ -19,6 +19,8 @@ export interface ListContext {
    * point), the scan is incomplete and throws instead of reporting the rest as deleted.
    */
   rootId?: { dev: number; ino: number } | undefined;
+  /** How to read the side (default: through the threadpool; blockingReader for the local disk). */
+  io?: FsReader | undefined;
 }
 
 export interface Child {
@@ -65,7 +67,7 @@ export async function listDir(ctx: ListContext, rel: RelPath): Promise<Listing> 
   if (rel === '') ctx.rootId = await rootIdOf(ctx);
   let names: Buffer[];
   try {
-    names = await fsp.readdir(absOf(ctx.root, rel), { encoding: 'buffer' });
+    names = await (ctx.io ?? pooledReader).readdir(absOf(ctx.root, rel));
   } catch (e) {
     if (isMountGone(e)) throw unavailable(ctx, rel, e);
     if (isAbsent(e)) return vanishedOrChanged(ctx, rel, e);
@@ -148,7 +150,7 @@ export async function assertSameRoot(ctx: ListContext, rel: RelPath): Promise<vo
 /** readdir said ENOENT/ENOTDIR: gone for good, or replaced by something else (then retry next pass). */
 async function vanishedOrChanged(ctx: ListContext, rel: RelPath, cause: unknown): Promise<Listing> {
   try {
-    await fsp.lstat(absOf(ctx.root, rel));
+    await (ctx.io ?? pooledReader).lstat(absOf(ctx.root, rel));
   } catch (e) {
     if (isMountGone(e)) throw unavailable(ctx, rel, e);
     if (isAbsent(e)) {
@@ -164,7 +166,7 @@ async function vanishedOrChanged(ctx: ListContext, rel: RelPath, cause: unknown)
 export async function probe(ctx: ListContext, rel: RelPath): Promise<Probe> {
   let o: Observation;
   try {
-    o = await observe(ctx.root, rel, ctx.side, ctx.placeholderRoot);
+    o = await observe(ctx.root, rel, ctx.side, ctx.placeholderRoot, ctx.io);
   } catch (e) {
     if (isMountGone(e)) throw unavailable(ctx, rel, e);
     return { problem: { reason: codeOf(e), cause: e } };

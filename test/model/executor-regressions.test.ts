@@ -1,0 +1,89 @@
+// Executor bugs found by the property tests of the core (src/core/reconcile.property.test.ts), reproduced on
+// the real Executor with two plain temp folders, and kept as regression tests now that they are fixed.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstat, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { conflictName } from '../../src/core/names.js';
+import type { Entry, Policy } from '../../src/core/types.js';
+import { Executor } from '../../src/engine/executor.js';
+import { lstatEntry } from '../../src/fsops/entry.js';
+import { silentLogger } from '../../src/log.js';
+import { Archive } from '../../src/store/archive.js';
+import { stampOf } from '../../src/versions/versions.js';
+
+const NOW = Date.UTC(2024, 4, 17, 9, 30, 0);
+const dirs: string[] = [];
+const archives: Archive[] = [];
+
+after(async () => {
+  for (const a of archives) a.close();
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function setup(policy: Policy = { lazy: true }) {
+  const base = await mkdtemp(join(tmpdir(), 'lazysync-exec-'));
+  dirs.push(base);
+  const L = join(base, 'L');
+  const R = join(base, 'R');
+  await mkdir(L);
+  await mkdir(R);
+  const archive = Archive.open(join(L, '.lazysync'));
+  archives.push(archive);
+  const executor = new Executor({
+    localRoot: L,
+    remoteRoot: R,
+    archive,
+    policy,
+    log: silentLogger(),
+    now: () => NOW,
+    onDone: () => undefined,
+  });
+  const entry = async (side: 'local' | 'remote', p: string): Promise<Entry> => {
+    const e = await (side === 'local' ? lstatEntry(L, p, 'local', R) : lstatEntry(R, p, 'remote'));
+    assert.ok(e, `${side} ${p} exists`);
+    return e;
+  };
+  return { L, R, archive, executor, entry };
+}
+
+describe('Executor (known bugs)', () => {
+  it('mkdir over a placeholder replaces it (the remote file became a folder)', async () => {
+    const { L, R, executor, entry } = await setup();
+    await writeFile(join(R, 'f'), 'x');
+    await symlink(join(R, 'f'), join(L, 'f')); // the placeholder of R/f
+    const placeholder = await entry('local', 'f');
+    assert.equal(placeholder.kind, 'placeholder');
+    await rm(join(R, 'f'));
+    await mkdir(join(R, 'f'));
+    // What decide() plans: local unchanged placeholder, remote now a dir -> mkdir on the local side.
+    await executor.apply({
+      op: 'mkdir',
+      side: 'local',
+      path: 'f',
+      local: placeholder,
+      remote: await entry('remote', 'f'),
+    });
+    assert.ok((await lstat(join(L, 'f'))).isDirectory());
+  });
+
+  it('a conflict copy is not named after a path the same plan then forgets', async () => {
+    // The archive still has `a.conflict-STAMP` (deleted on both sides since); `a` changed on both sides.
+    // The plan is [conflict a, forget a.conflict-STAMP] (scan order): the copy must not take that name, or
+    // the forget drops the record of the copy just made.
+    const { L, R, archive, executor, entry } = await setup();
+    const aside = conflictName('a', stampOf(NOW));
+    await writeFile(join(L, 'a'), 'local');
+    await writeFile(join(R, 'a'), 'remote!');
+    const local = await entry('local', 'a');
+    const remote = await entry('remote', 'a');
+    archive.put({ path: aside, local, remote });
+    await executor.apply({ op: 'conflict', path: 'a', local, remote, winner: 'remote' });
+    await executor.apply({ op: 'forget', path: aside });
+    const copies = [aside, conflictName('a', stampOf(NOW), 1)].filter((p) => archive.get(p) !== undefined);
+    // Both sides hold one conflict copy, and the archive records it.
+    assert.equal(copies.length, 1, 'the conflict copy is recorded in the archive');
+    assert.equal(await readlink(join(L, copies[0] ?? '')).catch(() => 'file'), 'file');
+  });
+});
