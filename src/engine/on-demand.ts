@@ -227,6 +227,7 @@ export class OnDemand {
       const t0 = performance.now();
       await executor.hydrate(rel, rec.local, remote);
       this.host.touched.add(rel);
+      archive.problemClear(rel); // an earlier failed hydration is solved
       archive.touch([rel], Date.now());
       const ms = Math.round(performance.now() - t0);
       this.host.notify?.({ type: 'hydrated', path: display(rel), size: remote.size });

@@ -399,6 +399,8 @@ export class Pair {
     // Most passes start with no problems recorded: then there are none to clear either.
     const hadProblems = archive.problemCount() > 0;
     let fatal: { error: unknown } | undefined;
+    /** An action failed or found its path changed: the remote may have gone; check before going on. */
+    let suspect = false;
     const executor = this.executor;
     const applyOne = async (action: Action): Promise<void> => {
       try {
@@ -412,6 +414,7 @@ export class Pair {
           fatal ??= { error: e };
           return;
         }
+        suspect = true;
         if (e instanceof LazysyncError && e.code === 'changed') {
           this.log.info({ path: display(action.path) }, messageOf(e));
           return;
@@ -425,10 +428,21 @@ export class Pair {
         );
       }
     };
-    const halted = (): boolean => fatal !== undefined || opts.stopping?.() === true;
+    // After a failure, no new action starts before the remote is known to be still there: an unmount makes
+    // copies fail as "changed", and a new one could write into the bare mount point.
+    const remoteGone = async (): Promise<boolean> => {
+      if (!suspect) return false;
+      suspect = false;
+      const reason = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
+      if (reason !== undefined) fatal ??= { error: new LazysyncError('remote-unavailable', reason) };
+      return reason !== undefined;
+    };
+    const halted = async (): Promise<boolean> =>
+      fatal !== undefined || opts.stopping?.() === true || (await remoteGone());
     const endBatch = archive.writeBehind();
     try {
       await this.applyPlan(archive, applyOne, halted);
+      await remoteGone();
     } finally {
       endBatch();
     }
@@ -441,17 +455,17 @@ export class Pair {
   private async applyPlan(
     archive: Archive,
     applyOne: (a: Action) => Promise<void>,
-    halted: () => boolean,
+    halted: () => Promise<boolean>,
   ): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     let after = 0;
-    while (!halted()) {
+    while (!(await halted())) {
       const page = archive.planPage(after, 200);
       if (page.length === 0) break;
       for (const { seq, action } of page) {
         // A bounded window: the scheduler keeps related paths in plan order, the rest overlap.
         await this.scheduler.whenBelow(APPLY_CONCURRENCY * 2);
-        if (halted()) break;
+        if (await halted()) break;
         after = seq;
         const p = applyOne(action).finally(() => inFlight.delete(p));
         inFlight.add(p);
