@@ -79,7 +79,8 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     output = await fsp.open(
       tmp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
+      // The final permissions at once (less the umask): usually nothing is left to chmod, a round trip saved.
+      expect.mode & 0o777,
     );
     const copied = await copyData(
       input,
@@ -91,8 +92,6 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     if (copied !== expect.size) throw changed('changed size during the copy');
     faultPoint('copy: fsync temp', tmp);
     await output.sync();
-    faultPoint('copy: chmod temp', tmp);
-    await output.chmod(expect.mode);
     await output.close();
     output = undefined;
     // After close: closing a file written through a network mount may set its mtime.
@@ -101,6 +100,12 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     try {
       await fsp.lutimes(tmp, Date.now() / 1000, expect.mtime / 1000);
       written = await fsp.lstat(tmp);
+      if ((written.mode & 0o7777) !== expect.mode) {
+        // The umask took bits away, or setuid/setgid/sticky bits are wanted. chmod leaves the mtime alone.
+        faultPoint('copy: chmod temp', tmp);
+        await fsp.chmod(tmp, expect.mode);
+        written = await fsp.lstat(tmp);
+      }
     } catch (e) {
       // Written through its handle but gone by its name: the folder was removed, or the filesystem was
       // unmounted under the copy (a lazy unmount). Never recreate the folder and copy again: that would

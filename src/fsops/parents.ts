@@ -14,12 +14,16 @@ import { isAbsent } from './fserr.js';
  * are looked at in parallel (one round trip on a network mount). Other lstat failures are rethrown.
  * The race left open: a folder swapped between this check and the fs call right after it.
  */
-export async function expectParents(root: string, rel: RelPath): Promise<void> {
+export async function expectParents(
+  root: string,
+  rel: RelPath,
+  lstat: (abs: Buffer) => Promise<Stats> = (abs) => fsp.lstat(abs),
+): Promise<void> {
   const dirs: RelPath[] = [];
   for (let p = parentOf(rel); p !== ''; p = parentOf(p)) dirs.push(p);
   const stats = await Promise.all(
     dirs.map((d) =>
-      fsp.lstat(absOf(root, d)).catch((e: unknown): Stats | undefined => {
+      lstat(absOf(root, d)).catch((e: unknown): Stats | undefined => {
         if (isAbsent(e)) return undefined;
         throw e;
       }),

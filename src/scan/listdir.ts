@@ -99,7 +99,7 @@ export async function listDir(ctx: ListContext, rel: RelPath): Promise<Listing> 
   // The listing went through `rel` and its parents by name: if one was swapped for a symlink meanwhile, what
   // was listed may be outside the root. `rel/.` makes expectParents look at `rel` itself too.
   try {
-    if (rel !== '') await expectParents(ctx.root, joinPath(rel, '.'));
+    if (rel !== '') await expectParents(ctx.root, joinPath(rel, '.'), (ctx.io ?? pooledReader).lstat);
   } catch (e) {
     if (isMountGone(e)) throw unavailable(ctx, rel, e);
     return { status: 'unreadable', reason: 'replaced while scanned; will retry', cause: e };

@@ -23,9 +23,9 @@ import {
 } from './inotify.js';
 
 export interface LocalChangeOptions {
-  /** onChange runs once no event came for this long (default 300 ms); calls are at least this far apart. */
+  /** onChange runs once no event came for this long (default 100 ms); calls are at least this far apart. */
   quietMs?: number;
-  /** ...or at the latest this long after the first event, even if events keep coming (default 3000 ms). */
+  /** ...or at the latest this long after the first event, even if events keep coming (default 1000 ms). */
   maxDelayMs?: number;
   /** max_user_watches is exhausted: called once; later dirs are not watched (the periodic scan still runs). */
   onLimit?(message: string): void;
@@ -84,8 +84,8 @@ export class LocalChangeWatcher {
   constructor(root: string, onChange: (changes: LocalChanges) => void, opts: LocalChangeOptions = {}) {
     this.#root = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
     this.#onChange = onChange;
-    this.#quietMs = opts.quietMs ?? 300;
-    this.#maxDelayMs = Math.max(opts.maxDelayMs ?? 3000, this.#quietMs);
+    this.#quietMs = opts.quietMs ?? 100;
+    this.#maxDelayMs = Math.max(opts.maxDelayMs ?? 1000, this.#quietMs);
     this.#onLimit = opts.onLimit;
     this.#onOpen = opts.onOpen;
     this.#isOwn = opts.isOwn;
