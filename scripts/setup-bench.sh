@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Installs (as root, apt) or checks what `npm run bench` needs: sshd + sshfs (FUSE) on loopback for the
-# remote, and the reference tools it is measured against (rsync, unison, GNU time).
+# Installs (as root, apt) or checks what `npm run bench` needs: everything the tests need (setup-test.sh:
+# sshd + sshfs on loopback, rsync), plus the other reference tools it is measured against (unison, GNU time).
 # Idempotent and quiet when everything is already there. Debian/Ubuntu (apt-get).
 set -euo pipefail
 
+bash "$(dirname "$0")/setup-test.sh"
+
 missing=()
-command -v sshfs >/dev/null 2>&1 || missing+=(sshfs)
-[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-command -v fusermount >/dev/null 2>&1 || command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse3)
-command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 command -v unison >/dev/null 2>&1 || missing+=(unison)
 [ -x /usr/bin/time ] || missing+=(time)
-command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -23,26 +20,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${missing[@]}" >/dev/null
-  still=()
   for p in "${missing[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || still+=("$p")
+    dpkg -s "$p" >/dev/null 2>&1 || { echo "setup-bench: could not install $p" >&2; exit 1; }
   done
-  if [ "${#still[@]}" -gt 0 ]; then
-    echo "setup-bench: could not install: ${still[*]}" >&2
-    exit 1
-  fi
-fi
-
-if [ ! -c /dev/fuse ]; then
-  echo "setup-bench: /dev/fuse is missing: sshfs cannot mount here (in a container, pass --device /dev/fuse --cap-add SYS_ADMIN)" >&2
-  exit 1
-fi
-
-# sshd's privilege separation directory (the bench starts its own sshd on a loopback port).
-if [ ! -d /run/sshd ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup-bench: /run/sshd is missing; run as root: mkdir -p /run/sshd" >&2
-    exit 1
-  fi
-  mkdir -p /run/sshd
 fi
