@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       benchScan(
         remote!,
         quick
-          ? { top: 10, subdirs: 10, files: 10, runs: 1, delays }
+          ? { top: 5, subdirs: 10, files: 10, runs: 1, delays }
           : { top: 10, subdirs: 100, files: 10, runs: 3, slowRuns: 1, delays },
         log,
       ),
