@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFile, link, lstat, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, link, lstat, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -369,8 +369,10 @@ describe('lazy mode: policies and life after hydration', { timeout: 900_000 }, (
       await held.close();
       held = undefined;
 
-      // A local change triggers a pass, which finds the edit of f0 by scanning and uploads it.
-      await writeFile(join(p.local, 'trigger.txt'), 'a local change');
+      // A kernel event on f0 itself (a chmod to the same mode: no content change) makes a pass over f0,
+      // which finds the edit by comparing the file with the archive, and uploads it. (An edit that makes no
+      // event on L at all waits for the next whole pass: --interval.)
+      await chmod(join(p.local, 'f0.bin'), (await lstat(join(p.local, 'f0.bin'))).mode & 0o7777);
       await waitState(
         run,
         async () => (await readFile(join(p.server, 'f0.bin')).catch(() => Buffer.alloc(0))).equals(edited),
