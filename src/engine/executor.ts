@@ -8,7 +8,7 @@ import { wantsLocalCopy } from '../core/decide.js';
 import type { Action, Entry, Policy, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { absOf, lstatEntry } from '../fsops/entry.js';
+import { absOf, lstatEntry, readerFor } from '../fsops/entry.js';
 import { copyFileAtomic, ensureDir, ensureParents, expectEntry, symlinkAtomic } from '../fsops/atomic.js';
 import { expectParents } from '../fsops/parents.js';
 import { sameBytes } from './compare.js';
@@ -131,7 +131,7 @@ export class Executor {
    * so nothing is read or written outside the roots through a folder swapped for a symlink meanwhile.
    */
   private async foldersOnTheWay(path: RelPath, ...sides: Side[]): Promise<void> {
-    await Promise.all(sides.map((side) => expectParents(this.root(side), path)));
+    await Promise.all(sides.map((side) => expectParents(this.root(side), path, readerFor(side).lstat)));
   }
 
   /** Runs `fn`; if it failed because a parent folder is missing on `side`, creates the parents and retries once. */

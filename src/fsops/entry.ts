@@ -92,6 +92,11 @@ export const blockingReader: FsReader = {
   readdir: async (abs) => fs.readdirSync(abs, { encoding: 'buffer' }),
 };
 
+/** The reader for a side: blocking calls on the local disk, the threadpool on the (network) remote. */
+export function readerFor(side: Side): FsReader {
+  return side === 'local' ? blockingReader : pooledReader;
+}
+
 /** What one lstat (+ readlink) found at a path. */
 export type Observation =
   | { found: 'absent' }
@@ -159,7 +164,7 @@ export async function lstatEntry(
   side: Side,
   placeholderRoot?: string,
 ): Promise<Entry | undefined> {
-  const o = await observe(root, rel, side, placeholderRoot, side === 'local' ? blockingReader : pooledReader);
+  const o = await observe(root, rel, side, placeholderRoot, readerFor(side));
   if (o.found === 'absent') return undefined;
   if (o.found === 'special') throw new LazysyncError('io', `${display(rel)}: special file (${o.special})`);
   return o.entry;

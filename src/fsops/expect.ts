@@ -2,7 +2,7 @@
 import { display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { lstatEntry, sameEntry } from './entry.js';
+import { lstatEntry, readerFor, sameEntry } from './entry.js';
 import { expectParents } from './parents.js';
 
 /**
@@ -20,7 +20,7 @@ export async function expectEntry(
   expected: Entry | undefined,
   placeholderRoot?: string,
 ): Promise<void> {
-  await expectParents(root, rel);
+  await expectParents(root, rel, readerFor(side).lstat);
   const now = await lstatEntry(root, rel, side, placeholderRoot);
   if (!sameEntry(now, expected, side)) {
     throw new LazysyncError('changed', `${display(rel)}: changed since it was scanned; will retry`);
