@@ -202,6 +202,10 @@ export class Executor {
       case 'conflict':
         return this.conflict(a.path, a.local, a.remote, a.winner);
       case 'record':
+        // The local side can change between the scan and this moment (a program saving over a placeholder):
+        // recording the scanned state then would let the next pass take a concurrent edit for a plain one.
+        // A look on the local disk is cheap; a stale remote state is harmless (the next pass sees it changed).
+        await this.expect('local', a.path, a.local);
         this.record(a.path, a.local, a.remote);
         this.ctx.onDone('recorded', a.path);
         return;

@@ -48,7 +48,7 @@ async function setup(policy: Policy = { lazy: true }) {
   return { L, R, archive, executor, entry };
 }
 
-describe('Executor (known bugs)', () => {
+describe('Executor (bugs found by the property tests and the soak)', () => {
   it('mkdir over a placeholder replaces it (the remote file became a folder)', async () => {
     const { L, R, executor, entry } = await setup();
     await writeFile(join(R, 'f'), 'x');
@@ -85,5 +85,23 @@ describe('Executor (known bugs)', () => {
     // Both sides hold one conflict copy, and the archive records it.
     assert.equal(copies.length, 1, 'the conflict copy is recorded in the archive');
     assert.equal(await readlink(join(L, copies[0] ?? '')).catch(() => 'file'), 'file');
+  });
+
+  it('a placeholder saved over after the scan is not recorded as the placeholder (found by the soak)', async () => {
+    // Scanned: a placeholder locally, the remote file changed -> plan "record". Before it is applied, a
+    // program saves a real file over the placeholder. Recording the scanned placeholder would make the next
+    // pass see only a local edit and overwrite the remote change instead of making a conflict copy.
+    const { L, R, archive, executor, entry } = await setup();
+    await writeFile(join(R, 'f'), 'remote, edited');
+    await symlink(join(R, 'f'), join(L, 'f'));
+    const placeholder = await entry('local', 'f');
+    const remote = await entry('remote', 'f');
+    await rm(join(L, 'f'));
+    await writeFile(join(L, 'f'), 'saved locally');
+    await assert.rejects(
+      executor.apply({ op: 'record', path: 'f', local: placeholder, remote }),
+      /changed since it was scanned/,
+    );
+    assert.equal(archive.get('f'), undefined, 'nothing recorded');
   });
 });
