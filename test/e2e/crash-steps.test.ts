@@ -1,7 +1,7 @@
 // Interrupted at every step (issue #6, item 1): a pass with every kind of change is killed with SIGKILL at
 // its 1st, 2nd, ... Kth filesystem or archive step (LAZYSYNC_FAULT_STEP, src/fault.ts); after each kill two
 // ordinary passes at most must lose nothing, converge, leave no temp file and an empty journal.
-// docs/reliability-parts/crash-steps.md describes the method and the results. For debugging:
+// docs/reliability.md describes the method and the results. For debugging:
 // CRASH_STEPS_ONLY=eager|lazy runs one scenario, CRASH_STEPS_MAX=n stops after step n,
 // CRASH_STEPS_VERBOSE=1 prints each step as it is done, CRASH_STEPS_TRACE=1 lists the K steps.
 import { describe, it, before, after } from 'node:test';

@@ -38,7 +38,7 @@ import {
 
 const UNAVAILABLE = /remote unavailable/i;
 
-/** Figures for docs/reliability-parts/remote-local.md, printed at the end. */
+/** Figures for docs/reliability.md, printed at the end. */
 const figures = { faults: 0, filesChecked: 0 };
 
 /** A fresh remote for one test (each test breaks it), always stopped, with whatever we started. */

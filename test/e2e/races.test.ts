@@ -309,7 +309,7 @@ describe('a directory swapped for a symlink to outside the roots during a pass',
   /**
    * The pass has made `d/e` at `root` (mkdir is not rate limited, the copies are): the swap then races the
    * copies in flight or queued behind the rate limit. (A swap between one action's check and its fs call, one
-   * round trip, is a race no Node program can close: see docs/reliability-parts/races-hostile.md.)
+   * round trip, is a race no Node program can close: see docs/reliability.md.)
    */
   async function mkdirDone(root: string): Promise<boolean> {
     return (await entryAt(root, 'd/e'))?.kind === 'dir';

