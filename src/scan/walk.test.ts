@@ -295,6 +295,7 @@ describe('walkListings: ordering, overlap and the prefetch bound', () => {
   it('yields a 1,110-directory tree in order, listing each directory once, with listings overlapping', async () => {
     const { list, stats } = fakeTree(10, 3, 1);
     const limit = 8;
+    const maxBuffered = 55; // entries: five listings of 11 (ten subdirectories and a file)
     const got: RelPath[] = [];
     let yieldedDirs = 0;
     let worstAhead = 0;
@@ -303,7 +304,7 @@ describe('walkListings: ordering, overlap and the prefetch bound', () => {
       worstAhead = Math.max(worstAhead, stats.calls + 1 - 1 - yieldedDirs);
       return list(rel);
     };
-    for await (const [p, e] of walkListings(counted, limit, hooks)) {
+    for await (const [p, e] of walkListings(counted, limit, hooks, undefined, maxBuffered)) {
       got.push(p);
       if (e.kind === 'dir') yieldedDirs++;
     }
@@ -313,16 +314,42 @@ describe('walkListings: ordering, overlap and the prefetch bound', () => {
     assert.equal(new Set(stats.listed).size, 1111);
     assert.ok(stats.maxInFlight >= 2, `listings overlap (max in flight ${stats.maxInFlight})`);
     assert.ok(stats.maxInFlight <= limit + 1, `at most limit+1 in flight, saw ${stats.maxInFlight}`);
-    assert.ok(worstAhead <= limit + 2, `listings ahead of the consumer stay bounded, saw ${worstAhead}`);
+    // In flight plus done and kept: at most limit + maxBuffered / 11 (+1 overshoot, +1 taken, +1 forced).
+    assert.ok(worstAhead <= limit + 5 + 3, `listings ahead of the consumer stay bounded, saw ${worstAhead}`);
   });
 
-  it('stops prefetching while the consumer does not pull, and after it stops', async () => {
-    const { list, stats } = fakeTree(50, 2, 0);
+  it('keeps its slots busy while the listing it waits for is slow', async () => {
+    const { list: fast, stats } = fakeTree(10, 2, 0);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const list = async (rel: RelPath): Promise<Listing> => {
+      if (rel === '0') await gate; // the first directory the walk enters is slow to list
+      return fast(rel);
+    };
     const limit = 4;
     const it = walkListings(list, limit, hooks);
+    const first = it.next(); // pending until '0' is listed
+    // Everything but '0' (still waiting) and its subdirectories (unknown) can be listed meanwhile: the root,
+    // '1'..'9' and their ten subdirectories each.
+    const deadline = Date.now() + 5000;
+    while (stats.calls < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(stats.calls, 100, `other listings went on while '0' was slow: ${stats.calls} started`);
+    release();
+    const got: RelPath[] = [];
+    const r = await first;
+    if (!r.done) got.push(r.value[0]);
+    for await (const [p] of it) got.push(p);
+    assert.deepEqual(got, [...got].sort(comparePaths));
+    assert.equal(new Set(stats.listed).size, 111);
+  });
+
+  it('stops prefetching while the consumer does not pull (once maxBuffered entries are kept), and after it stops', async () => {
+    const { list, stats } = fakeTree(50, 2, 0);
+    const limit = 4;
+    const it = walkListings(list, limit, hooks, undefined, 102); // two listings of 51 entries
     await it.next();
     await new Promise((r) => setTimeout(r, 50));
-    assert.ok(stats.calls <= 1 + limit + 1, `root + at most limit+1 listings, saw ${stats.calls}`);
+    assert.ok(stats.calls <= 1 + 2 + limit, `root + what fills the buffer + in flight, saw ${stats.calls}`);
     await it.return(undefined);
     const callsAtClose = stats.calls;
     await new Promise((r) => setTimeout(r, 50));

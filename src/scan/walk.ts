@@ -8,8 +8,8 @@ import { listDir, probe, type Child, type ListContext, type Listing } from './li
 export interface ScanOptions {
   side: Side;
   /**
-   * Directory listings started ahead of the walk and not yet consumed, at most (e.g. 32); plus, rarely, the
-   * one the walk waits for. Each listing is a readdir and one lstat per entry (64 at a time). On a network
+   * Directory listings in flight at once, at most (e.g. 32); plus, rarely, the one the walk waits for. Each
+   * listing is a readdir and one lstat per entry (64 at a time). On a network
    * mount these are round trips held by libuv's threadpool: set UV_THREADPOOL_SIZE (e.g. 64) at start-up.
    */
   concurrency: number;
@@ -107,10 +107,12 @@ interface Frame {
  * The ordered walk over any `list` function (the scanner's, or a fake in tests). The directories ahead of
  * the cursor, in the order they will be entered, form a frontier: the rest of each open frame's
  * subdirectories, each followed by its own subdirectories once its listing is known. Listings are started
- * in frontier order while fewer than `concurrency` are started and not yet entered. When a just-entered
- * directory's first subdirectory finds all slots taken by later ones, it is started anyway (it is the one
- * the walk waits for), so at most `concurrency + 1` listings are held beyond the open frames.
- * Memory: the open frames (one listing per level of depth) plus those listings, never the tree.
+ * in frontier order while fewer than `concurrency` are in flight and the listings done but not yet entered
+ * hold fewer than `maxBuffered` entries. Bounding what is in flight, not what is ahead of the cursor, keeps
+ * the slots busy when one listing is slow (on a network mount a few take many round trips): the others
+ * finish and are kept, and new ones start. When the walk needs a directory that is not started, it starts it
+ * anyway. Memory: the open frames (one listing per level of depth) plus at most about `maxBuffered` entries
+ * of listings, never the tree.
  */
 export async function* walkListings(
   list: (rel: RelPath) => Promise<Listing>,
@@ -118,37 +120,43 @@ export async function* walkListings(
   hooks: WalkHooks,
   /** A directory to start from, yielded like any other (not at all if it vanished); default the root. */
   top?: Child,
+  maxBuffered = 16_384,
 ): AsyncGenerator<[RelPath, Entry]> {
   const limit = Math.max(1, Math.floor(concurrency));
   const stack: Frame[] = [];
-  let ahead = 0; // listings started and not yet taken by the walk
+  let inFlight = 0; // listings started and not yet done
+  let buffered = 0; // entries in listings done and not yet taken by the walk
   let closed = false;
+  const sizeOf = (l: Listing): number => (l.status === 'ok' ? l.children.length + 1 : 1);
 
   const start = (node: DirNode): void => {
     node.state = 'pending';
-    ahead++;
+    inFlight++;
     node.done = list(node.rel).then(
       (l) => {
+        inFlight--;
         node.listing = l;
+        buffered += sizeOf(l);
         if (l.status === 'ok') {
           node.subdirs = l.children
             .filter((c) => c.entry.kind === 'dir')
             .map((c) => ({ rel: c.rel, state: 'idle' }));
         }
         node.state = 'done';
-        schedule(); // its subdirectories are known now: they come next in the frontier
+        schedule(); // a slot is free, and its subdirectories are known now: they come next in the frontier
       },
       (e: unknown) => {
+        inFlight--;
         node.error = e;
         node.state = 'done';
       },
     );
   };
 
-  // Walk the frontier in entering order and start idle directories while slots are free.
+  // Walk the frontier in entering order and start idle directories while there is room.
   const schedule = (): void => {
     const visit = (n: DirNode): boolean => {
-      if (ahead >= limit) return false;
+      if (inFlight >= limit || buffered >= maxBuffered) return false;
       if (n.state === 'idle') start(n);
       else if (n.subdirs) for (const s of n.subdirs) if (!visit(s)) return false;
       return true;
@@ -164,10 +172,10 @@ export async function* walkListings(
   const take = async (node: DirNode): Promise<Listing> => {
     if (node.state === 'idle') start(node);
     await node.done;
-    ahead--;
     if (node.error !== undefined) throw node.error;
     const l = node.listing as Listing;
     node.listing = undefined;
+    buffered -= sizeOf(l);
     return l;
   };
 
