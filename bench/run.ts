@@ -2,7 +2,8 @@
 // lazysync beside find, rsync, unison and cp, prints the tables and writes docs/benchmarks.md.
 // Never part of the tests. `--quick`: smaller trees, one run each, under 5 minutes.
 // `--only scan,throughput,latency,bwlimit,access,scale,idle`: just those scenarios (docs/benchmarks.md is
-// then not written unless `--write` is given).
+// then not written unless `--write` is given). `--lazysync-only`: the scan times lazysync alone (the
+// references are minutes at 20 ms), to re-check it after a change.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,7 +82,15 @@ async function main(): Promise<void> {
         remote!,
         quick
           ? { top: 5, subdirs: 10, files: 10, runs: 1, delays }
-          : { top: 10, subdirs: 100, files: 10, runs: 3, slowRuns: 1, delays },
+          : {
+              top: 10,
+              subdirs: 100,
+              files: 10,
+              runs: 3,
+              slowRuns: 1,
+              delays,
+              references: !argv.includes('--lazysync-only'),
+            },
         log,
       ),
     );

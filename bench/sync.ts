@@ -15,6 +15,8 @@ export interface ScanOptions {
   runs: number;
   /** Runs of unison at a delay above 0 (minutes per run at 20 ms on 10,000 files); default `runs`. */
   slowRuns?: number;
+  /** False to time lazysync only (find, rsync and unison are NaN): to re-check lazysync after a change. */
+  references?: boolean;
   delays: number[];
 }
 
@@ -70,8 +72,11 @@ export async function benchScan(
   // the tree (marker included) for rsync and unison, and unison's archive from a first run.
   log(`scan: ${n} files in ${dirs} folders; set-up`);
   await sync(L);
-  await timeCommand('rsync', ['-a', `${server}/`, `${mirror}/`]);
-  await unison();
+  const refs = o.references !== false;
+  if (refs) {
+    await timeCommand('rsync', ['-a', `${server}/`, `${mirror}/`]);
+    await unison();
+  }
 
   const rows: DelayRow[] = [];
   for (const delay of o.delays) {
@@ -100,9 +105,15 @@ export async function benchScan(
       () => rm(L2, { recursive: true, force: true }),
       () => sync(L2),
     );
-    const find = await rep('find -printf', nothing, () => timeCommand('find', [R, '-printf', '%s %T@\\n']));
-    const rsync = await rep('rsync -an', nothing, () => timeCommand('rsync', ['-an', `${R}/`, `${mirror}/`]));
-    const uni = await rep('unison, no change', nothing, unison, delay > 0 ? (o.slowRuns ?? o.runs) : o.runs);
+    const find = refs
+      ? await rep('find -printf', nothing, () => timeCommand('find', [R, '-printf', '%s %T@\\n']))
+      : NaN;
+    const rsync = refs
+      ? await rep('rsync -an', nothing, () => timeCommand('rsync', ['-an', `${R}/`, `${mirror}/`]))
+      : NaN;
+    const uni = refs
+      ? await rep('unison, no change', nothing, unison, delay > 0 ? (o.slowRuns ?? o.runs) : o.runs)
+      : NaN;
     rows.push({ delay, rtt, find, rsync, unison: uni, noChange, first });
   }
   await rm(L2, { recursive: true, force: true });
