@@ -130,6 +130,11 @@ async function contentOf(root: string, rel: string): Promise<Buffer | undefined>
  * freeze the check is repeated, so the fault provably comes in the middle of a scan; if it does not hold
  * (the scan ended in between), sshfs is thawed and the next pass is tried.
  */
+/** Waits until pair A of `d` shows the state remote-unavailable (`after` says why it should), and returns it. */
+function waitUnavailable(d: Daemon, after: string): ReturnType<Daemon['waitPair']> {
+  return d.waitPair('A', (s) => s.state === 'remote-unavailable', `remote-unavailable ${after}`);
+}
+
 async function faultMidScan(d: Daemon, sshfs: number, fault: () => Promise<void>): Promise<void> {
   const pid = d.proc.pid ?? 0;
   for (let attempt = 1; ; attempt++) {
@@ -174,11 +179,7 @@ describe('the remote fails', { timeout: 300_000 }, () => {
           // answers what was in flight, and every later lookup lands in the bare mount point (ENOENT).
           await faultMidScan(d, sshfs, () => detachMount(remote.mountDir));
           figures.faults++;
-          const down = await d.waitPair(
-            'A',
-            (s) => s.state === 'remote-unavailable',
-            'remote-unavailable after the unmount',
-          );
+          const down = await waitUnavailable(d, 'after the unmount');
           assert.ok((down.reason ?? '') !== '', 'the state comes with a reason');
           const human = await d.ok(['status', 'A']);
           assert.match(human.stdout, UNAVAILABLE, human.stdout);
@@ -281,11 +282,7 @@ describe('the remote fails', { timeout: 300_000 }, () => {
           );
           await detachMount(remote.mountDir);
           figures.faults++;
-          const down = await d.waitPair(
-            'A',
-            (s) => s.state === 'remote-unavailable',
-            'remote-unavailable after the unmount',
-          );
+          const down = await waitUnavailable(d, 'after the unmount');
           assert.match(down.reason ?? '', /not mounted|unavailable|went away/, JSON.stringify(down));
           assert.ok((await contentOf(p.local, 'up/big.bin'))?.equals(big), 'the local file changed');
           await assertIntact(p, spec, 'while unmounted', ['up/big.bin']);
@@ -363,11 +360,7 @@ describe('the remote fails', { timeout: 300_000 }, () => {
 
           await killSshd(remote);
           figures.faults++;
-          const down = await d.waitPair(
-            'A',
-            (s) => s.state === 'remote-unavailable',
-            'remote-unavailable once sshd is gone',
-          );
+          const down = await waitUnavailable(d, 'once sshd is gone');
           assert.ok((down.reason ?? '') !== '', 'the state comes with a reason');
           const r = await syncRaw({ ...p, local: join(remote.base, 'other-local') }, ['-L', 'n'], {
             timeoutMs: 30_000,
@@ -405,7 +398,7 @@ describe('the remote fails', { timeout: 300_000 }, () => {
           await mkdir(p.server);
           await writeTree(p.server, { 'stranger.txt': 'not the synced folder' });
           figures.faults++;
-          const down = await d.waitPair('A', (s) => s.state === 'remote-unavailable', 'remote-unavailable');
+          const down = await waitUnavailable(d, 'with the marker missing');
           assert.match(down.reason ?? '', /marker/, JSON.stringify(down));
           const files = (s: Record<string, unknown>) =>
             Object.fromEntries(Object.entries(s).filter(([, v]) => typeof v === 'string'));
