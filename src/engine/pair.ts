@@ -12,7 +12,7 @@ import { display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
-import { absOf, blockingReader, lstatEntry, lstatEntrySync } from '../fsops/entry.js';
+import { absOf, lstatEntry, lstatEntrySync, readerFor, sameEntry } from '../fsops/entry.js';
 import { sweepTemp } from '../fsops/atomic.js';
 import type { Logger } from '../log.js';
 import { loadIgnore, matcherOf } from '../scan/ignore.js';
@@ -104,6 +104,8 @@ export class Pair {
   onPlaceholder: ((path: RelPath) => void) | undefined;
   /** Told of conflicts, problems and transfer progress. */
   onNotice: ((n: PairNotice) => void) | undefined;
+  /** Told of local paths changed by someone else while lazysync was changing them (their events were missed). */
+  onLocalChange: ((paths: RelPath[]) => void) | undefined;
   /** Paths pinned with `lazysync pin` (files, or folders and everything below), kept in the archive. */
   private pinnedPaths: RelPath[] = [];
   private executorInstance: Executor | undefined;
@@ -153,11 +155,20 @@ export class Pair {
           this.log.debug({ path: display(p), what, detail }, what);
       },
       onLocalWrite: (p) => {
-        this.ownWrites.set(p, (this.ownWrites.get(p) ?? 0) + 1);
+        const n = this.ownWrites.get(p) ?? 0;
+        this.ownWrites.set(p, n + 1);
+        const before = n === 0 ? lstatEntrySync(this.localRoot, p, this.remoteRoot) : undefined;
         return () => {
-          const n = (this.ownWrites.get(p) ?? 1) - 1;
-          if (n > 0) this.ownWrites.set(p, n);
-          else this.ownWrites.delete(p);
+          const left = (this.ownWrites.get(p) ?? 1) - 1;
+          if (left > 0) {
+            this.ownWrites.set(p, left);
+            return;
+          }
+          this.ownWrites.delete(p);
+          // Kernel events on `p` were taken for ours while we worked on it. If a program changed it meanwhile
+          // (it is neither as it was before nor as the archive now records it), they were not: sync it.
+          const now = lstatEntrySync(this.localRoot, p, this.remoteRoot);
+          if (!sameEntry(now, before, 'local') && !this.isOwnLocalWrite(p)) this.onLocalChange?.([p]);
         };
       },
       beforePlaceholder: (p) => this.onPlaceholder?.(p),
@@ -330,7 +341,7 @@ export class Pair {
           scanTree(this.localRoot, {
             side: 'local',
             concurrency: 8,
-            io: blockingReader,
+            io: readerFor('local'),
             ignore,
             placeholderRoot: this.remoteRoot,
             onWarning: warn('local'),

@@ -100,6 +100,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     });
     this.onDemand = onDemand;
     pair.onPlaceholder = (p) => onDemand.beforePlaceholder(p);
+    pair.onLocalChange = (paths) => this.localChanged(paths);
     try {
       await onDemand.start();
     } catch (e) {
