@@ -182,4 +182,25 @@ describe('command line', { timeout: 300_000 }, () => {
       run.kill('SIGKILL');
     }
   });
+
+  // Each call on the mount holds a pool thread for a round trip: with Node's 4 threads a 20 ms mount
+  // scanned 2.3x slower (benchmark). The pool is sized at its first use, which an ES-module entry makes
+  // before its first line runs; this catches the setting silently coming too late again.
+  it('runs with a 64-thread libuv pool unless UV_THREADPOOL_SIZE says otherwise', async () => {
+    const threads = async (env: NodeJS.ProcessEnv): Promise<number> => {
+      const p = await newPair(remote, `pool-${env.UV_THREADPOOL_SIZE ?? 'default'}`);
+      await writeTree(p.server, { 'a.txt': 'a' });
+      const run = spawnCli(['run', '-r', p.remote, '-l', p.local, '-L', 'n', '--interval', '3600'], { env });
+      try {
+        await waitFor(async () => (await entryAt(p.local, 'a.txt'))?.kind === 'file', 'the first pass');
+        return (await readdir(`/proc/${run.pid}/task`)).length;
+      } finally {
+        await run.stop('SIGTERM');
+      }
+    };
+    const byDefault = await threads({ UV_THREADPOOL_SIZE: undefined }); // unset even if the suite sets it
+    assert.ok(byDefault >= 64, `lazysync run has ${byDefault} threads: the pool kept its default size`);
+    const chosen = await threads({ UV_THREADPOOL_SIZE: '8' });
+    assert.ok(chosen < 40, `with UV_THREADPOOL_SIZE=8 lazysync run has ${chosen} threads`);
+  });
 });
