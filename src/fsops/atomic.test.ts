@@ -152,6 +152,39 @@ describe('copyFileAtomic', () => {
     assert.deepEqual(temps(`${root}/dst`), []);
   });
 
+  it('copies every size around the read size exactly (several reads run ahead of the writes)', async () => {
+    for (const size of [1, 4095, 4096, 4097, 4 * 4096, 4 * 4096 + 1, 9 * 4096 - 1, 13 * 4096 + 7]) {
+      const data = randomBytes(size);
+      const expect = await source(`src/size-${size}`, data);
+      let chunks = 0;
+      await copyFileAtomic({
+        src: absOf(root, `src/size-${size}`),
+        dst: absOf(root, `dst/size-${size}`),
+        expect,
+        bufferSize: 4096,
+        onChunk: () => void chunks++,
+      });
+      assert.equal(Buffer.compare(fs.readFileSync(`${root}/dst/size-${size}`), data), 0, `size ${size}`);
+      assert.equal(chunks, Math.ceil(size / 4096), `size ${size}: one chunk per read size`);
+    }
+  });
+
+  it('discards the copy when the source shrinks during it (the reads ahead find its new end)', async () => {
+    const expect = await source('src/shrink', randomBytes(300_000));
+    await assert.rejects(
+      copyFileAtomic({
+        src: absOf(root, 'src/shrink'),
+        dst: absOf(root, 'dst/shrink'),
+        expect,
+        bufferSize: 65536,
+        onChunk: () => fs.truncateSync(`${root}/src/shrink`, 100_000),
+      }),
+      isChanged,
+    );
+    assert.equal(fs.existsSync(`${root}/dst/shrink`), false);
+    assert.deepEqual(temps(`${root}/dst`), []);
+  });
+
   it('discards the copy when the source is rewritten in place (same size) during it', async () => {
     const expect = await source('src/rw', randomBytes(300_000));
     let once = false;

@@ -88,6 +88,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       opts.bufferSize ?? DEFAULT_BUFFER,
       expect.size,
       opts.onChunk,
+      (opts.dstSide ?? 'local') === 'local',
     );
     if (copied !== expect.size) throw changed('changed size during the copy');
     faultPoint('copy: fsync temp', tmp);
@@ -155,27 +156,84 @@ function sameFile(a: Stats, b: Stats, withIno: boolean): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && (!withIno || a.ino === b.ino);
 }
 
+/** Reads of the source in flight at once: each is a round trip on a network mount (measured: 1.5x cp's time with one). */
+const READ_AHEAD = 4;
+/** A local destination is flushed in the background every this many bytes, so the final fsync waits for little. */
+const FLUSH_EVERY = 32 << 20;
+
+/**
+ * Copies `input` to `output` from offset 0 to the source's end, reading ahead of the writes. Returns the
+ * bytes copied: more than `expected` means the source grew (the copy stops there), fewer that it shrank.
+ * With `flushAhead`, written data is synced in the background as the copy goes on (for the local disk,
+ * where that overlaps with the reads; on a network mount a sync only stalls the server).
+ */
 async function copyData(
   input: FileHandle,
   output: FileHandle,
   bufferSize: number,
   expected: number,
   onChunk: CopyOptions['onChunk'],
+  flushAhead: boolean,
 ): Promise<number> {
-  const buf = Buffer.allocUnsafe(Math.max(4096, bufferSize));
-  let pos = 0;
-  for (;;) {
-    const { bytesRead } = await input.read(buf, 0, buf.length, pos);
-    if (bytesRead === 0) return pos;
-    let off = 0;
-    while (off < bytesRead) {
-      const { bytesWritten } = await output.write(buf, off, bytesRead - off, pos + off);
-      off += bytesWritten;
+  const chunk = Math.max(4096, bufferSize);
+  const reads: Promise<{ buf: Buffer; pos: number; n: number }>[] = [];
+  let next = 0;
+  // Reads up to the expected end and one byte past it, which tells the end of file from a source that grew.
+  const readAhead = (): void => {
+    while (reads.length < READ_AHEAD && next <= expected) {
+      const pos = next;
+      const buf = Buffer.allocUnsafe(Math.min(chunk, expected - pos + 1));
+      reads.push(
+        handled(input.read(buf, 0, buf.length, pos).then(({ bytesRead }) => ({ buf, pos, n: bytesRead }))),
+      );
+      next += buf.length;
     }
-    pos += bytesRead;
-    if (pos > expected) return pos; // grew: no point copying the rest
-    await onChunk?.(bytesRead);
+  };
+  let flushing: Promise<unknown> = Promise.resolve();
+  let flushedUpTo = 0;
+  const copy = async (): Promise<number> => {
+    readAhead();
+    let copied = 0;
+    while (reads.length > 0) {
+      const { buf, pos, n } = await reads.shift()!;
+      if (n === 0) break;
+      let off = 0;
+      while (off < n) {
+        const { bytesWritten } = await output.write(buf, off, n - off, pos + off);
+        off += bytesWritten;
+      }
+      copied = pos + n;
+      if (copied > expected) break; // grew: no point copying the rest
+      if (n < buf.length) {
+        // The end of file, or (never seen on Linux) a partial read: the reads ahead are dropped and the
+        // next read starts here, so a file that shrank or ends here reads 0 and one that did not goes on.
+        await Promise.allSettled(reads.splice(0));
+        next = copied;
+      }
+      if (flushAhead && copied - flushedUpTo >= FLUSH_EVERY) {
+        flushedUpTo = copied;
+        flushing = handled(flushing.then(() => output.datasync()));
+      }
+      await onChunk?.(n);
+      readAhead();
+    }
+    return copied;
+  };
+  try {
+    const copied = await copy();
+    // A write-back error is reported by one sync only: the background one's must not be lost.
+    await flushing;
+    return copied;
+  } finally {
+    // Nothing may still use the handles when the caller closes them, and no rejection may go unhandled.
+    await Promise.allSettled([...reads, flushing]);
   }
+}
+
+/** `p` itself, marked as handled: its rejection surfaces where it is awaited, not as an unhandled one before. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 /**
