@@ -12,7 +12,7 @@ import { display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
-import { absOf, lstatEntry, lstatEntrySync, readerFor, sameEntry } from '../fsops/entry.js';
+import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
 import { sweepTemp } from '../fsops/atomic.js';
 import type { Logger } from '../log.js';
 import { loadIgnore, matcherOf } from '../scan/ignore.js';
@@ -349,10 +349,12 @@ export class Pair {
             under,
           }),
         );
+    const remoteIo = await remoteScanReader(this.remoteRoot);
     const remote = inScopes((under) =>
       scanTree(this.remoteRoot, {
         side: 'remote',
         concurrency: SCAN_CONCURRENCY,
+        io: remoteIo,
         ignore,
         onWarning: warn('remote'),
         onStrayTemp: (rel) => strayTemps.push({ root: this.remoteRoot, rel }),

@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { LazysyncError } from '../errors.js';
-import { absOf, classifySymlink, entryFromStats, lstatEntry, placeholderTarget, sameEntry } from './entry.js';
+import {
+  absOf,
+  blockingReader,
+  classifySymlink,
+  entryFromStats,
+  lstatEntry,
+  placeholderTarget,
+  pooledReader,
+  remoteScanReader,
+  sameEntry,
+} from './entry.js';
 import { link, makeTmp, mkdir, put, rmTmp } from './testing-fs.js';
 
 describe('absOf', () => {
@@ -129,5 +139,19 @@ describe('a symlink whose link text cannot be read', () => {
     assert.equal(o.found, 'entry');
     assert.equal(o.linkError?.code, 'EACCES');
     assert.deepEqual(e, unreadable);
+  });
+});
+
+describe('remoteScanReader', () => {
+  it('reads a remote on a local-disk filesystem with blocking calls, anything else through the pool', async () => {
+    const tmp = makeTmp('reader');
+    try {
+      // /tmp here is ext4 or tmpfs, both local; /proc is neither local disk nor known: the pool.
+      assert.equal(await remoteScanReader(tmp), blockingReader);
+      assert.equal(await remoteScanReader('/proc'), pooledReader);
+      assert.equal(await remoteScanReader(`${tmp}/missing`), pooledReader);
+    } finally {
+      rmTmp(tmp);
+    }
   });
 });

@@ -92,6 +92,28 @@ export const blockingReader: FsReader = {
   readdir: async (abs) => fs.readdirSync(abs, { encoding: 'buffer' }),
 };
 
+/**
+ * statfs magic numbers of filesystems that live on a local disk or in memory (ext2-4, xfs, btrfs, tmpfs,
+ * f2fs, zfs, overlayfs, bcachefs, ramfs, jfs, nilfs2). FUSE, NFS, SMB and anything unknown are not here.
+ */
+const LOCAL_DISK_FS = new Set([
+  0xef53, 0x58465342, 0x9123683e, 0x01021994, 0xf2f52010, 0x2fc12fc1, 0x794c7630, 0xca451a4e, 0x858458f6,
+  0x3153464a, 0x3434,
+]);
+
+/**
+ * The reader for scanning a remote root: blocking calls when it is on a local-disk filesystem (a folder on
+ * a USB disk, or a test's plain folder: no round trips to overlap), the threadpool otherwise. One statfs,
+ * itself through the pool, so that a hung mount does not stall the process.
+ */
+export async function remoteScanReader(root: string): Promise<FsReader> {
+  try {
+    return LOCAL_DISK_FS.has((await fsp.statfs(root)).type) ? blockingReader : pooledReader;
+  } catch {
+    return pooledReader; // the scan itself reports why the root cannot be read
+  }
+}
+
 /** The reader for a side: blocking calls on the local disk, the threadpool on the (network) remote. */
 export function readerFor(side: Side): FsReader {
   return side === 'local' ? blockingReader : pooledReader;
