@@ -8,6 +8,15 @@ import { loadIgnore, matcherOf } from './ignore.js';
 import { scanTree } from './walk.js';
 
 describe('matcherOf', () => {
+  it('ignores nothing without a rule (blank lines and comments only)', () => {
+    for (const rules of [[], [''], ['# a comment', '   ']]) {
+      const m = matcherOf(rules);
+      assert.equal(m('a', false), false);
+      assert.equal(m('# a comment', false), false);
+      assert.equal(m('d', true), false);
+    }
+  });
+
   const m = matcherOf(['*.log', '!keep.log', 'build/', '/top', 'a/**/b', 'x?y', '# a comment', '']);
 
   it('follows gitignore rules: globs, negation, anchoring, dir-only patterns', () => {

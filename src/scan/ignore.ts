@@ -40,6 +40,8 @@ export async function loadIgnore(
 
 /** A predicate over binary rules (one gitignore line each). Exported for tests. */
 export function matcherOf(rules: string[]): (rel: RelPath, isDir: boolean) => boolean {
+  // Without a rule, the matcher would still be asked about every path of every scan.
+  if (!rules.some((r) => r.trim() !== '' && !r.startsWith('#'))) return () => false;
   const template = ignore({ ignorecase: false }).add(rules);
   const fresh = (): Ignore => ignore({ ignorecase: false }).add(template); // same compiled rules, empty cache
   let current = fresh();
