@@ -32,7 +32,7 @@ export interface StandIn {
   emit(e: object): void;
   /** How many event streams are open. */
   streams(): number;
-  /** Stops listening (the socket file goes away); event streams are ended. */
+  /** Stops listening and removes its temp folder (with the socket file); event streams are ended. */
   close(): Promise<void>;
 }
 
@@ -88,6 +88,7 @@ export async function startStandIn(routes: Record<string, Route>): Promise<Stand
       for (const s of streams) s.end();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
