@@ -8,8 +8,15 @@ import { wantsLocalCopy } from '../core/decide.js';
 import type { Action, Entry, Policy, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { absOf, lstatEntry, readerFor } from '../fsops/entry.js';
-import { copyFileAtomic, ensureDir, ensureParents, expectEntry, symlinkAtomic } from '../fsops/atomic.js';
+import { absOf, linkWriterFor, lstatEntry, readerFor } from '../fsops/entry.js';
+import {
+  copyFileAtomic,
+  ensureDir,
+  ensureParents,
+  expectEntry,
+  symlinkAtomic,
+  symlinkNew,
+} from '../fsops/atomic.js';
 import { expectParents } from '../fsops/parents.js';
 import { sameBytes } from './compare.js';
 import { keepVersion, stampOf } from '../versions/versions.js';
@@ -134,6 +141,23 @@ export class Executor {
     await Promise.all(sides.map((side) => expectParents(this.root(side), path, readerFor(side).lstat)));
   }
 
+  /** Makes `path` on `side` a symlink to `target`, over `existing` (versioned) or where nothing was. */
+  private makeSymlink(side: Side, path: RelPath, target: Buffer, existing: Entry | undefined): Promise<void> {
+    const abs = absOf(this.root(side), path);
+    const checkFolders = () => this.foldersOnTheWay(path, side);
+    return this.withParents(side, path, () =>
+      existing === undefined
+        ? symlinkNew(target, abs, checkFolders, linkWriterFor(side))
+        : symlinkAtomic(
+            target,
+            abs,
+            () => this.clear(side, path, existing),
+            checkFolders,
+            linkWriterFor(side),
+          ),
+    );
+  }
+
   /** Runs `fn`; if it failed because a parent folder is missing on `side`, creates the parents and retries once. */
   private async withParents<T>(side: Side, path: RelPath, fn: () => Promise<T>): Promise<T> {
     try {
@@ -237,7 +261,13 @@ export class Executor {
     try {
       await this.expect('remote', path, remote);
       const target = Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1');
-      await symlinkAtomic(target, absOf(this.ctx.localRoot, path), () => this.expect('local', path, local));
+      await symlinkAtomic(
+        target,
+        absOf(this.ctx.localRoot, path),
+        () => this.expect('local', path, local),
+        undefined,
+        linkWriterFor('local'),
+      );
       this.record(path, await this.statOrFail('local', path), remote);
     } finally {
       done?.();
@@ -278,15 +308,7 @@ export class Executor {
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
     this.ctx.beforePlaceholder?.(path);
-    const target = Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1');
-    await this.withParents('local', path, () =>
-      symlinkAtomic(
-        target,
-        absOf(this.ctx.localRoot, path),
-        () => this.clear('local', path, local),
-        () => this.foldersOnTheWay(path, 'local'),
-      ),
-    );
+    await this.makeSymlink('local', path, Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1'), local);
     this.record(path, await this.statOrFail('local', path), remote);
     this.ctx.onDone('placeholders', path);
   }
@@ -323,15 +345,7 @@ export class Executor {
     local: Entry | undefined,
     remote: Entry | undefined,
   ): Promise<void> {
-    const existing = side === 'local' ? local : remote;
-    await this.withParents(side, path, () =>
-      symlinkAtomic(
-        Buffer.from(target, 'latin1'),
-        absOf(this.root(side), path),
-        () => this.clear(side, path, existing),
-        () => this.foldersOnTheWay(path, side),
-      ),
-    );
+    await this.makeSymlink(side, path, Buffer.from(target, 'latin1'), side === 'local' ? local : remote);
     const here = await this.statOrFail(side, path);
     const there = (side === 'local' ? remote : local) ?? (await this.statOrFail(other(side), path));
     if (side === 'local') this.record(path, here, there);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Entry } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { copyFileAtomic, sweepTemp, symlinkAtomic, tempPathFor, TEMP_PREFIX } from './atomic.js';
+import { copyFileAtomic, sweepTemp, symlinkAtomic, symlinkNew, tempPathFor, TEMP_PREFIX } from './atomic.js';
 import { absOf, lstatEntry } from './entry.js';
 import { b, link, makeTmp, mkdir, names, put, rmTmp } from './testing-fs.js';
 
@@ -334,6 +334,48 @@ describe('symlinkAtomic', () => {
     assert.ok(temp !== undefined && temp.toString('latin1').startsWith(`${root}/${TEMP_PREFIX}`));
     assert.deepEqual(temps(root), []);
     assert.equal(fs.existsSync(`${root}/g`), false);
+  });
+});
+
+describe('symlinkNew', () => {
+  let root = '';
+  before(() => {
+    root = makeTmp('symlink-new');
+  });
+  after(() => rmTmp(root));
+
+  it('creates a link in place with the exact link text, after beforeCreate, without a temp', async () => {
+    const order: string[] = [];
+    await symlinkNew(b('../x/\xff y'), absOf(root, 'new\xff'), async () => {
+      order.push(fs.existsSync(b(`${root}/new\xff`)) ? 'link before check' : 'check');
+    });
+    assert.deepEqual(order, ['check']);
+    assert.equal(
+      fs.readlinkSync(b(`${root}/new\xff`), { encoding: 'buffer' }).toString('latin1'),
+      '../x/\xff y',
+    );
+    assert.deepEqual(temps(root), []);
+  });
+
+  it('leaves whatever appeared at the path alone and says it changed', async () => {
+    put(root, 'file', 'mine');
+    mkdir(root, 'dir');
+    link(root, 'link', 'elsewhere');
+    for (const name of ['file', 'dir', 'link'])
+      await assert.rejects(symlinkNew(b('target'), absOf(root, name)), isChanged, name);
+    assert.equal(fs.readFileSync(`${root}/file`, 'utf8'), 'mine');
+    assert.ok(fs.lstatSync(`${root}/dir`).isDirectory());
+    assert.equal(fs.readlinkSync(`${root}/link`), 'elsewhere');
+  });
+
+  it('creates nothing when beforeCreate throws', async () => {
+    await assert.rejects(
+      symlinkNew(b('t'), absOf(root, 'never'), async () => {
+        throw new Error('folder swapped');
+      }),
+      /folder swapped/,
+    );
+    assert.equal(fs.existsSync(`${root}/never`), false);
   });
 });
 

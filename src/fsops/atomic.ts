@@ -6,7 +6,7 @@ import { display } from '../core/paths.js';
 import type { Entry, Side } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { entryFromStats } from './entry.js';
+import { entryFromStats, pooledLinkWriter, type LinkWriter } from './entry.js';
 import { isAbsent } from './fserr.js';
 
 // The executor's checks and directory helpers live in their own files; they are part of this API.
@@ -245,19 +245,44 @@ export async function symlinkAtomic(
   dst: Buffer,
   beforeRename?: () => Promise<void>,
   onTemp?: (tmp: Buffer) => void | Promise<void>,
+  io: LinkWriter = pooledLinkWriter,
 ): Promise<void> {
   const tmp = tempPathFor(dst);
   await onTemp?.(tmp);
   faultPoint('symlink: create temp', tmp);
-  await fsp.symlink(target, tmp);
+  await io.symlink(target, tmp);
   try {
     await beforeRename?.();
     faultPoint('symlink: rename temp into place', dst);
-    await fsp.rename(tmp, dst);
+    await io.rename(tmp, dst);
   } catch (e) {
     faultPoint('symlink: remove temp after a failure', tmp);
     await fsp.unlink(tmp).catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * Make `dst` a symlink where the plan saw nothing: in place, since symlink(2) makes the whole link or
+ * nothing and fails if anything is there. Half the calls of symlinkAtomic (no temp, no rename); a first
+ * lazy sync makes one per remote file. Throws LazysyncError('changed') if something appeared at `dst`.
+ */
+export async function symlinkNew(
+  target: Buffer,
+  dst: Buffer,
+  beforeCreate?: () => Promise<void>,
+  io: LinkWriter = pooledLinkWriter,
+): Promise<void> {
+  await beforeCreate?.();
+  faultPoint('symlink: create in place', dst);
+  try {
+    await io.symlink(target, dst);
+  } catch (e) {
+    if (!hasCode(e, 'EEXIST')) throw e;
+    throw new LazysyncError(
+      'changed',
+      `${display(dst.toString('latin1'))}: appeared since the scan; will retry`,
+    );
   }
 }
 
