@@ -192,6 +192,7 @@ async function main(): Promise<void> {
     '- Cold caches: the mount is remounted before every timed run. Times are wall-clock medians; lazysync',
     '  figures are whole commands (`node bin/lazysync.js ...`, start-up included) unless the table says otherwise.',
     `- Runs per figure: ${quick ? 1 : 3}. One-way delays: ${delays.join(', ')} ms.`,
+    `- Temp folders (server folder, mount point, local folders, the scale trees) under \`${os.tmpdir()}\` (\`TMPDIR\`).`,
     '',
     ...sections.map(renderSection),
     ...(failures.length
