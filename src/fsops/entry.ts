@@ -104,9 +104,10 @@ export const pooledLinkWriter: LinkWriter = {
 };
 
 /**
- * Blocking, for the local disk only (as blockingReader). Placeholders are made by the thousand in one
- * folder: through the pool, creates on many threads and the lstats of the main thread all wait on the
- * folder's lock (measured: 100,000 placeholders in 79 s that way).
+ * Blocking, for the local disk only, for the reason blockingReader is: a local call takes microseconds and
+ * the pool's hand-off several times more. Placeholders are made by the thousand in one folder, where pool
+ * threads creating links would also contend with the main thread's lstats for the folder's lock. (Its gain
+ * on a first lazy sync could not be measured apart from this VM's disk, whose speed varied tenfold.)
  */
 export const blockingLinkWriter: LinkWriter = {
   symlink: async (target, abs) => fs.symlinkSync(target, abs),
