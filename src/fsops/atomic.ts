@@ -58,6 +58,7 @@ export interface CopyOptions {
  */
 export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
   const { src, dst, expect } = opts;
+  const dstSide = opts.dstSide ?? 'local';
   const changed = (why: string): LazysyncError =>
     new LazysyncError('changed', `${display(src.toString('latin1'))}: ${why}; will retry`);
   let input: FileHandle | undefined;
@@ -88,7 +89,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       opts.bufferSize ?? DEFAULT_BUFFER,
       expect.size,
       opts.onChunk,
-      (opts.dstSide ?? 'local') === 'local',
+      dstSide === 'local',
     );
     if (copied !== expect.size) throw changed('changed size during the copy');
     faultPoint('copy: fsync temp', tmp);
@@ -130,7 +131,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     faultPoint('copy: rename temp into place', dst);
     await fsp.rename(tmp, dst);
     tmp = undefined;
-    return entryFromStats(written, opts.dstSide ?? 'local') as Entry;
+    return entryFromStats(written, dstSide) as Entry;
   } finally {
     await output?.close().catch(() => undefined);
     await input?.close().catch(() => undefined);
