@@ -50,7 +50,7 @@ export interface PassOptions {
   print?: (line: string) => void;
   /** Checked between actions: stop early (the pass is finished by the next one). */
   stopping?: () => boolean;
-  /** Told when the pass moves from scanning and planning to applying the plan. */
+  /** Told 'scanning' once the remote's health check has passed, 'syncing' when applying the plan starts. */
   onPhase?: (phase: 'scanning' | 'syncing') => void;
   /**
    * Only these paths changed (kernel events on the local folder): scan just their subtrees on both sides.
@@ -300,6 +300,7 @@ export class Pair {
   async pass(opts: PassOptions): Promise<PassOutcome> {
     const reason = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
     if (reason !== undefined) return { status: 'remote-unavailable', reason };
+    opts.onPhase?.('scanning');
     if (!opts.dryRun) await this.firstSyncSetup();
     try {
       return await this.planAndApply(opts);

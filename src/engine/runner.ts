@@ -206,7 +206,9 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       const started = Date.now();
       let outcome: PassOutcome | undefined;
       try {
-        this.setState('scanning', null);
+        // While the remote is gone the state stays remote-unavailable through each retry: the pass says
+        // 'scanning' itself once its health check passes, so a status view does not flicker.
+        if (this.state !== 'remote-unavailable') this.setState('scanning', null);
         outcome = await pair.pass({
           dryRun: false,
           confirmDeletes: this.cfg.confirmDeletes || this.confirmNext,
