@@ -290,6 +290,9 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* native/fresh_stat.c */
+napi_value FreshStat(napi_env env, napi_callback_info info);
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"open", NULL, Open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -298,6 +301,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"ref", NULL, Ref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unref", NULL, Unref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"freshStat", NULL, FreshStat, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -1,4 +1,5 @@
 // Errors as values with a closed code: callers branch on `code`, never on the message.
+import type { Entry, RelPath } from './core/types.js';
 
 export type ErrorCode =
   | 'usage' // bad input from the user: exit 2, nothing touched
@@ -16,6 +17,21 @@ export class LazysyncError extends Error {
     super(message, options);
     this.code = code;
     this.name = 'LazysyncError';
+  }
+}
+
+/**
+ * The server itself says a remote path is not what the plan was made from: the mount showed a cached view
+ * (sshfs keeps listings about 20 s). `fresh` is what the server has now, so the path can be decided again.
+ */
+export class StaleViewError extends LazysyncError {
+  constructor(
+    readonly path: RelPath,
+    readonly fresh: Entry | undefined,
+    message: string,
+  ) {
+    super('changed', message);
+    this.name = 'StaleViewError';
   }
 }
 

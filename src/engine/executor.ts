@@ -17,6 +17,7 @@ import {
   symlinkAtomic,
   symlinkNew,
 } from '../fsops/atomic.js';
+import { expectFreshRemote } from '../fsops/expect.js';
 import { expectParents } from '../fsops/parents.js';
 import { sameBytes } from './compare.js';
 import { keepVersion, stampOf } from '../versions/versions.js';
@@ -37,6 +38,12 @@ export interface ExecContext {
    * for a user's; the returned function is called when it is done.
    */
   onLocalWrite?: (path: RelPath) => () => void;
+  /**
+   * Called before the executor opens R/path itself (a download, a byte comparison, a check past the mount's
+   * caches), so that the kernel's open event is not taken for a program's; the returned function is called
+   * when it is done.
+   */
+  onRemoteRead?: (path: RelPath) => () => void;
   /** Called right before a placeholder for `path` is made, so opens through it can be watched from the start. */
   beforePlaceholder?: (path: RelPath) => void;
   /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
@@ -86,6 +93,26 @@ export class Executor {
     );
   }
 
+  /** Runs `fn`, which opens R/path, with the open known as ours (ExecContext.onRemoteRead). */
+  private async readingRemote<T>(path: RelPath, fn: () => Promise<T>): Promise<T> {
+    const done = this.ctx.onRemoteRead?.(path);
+    try {
+      return await fn();
+    } finally {
+      done?.();
+    }
+  }
+
+  /**
+   * The check before `path` on `side` is overwritten, removed or renamed over: it must still be what the
+   * plan saw. On the remote the server is asked past the mount's caches (a stale view never destroys): a
+   * difference throws StaleViewError with what the server has, and the pass decides the path again.
+   */
+  private expectBeforeDestroy(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
+    if (side === 'local') return this.expect(side, path, expected);
+    return this.readingRemote(path, () => expectFreshRemote(this.ctx.remoteRoot, path, expected));
+  }
+
   /**
    * Makes room at `path` on `side` right before something new is put there: the path must still be what
    * the plan saw; real content is kept in versions (as a hard link if something is about to be renamed
@@ -98,7 +125,7 @@ export class Executor {
     expected: Entry | undefined,
     how: 'rename-over' | 'make-room' = 'rename-over',
   ): Promise<void> {
-    await this.expect(side, path, expected);
+    await this.expectBeforeDestroy(side, path, expected);
     if (expected === undefined) return;
     if (expected.kind === 'placeholder') {
       if (how === 'make-room') {
@@ -288,22 +315,24 @@ export class Executor {
   private copy(from: Side, path: RelPath, source: Entry, existing: Entry | undefined): Promise<Entry> {
     const to = other(from);
     const direction = to === 'local' ? 'download' : 'upload';
-    return this.journalled(path, direction, to, (onTemp) =>
-      this.withParents(to, path, () =>
-        copyFileAtomic({
-          src: absOf(this.root(from), path),
-          dst: absOf(this.root(to), path),
-          expect: source,
-          dstSide: to,
-          onTemp: async (t) => {
-            await this.foldersOnTheWay(path, 'local', 'remote');
-            onTemp(t);
-          },
-          onChunk: this.progress(path, direction, source.size),
-          beforeRename: () => this.clear(to, path, existing),
-        }),
-      ),
-    );
+    const copying = (): Promise<Entry> =>
+      this.journalled(path, direction, to, (onTemp) =>
+        this.withParents(to, path, () =>
+          copyFileAtomic({
+            src: absOf(this.root(from), path),
+            dst: absOf(this.root(to), path),
+            expect: source,
+            dstSide: to,
+            onTemp: async (t) => {
+              await this.foldersOnTheWay(path, 'local', 'remote');
+              onTemp(t);
+            },
+            onChunk: this.progress(path, direction, source.size),
+            beforeRename: () => this.clear(to, path, existing),
+          }),
+        ),
+      );
+    return from === 'remote' ? this.readingRemote(path, copying) : copying();
   }
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
@@ -355,7 +384,7 @@ export class Executor {
 
   private async remove(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
     if (expected !== undefined) {
-      await this.expect(side, path, expected);
+      await this.expectBeforeDestroy(side, path, expected);
       if (expected.kind === 'placeholder') faultPoint('executor: unlink placeholder', path);
       if (expected.kind === 'dir') await this.removeDir(side, path);
       else if (expected.kind === 'placeholder') await fs.unlink(absOf(this.root(side), path));
@@ -379,7 +408,7 @@ export class Executor {
       local.kind === 'file' &&
       remote.kind === 'file' &&
       local.size === remote.size &&
-      (await sameBytes(absOf(localRoot, path), absOf(remoteRoot, path)))
+      (await this.readingRemote(path, () => sameBytes(absOf(localRoot, path), absOf(remoteRoot, path))))
     ) {
       this.record(path, local, remote);
       this.ctx.onDone('recorded', path);
@@ -387,7 +416,7 @@ export class Executor {
     }
     const loser = other(winner);
     const loserEntry = loser === 'local' ? local : remote;
-    await this.expect(loser, path, loserEntry);
+    await this.expectBeforeDestroy(loser, path, loserEntry);
     const aside = await this.freeConflictPath(path);
     const asideDone = this.ctx.onLocalWrite?.(aside);
     try {

@@ -5,13 +5,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PairConfig } from '../config.js';
 import { DeleteCounter, checkDeletes } from '../core/guard.js';
+import { decide } from '../core/decide.js';
 import { describeAction } from '../core/plan-format.js';
 import { Planner } from '../core/planner.js';
 import { isUnchanged, sameContent } from '../core/changes.js';
 import { display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
-import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
+import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
 import { sweepTemp } from '../fsops/atomic.js';
 import type { Logger } from '../log.js';
@@ -37,6 +38,8 @@ const META_PINS = 'pins';
 /** Directories listed at once while scanning: on a network mount each listing is a round trip. */
 const SCAN_CONCURRENCY = 32;
 const PLAN_BATCH = 500;
+/** How long after our own read of a remote file its open events are still taken for ours. */
+const OWN_READ_GRACE_MS = 2000;
 /**
  * Actions applied at once. A small file costs about ten round trips (create, write, fsync, close, utimes,
  * checks, rename): overlapping them is what makes many small files fast on a slow link.
@@ -100,6 +103,9 @@ export class Pair {
   readonly touched = new Set<RelPath>();
   /** Local paths we are changing right now (a count: the same path can be in two operations). */
   private readonly ownWrites = new Map<RelPath, number>();
+  /** Remote paths we are reading right now (a count), and when the last read of each ended. */
+  private readonly ownReads = new Map<RelPath, number>();
+  private readonly ownReadEnded = new Map<RelPath, number>();
   /** Told before each placeholder is made (the on-demand service watches its folder). */
   onPlaceholder: ((path: RelPath) => void) | undefined;
   /** Told of conflicts, problems and transfer progress. */
@@ -171,6 +177,16 @@ export class Pair {
           if (!sameEntry(now, before, 'local') && !this.isOwnLocalWrite(p)) this.onLocalChange?.([p]);
         };
       },
+      onRemoteRead: (p) => {
+        this.ownReads.set(p, (this.ownReads.get(p) ?? 0) + 1);
+        return () => {
+          const left = (this.ownReads.get(p) ?? 1) - 1;
+          if (left > 0) this.ownReads.set(p, left);
+          else this.ownReads.delete(p);
+          this.ownReadEnded.set(p, Date.now());
+          this.forgetOldReads();
+        };
+      },
       beforePlaceholder: (p) => this.onPlaceholder?.(p),
       onProgress: (progress) => this.onNotice?.({ type: 'progress', progress }),
       throttle: (n) => this.bandwidth.take(n),
@@ -203,6 +219,23 @@ export class Pair {
     const now = lstatEntrySync(this.localRoot, path, this.remoteRoot);
     if (rec === undefined) return now === undefined;
     return now !== undefined && isUnchanged(now, rec.local, 'local');
+  }
+
+  /**
+   * Is an open of R/path (a kernel event on the remote) our own read? Yes while we read it, and for a moment
+   * after: the event is delivered after the open itself, possibly once the read is over.
+   */
+  isOwnRemoteRead(path: RelPath): boolean {
+    if ((this.ownReads.get(path) ?? 0) > 0) return true;
+    const ended = this.ownReadEnded.get(path);
+    return ended !== undefined && Date.now() - ended < OWN_READ_GRACE_MS;
+  }
+
+  /** Keeps ownReadEnded small: entries past the grace period say nothing any more. */
+  private forgetOldReads(): void {
+    if (this.ownReadEnded.size < 1024) return;
+    const now = Date.now();
+    for (const [p, t] of this.ownReadEnded) if (now - t >= OWN_READ_GRACE_MS) this.ownReadEnded.delete(p);
   }
 
   /** Opens the pair's state, taking its lock. A dry run creates nothing (no folder, no database, no lock). */
@@ -416,30 +449,38 @@ export class Pair {
     /** An action failed or found its path changed: the remote may have gone; check before going on. */
     let suspect = false;
     const executor = this.executor;
+    const failed = (action: Action, e: unknown): void => {
+      if (hasCode(e, ...MOUNT_GONE_CODES)) {
+        fatal ??= { error: e };
+        return;
+      }
+      suspect = true;
+      if (e instanceof LazysyncError && e.code === 'changed') {
+        this.log.info({ path: display(action.path) }, messageOf(e));
+        return;
+      }
+      problems++;
+      archive.problemSet(action.path, messageOf(e));
+      this.onNotice?.({ type: 'problem', path: display(action.path), message: messageOf(e) });
+      this.log.warn(
+        { path: display(action.path), op: action.op },
+        `${action.op} ${display(action.path)} failed: ${messageOf(e)}; will retry`,
+      );
+    };
     const applyOne = async (action: Action): Promise<void> => {
       try {
-        await this.scheduler.run(action.path, async () => {
-          // Hydrated or freed since planning (checked once it is our turn): the next pass decides.
-          if (!this.touched.has(action.path)) await executor.apply(action);
-        });
+        try {
+          await this.scheduler.run(action.path, async () => {
+            // Hydrated or freed since planning (checked once it is our turn): the next pass decides.
+            if (!this.touched.has(action.path)) await executor.apply(action);
+          });
+        } catch (e) {
+          if (!(e instanceof StaleViewError)) throw e;
+          await this.decideAgain(action.path, e);
+        }
         if (hadProblems) archive.problemClear(action.path);
       } catch (e) {
-        if (hasCode(e, ...MOUNT_GONE_CODES)) {
-          fatal ??= { error: e };
-          return;
-        }
-        suspect = true;
-        if (e instanceof LazysyncError && e.code === 'changed') {
-          this.log.info({ path: display(action.path) }, messageOf(e));
-          return;
-        }
-        problems++;
-        archive.problemSet(action.path, messageOf(e));
-        this.onNotice?.({ type: 'problem', path: display(action.path), message: messageOf(e) });
-        this.log.warn(
-          { path: display(action.path), op: action.op },
-          `${action.op} ${display(action.path)} failed: ${messageOf(e)}; will retry`,
-        );
+        failed(action, e);
       }
     };
     // After a failure, no new action starts before the remote is known to be still there: an unmount makes
@@ -463,6 +504,22 @@ export class Pair {
     if (fatal !== undefined) throw fatal.error;
     archive.planClear();
     return { status: 'done', counts: this.counts, conflicts: this.conflicts, problems, planned };
+  }
+
+  /**
+   * The plan for `path` was made from a stale view of the remote (the mount's cache): decide it again from
+   * what the server has now and the local side as it is now, and apply that once. A change on both sides is
+   * then the conflict it is, and a path the server no longer has is not an error. A second stale view is
+   * left to the next pass.
+   */
+  private async decideAgain(path: RelPath, stale: StaleViewError): Promise<void> {
+    const local = await lstatEntry(this.localRoot, path, 'local', this.remoteRoot);
+    const actions = decide(path, this.archive.get(path), local, stale.fresh, this.policy);
+    this.log.info(
+      { path: display(path) },
+      `${stale.message}: decided again from the server's state (${actions.map((a) => a.op).join(', ') || 'nothing to do'})`,
+    );
+    for (const a of actions) await this.scheduler.run(path, () => this.executor.apply(a));
   }
 
   /** Feeds the spooled plan to `applyOne` in order, a bounded window at a time, until done or halted. */

@@ -1,8 +1,9 @@
 // "Check before you destroy": a path must still look as the plan saw it before it is changed.
 import { display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
-import { LazysyncError } from '../errors.js';
+import { LazysyncError, StaleViewError } from '../errors.js';
 import { lstatEntry, readerFor, sameEntry } from './entry.js';
+import { freshRemoteEntry } from './fresh.js';
 import { expectParents } from './parents.js';
 
 /**
@@ -24,5 +25,22 @@ export async function expectEntry(
   const now = await lstatEntry(root, rel, side, placeholderRoot);
   if (!sameEntry(now, expected, side)) {
     throw new LazysyncError('changed', `${display(rel)}: changed since it was scanned; will retry`);
+  }
+}
+
+/**
+ * expectEntry for the remote side, asking the server itself (freshRemoteEntry) rather than the mount's
+ * cached view: the check before anything on the remote is overwritten, removed or renamed over. Throws
+ * StaleViewError, with what the server has, when that is not `expected`.
+ */
+export async function expectFreshRemote(
+  root: string,
+  rel: RelPath,
+  expected: Entry | undefined,
+): Promise<void> {
+  await expectParents(root, rel, readerFor('remote').lstat);
+  const now = await freshRemoteEntry(root, rel);
+  if (!sameEntry(now, expected, 'remote')) {
+    throw new StaleViewError(rel, now, `${display(rel)}: changed on the server since it was scanned`);
   }
 }

@@ -2,9 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { display } from '../core/paths.js';
+import { nativeAddon, nativeAddonError, type Addon } from '../native-addon.js';
 
 // Event bits (<sys/inotify.h>).
 export const IN_ACCESS = 0x00000001;
@@ -73,48 +72,7 @@ export function parseEvents(buf: Buffer, emit: (ev: InotifyEvent) => void, lengt
   return count;
 }
 
-/** What the addon exports (see native/inotify_addon.c). */
-interface Addon {
-  open(cb: (chunk: Buffer) => void): object;
-  addWatch(handle: object, path: Buffer, mask: number): number;
-  rmWatch(handle: object, wd: number): void;
-  ref(handle: object): void;
-  unref(handle: object): void;
-  close(handle: object): void;
-}
-
-export const ADDON_RELATIVE_PATH = 'build/Release/inotify_addon.node';
-
-let addon: Addon | undefined;
-let loadError: unknown;
-let loaded = false;
-
-/** The package root: the nearest directory above this module that holds package.json (src/ or dist/src/). */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('inotify addon: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
-
-function loadAddon(): Addon | undefined {
-  if (loaded) return addon;
-  loaded = true;
-  try {
-    const file = path.join(packageRoot(), ADDON_RELATIVE_PATH);
-    const mod = createRequire(import.meta.url)(file) as Partial<Addon>;
-    for (const fn of ['open', 'addWatch', 'rmWatch', 'ref', 'unref', 'close'] as const) {
-      if (typeof mod[fn] !== 'function') throw new Error(`inotify addon at ${file} lacks ${fn}()`);
-    }
-    addon = mod as Addon;
-  } catch (e) {
-    loadError = e;
-  }
-  return addon;
-}
+export { ADDON_RELATIVE_PATH } from '../native-addon.js';
 
 export interface InotifyHandlers {
   /** Every event except IN_Q_OVERFLOW. Runs on the event loop: keep it cheap and synchronous. */
@@ -132,13 +90,12 @@ export interface InotifyHandlers {
 export class Inotify {
   /** True if the addon loaded; when false, use the /proc fallback (see access-proc.ts). */
   static available(): boolean {
-    return loadAddon() !== undefined;
+    return nativeAddon() !== undefined;
   }
 
   /** Why the addon did not load, for the log; undefined when it did. */
   static loadError(): unknown {
-    loadAddon();
-    return loadError;
+    return nativeAddonError();
   }
 
   readonly #addon: Addon;
@@ -147,8 +104,8 @@ export class Inotify {
 
   /** Throws if the addon is not available, or as inotify_init1 does (EMFILE: max_user_instances reached). */
   constructor(handlers: InotifyHandlers) {
-    const a = loadAddon();
-    if (a === undefined) throw new Error('inotify addon not available', { cause: loadError });
+    const a = nativeAddon();
+    if (a === undefined) throw new Error('inotify addon not available', { cause: nativeAddonError() });
     this.#addon = a;
     const { onEvent, onOverflow } = handlers;
     const failures: unknown[] = [];
