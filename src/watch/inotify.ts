@@ -1,7 +1,6 @@
 // Linux inotify through the in-repo addon (native/inotify_addon.c): constants, the event parser, a small wrapper.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { display } from '../core/paths.js';
 import { nativeAddon, nativeAddonError, type Addon } from '../native-addon.js';
 
