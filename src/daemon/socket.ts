@@ -1,4 +1,4 @@
-// The control socket: where it lives, a folder only its owner can enter, one daemon per socket.
+// The control socket: where it lives, a socket only its owner can reach or replace, one daemon per socket.
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -20,9 +20,63 @@ function uid(): number {
   return process.getuid?.() ?? 0;
 }
 
+/** What the checks below need of a stat result. */
+export interface OwnerMode {
+  uid: number;
+  /** st_mode: file type and permission bits. */
+  mode: number;
+}
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFSOCK = 0o140000;
+const S_IFLNK = 0o120000;
+const STICKY = 0o1000;
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
 /**
- * Creates the socket's folder with mode 0700, or checks an existing one: it must be a real folder (not a
- * symlink) owned by us with no group or other permissions, since the folder is what keeps others out.
+ * Why a folder on the way to the socket would let others replace it, or undefined if it would not. Only
+ * its owner (us or root) may add, remove or rename entries: it must not be writable by group or others,
+ * unless the sticky bit limits that to each entry's owner (as in /tmp). Read and search permission for
+ * others are fine: connecting needs write permission on the socket itself, which is 0600.
+ */
+export function socketDirProblem(st: OwnerMode, me: number, linkAllowed = false): string | undefined {
+  const type = st.mode & S_IFMT;
+  if (type !== S_IFDIR && !(linkAllowed && type === S_IFLNK)) return 'is not a folder';
+  if (st.uid !== me && st.uid !== 0) return `belongs to uid ${st.uid}, not to you (uid ${me}) or root`;
+  if (type === S_IFLNK) return undefined; // a symlink's own mode means nothing; where it leads is checked too
+  if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) {
+    return `has mode ${octal(st.mode)}: others could replace the socket`;
+  }
+  return undefined;
+}
+
+/**
+ * Why an existing file at the socket's path must not be taken over, or undefined: only a socket of ours
+ * with mode 0600 is (a stale one is then replaced; a live one is another daemon of ours).
+ */
+export function existingSocketProblem(st: OwnerMode, me: number): string | undefined {
+  if ((st.mode & S_IFMT) !== S_IFSOCK) return 'it exists and is not a socket';
+  if (st.uid !== me) return `it is a socket of uid ${st.uid}, not yours (uid ${me})`;
+  if ((st.mode & 0o777) !== 0o600) return `it is a socket with mode ${octal(st.mode)}, not 0600`;
+  return undefined;
+}
+
+/** `dir` and every folder above it, innermost first. */
+function selfAndAbove(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    out.push(d);
+    if (path.dirname(d) === d) return out;
+  }
+}
+
+/**
+ * Creates the socket's folder (mode 0700) if it is missing, then checks that no one else could replace
+ * the socket: neither its folder nor any folder above may be writable by others (see socketDirProblem).
  */
 export function prepareSocketDir(socketPath: string): void {
   const dir = path.dirname(socketPath);
@@ -31,23 +85,20 @@ export function prepareSocketDir(socketPath: string): void {
   } catch (e) {
     throw new LazysyncError('usage', `cannot create the socket folder ${dir}: ${messageOf(e)}`, { cause: e });
   }
-  const st = fs.lstatSync(dir);
-  const fix = `use another --socket, or remove or fix ${dir}`;
-  if (!st.isDirectory()) {
-    throw new LazysyncError('usage', `refusing the socket folder ${dir}: it is not a folder (${fix})`);
-  }
-  if (st.uid !== uid()) {
-    throw new LazysyncError(
-      'usage',
-      `refusing the socket folder ${dir}: it belongs to uid ${st.uid}, not to you (uid ${uid()}); ${fix}`,
-    );
-  }
-  if ((st.mode & 0o077) !== 0) {
-    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-    throw new LazysyncError(
-      'usage',
-      `refusing the socket folder ${dir}: its mode is ${mode}, others could reach the socket; run chmod 700 ${dir} or ${fix}`,
-    );
+  // The path as written (the socket's own folder must be a real folder, the ones above may be symlinks of
+  // ours or root's), then the folders it really leads through.
+  const checks = new Map<string, boolean>(); // folder -> a symlink is allowed there
+  for (const [i, folder] of selfAndAbove(dir).entries()) checks.set(folder, i > 0);
+  for (const folder of selfAndAbove(fs.realpathSync(dir))) checks.set(folder, false);
+  for (const [folder, linkAllowed] of checks) {
+    const st = fs.lstatSync(folder);
+    const problem = socketDirProblem(st, uid(), linkAllowed);
+    if (problem !== undefined) {
+      const fix = problem.startsWith('has mode')
+        ? `run chmod go-w ${folder}, or use another --socket`
+        : 'use another --socket';
+      throw new LazysyncError('usage', `refusing the socket ${socketPath}: ${folder} ${problem}; ${fix}`);
+    }
   }
 }
 
@@ -104,10 +155,11 @@ export function askDaemonPid(socketPath: string, timeoutMs = 2000): Promise<numb
 export async function claimSocketPath(socketPath: string): Promise<void> {
   const st = fs.lstatSync(socketPath, { throwIfNoEntry: false });
   if (st === undefined) return;
-  if (!st.isSocket()) {
+  const problem = existingSocketProblem(st, uid());
+  if (problem !== undefined) {
     throw new LazysyncError(
       'usage',
-      `${socketPath} exists and is not a socket; remove it or use another --socket`,
+      `refusing the socket ${socketPath}: ${problem}; remove it or use another --socket`,
     );
   }
   const state = await probeSocket(socketPath);
@@ -134,9 +186,9 @@ async function alreadyRunning(socketPath: string): Promise<DaemonRunningError> {
 }
 
 /**
- * Listens on `socketPath` (its folder prepared, any other daemon refused, a stale socket replaced) and
- * makes the socket 0600. Until the chmod the socket has the umask's mode, but its 0700 folder already
- * keeps everyone else out.
+ * Listens on `socketPath` (its folder prepared, any other daemon refused, a stale socket replaced). The
+ * socket is made 0600 as it is created (the bind happens within listen(), under a umask of 0177), since
+ * its folder may be open to others: the socket's own mode is what keeps them out.
  */
 export async function listenOnSocket(server: net.Server, socketPath: string): Promise<void> {
   prepareSocketDir(socketPath);
@@ -144,10 +196,15 @@ export async function listenOnSocket(server: net.Server, socketPath: string): Pr
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      const umask = process.umask(0o177);
+      try {
+        server.listen(socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        process.umask(umask);
+      }
     });
   } catch (e) {
     if (hasCode(e, 'EADDRINUSE')) throw await alreadyRunning(socketPath); // lost a race with another daemon
