@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { LOG_LEVELS } from '../log.js';
 import { addCommand, type AddOptions } from './add.js';
 import { conflictsCommand } from './conflicts.js';
+import { doctorCommand, type DoctorOptions } from './doctor.js';
 import { freeCommand } from './free.js';
 import { logLevelCommand } from './log-level.js';
 import { bwlimitCommand } from './bwlimit.js';
@@ -131,6 +132,10 @@ export function registerClientCommands(program: Command, setCode: (code: number)
   clientCommand(program, 'stop', 'ask the daemon to finish the file in flight and exit').action(
     async (opts: SocketOption) => setCode(await stopCommand(opts)),
   );
+
+  subcommand(program, 'doctor', 'probe what the mounted remote can do and print the mount options to use')
+    .option('-r, --remote <folder>', 'the mounted remote folder')
+    .action(async (opts: DoctorOptions) => setCode(await doctorCommand(opts)));
 
   const service = subcommand(program, 'service', 'the systemd user unit');
   subcommand(service, 'install', 'write the systemd user unit for `lazysync daemon` and say how to enable it')
