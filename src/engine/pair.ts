@@ -103,6 +103,8 @@ export class Pair {
   readonly touched = new Set<RelPath>();
   /** Local paths we are changing right now (a count: the same path can be in two operations). */
   private readonly ownWrites = new Map<RelPath, number>();
+  /** Paths with a kernel event taken for ours while we were changing them: checked again when we are done. */
+  private readonly eventsWhileOwn = new Set<RelPath>();
   /** Remote paths we are reading right now (a count), and when the last read of each ended. */
   private readonly ownReads = new Map<RelPath, number>();
   private readonly ownReadEnded = new Map<RelPath, number>();
@@ -172,9 +174,14 @@ export class Pair {
           }
           this.ownWrites.delete(p);
           // Kernel events on `p` were taken for ours while we worked on it. If a program changed it meanwhile
-          // (it is neither as it was before nor as the archive now records it), they were not: sync it.
+          // (it is neither as it was before nor as the archive now records it), they were not: sync it. An
+          // event that changed nothing we compare (a chmod to the same mode) counts too when `p` differs from
+          // the archive: our attempt may have failed on that difference, and the event may be all that
+          // announces it (an edit made through a hard link outside the local folder makes none there).
+          const eventSeen = this.eventsWhileOwn.delete(p);
           const now = lstatEntrySync(this.localRoot, p, this.remoteRoot);
-          if (!sameEntry(now, before, 'local') && !this.isOwnLocalWrite(p)) this.onLocalChange?.([p]);
+          if ((eventSeen || !sameEntry(now, before, 'local')) && !this.isOwnLocalWrite(p))
+            this.onLocalChange?.([p]);
         };
       },
       onRemoteRead: (p) => {
@@ -210,11 +217,15 @@ export class Pair {
   }
 
   /**
-   * Is a kernel event on `path` in the local root our own doing? Yes while we are changing it; after that,
-   * only if the path is exactly as the archive recorded it (then there is nothing to sync anyway).
+   * Is a kernel event on `path` in the local root our own doing? Yes while we are changing it (the event is
+   * remembered and the path checked again when we are done); after that, only if the path is exactly as
+   * the archive recorded it (then there is nothing to sync anyway).
    */
   isOwnLocalWrite(path: RelPath): boolean {
-    if ((this.ownWrites.get(path) ?? 0) > 0) return true;
+    if ((this.ownWrites.get(path) ?? 0) > 0) {
+      this.eventsWhileOwn.add(path);
+      return true;
+    }
     const rec = this.archiveInstance?.get(path);
     const now = lstatEntrySync(this.localRoot, path, this.remoteRoot);
     if (rec === undefined) return now === undefined;
