@@ -6,6 +6,7 @@ import { LOG_LEVELS } from '../log.js';
 import { DEFAULTS, type RawOptions } from '../config.js';
 import { registerDaemonCommands } from './daemon-commands.js';
 import { registerClientCommands } from './commands.js';
+import { registerDemoCommand } from './demo.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -87,6 +88,7 @@ function buildProgram(setCode: (code: number) => void): Command {
 
   registerDaemonCommands(program, setCode);
   registerClientCommands(program, setCode);
+  registerDemoCommand(program, setCode);
 
   return program;
 }
