@@ -31,6 +31,7 @@ import {
 } from '../test/fixture/daemon.js';
 import { newPair, type Pair } from '../test/fixture/pair.js';
 import { DEFAULT_SSHFS_OPTIONS, startRemote, type Remote } from '../test/fixture/remote.js';
+import { DEFAULT_RULES, MemoryWatch, judgeMemory } from './soak-memory.js';
 
 // ---- options ----
 
@@ -42,6 +43,19 @@ const MINUTES = Number(argOf('--minutes') ?? 20);
 const PACE_MS = Number(argOf('--pace') ?? 300);
 const SEED = Number(argOf('--seed') ?? Math.floor(Math.random() * 2 ** 31));
 const REPORT = argOf('--report') ?? join(tmpdir(), `lazysync-soak-${Date.now()}.json`);
+/** Where the daemon's memory probe writes its figures and heap snapshots (kept after the run). */
+const PROBE_DIR = argOf('--probe-dir') ?? join(tmpdir(), `lazysync-soak-memory-${Date.now()}`);
+/** Minutes since the start at which to write a heap snapshot of the daemon, e.g. `8,14.5`. */
+const SNAPSHOT_AT = (argOf('--snapshot-at') ?? '')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
+/** The memory check's warm-up and shortest judged span, in minutes (see soak-memory.ts). */
+const MEMORY_RULES = {
+  ...DEFAULT_RULES,
+  warmupMs: Number(argOf('--memory-warmup') ?? DEFAULT_RULES.warmupMs / 60_000) * 60_000,
+  minSpanMs: Number(argOf('--memory-min-span') ?? DEFAULT_RULES.minSpanMs / 60_000) * 60_000,
+};
 const INTERVAL_S = 2;
 const TARGET_FILES = 100; // files per pair (one side) the driver steers towards
 const T0 = Date.now();
@@ -437,23 +451,10 @@ interface Ctx {
   notes: string[];
 }
 
-interface MemSample {
-  t: number;
-  pid: number;
-  rssKiB: number;
-}
-const memory: MemSample[] = [];
+const memoryWatch = new MemoryWatch(T0, PROBE_DIR, SNAPSHOT_AT);
+const memory = memoryWatch.rss;
 const statesSeen: Record<string, Record<string, number>> = {};
 const maxProblems: Record<string, number> = {};
-
-function vmRssKiB(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function apiStatus(ctx: Ctx): Promise<ApiStatus | undefined> {
   try {
@@ -465,7 +466,6 @@ async function apiStatus(ctx: Ctx): Promise<ApiStatus | undefined> {
 }
 
 async function monitor(ctx: Ctx, stop: () => boolean): Promise<void> {
-  let lastMem = 0;
   while (!stop()) {
     const s = await apiStatus(ctx);
     for (const p of s?.pairs ?? []) {
@@ -473,12 +473,7 @@ async function monitor(ctx: Ctx, stop: () => boolean): Promise<void> {
       seen[p.state] = (seen[p.state] ?? 0) + 1;
       maxProblems[p.name] = Math.max(maxProblems[p.name] ?? 0, p.counts.problems);
     }
-    if (Date.now() - lastMem >= 10_000) {
-      lastMem = Date.now();
-      const pid = ctx.daemon.proc.pid;
-      const rss = pid === undefined ? undefined : vmRssKiB(pid);
-      if (pid !== undefined && rss !== undefined) memory.push({ t: Date.now() - T0, pid, rssKiB: rss });
-    }
+    memoryWatch.tick(ctx.daemon.proc.pid);
     await sleep(2000);
   }
 }
@@ -745,45 +740,6 @@ function checkLedger(ctx: Ctx, index: Map<string, Found[]>): LedgerResult {
   return res;
 }
 
-interface MemoryResult {
-  judged: boolean;
-  text: string;
-  grew: boolean;
-}
-
-function checkMemory(lastStart: number): MemoryResult {
-  const mib = (k: number) => (k / 1024).toFixed(1);
-  const med = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length ? (s[Math.floor(s.length / 2)] as number) : NaN;
-  };
-  const tail = memory.filter((m) => m.t >= lastStart + 120_000);
-  const all = memory.map((m) => m.rssKiB);
-  const overall = `${memory.length} samples, min ${mib(Math.min(...all))} MiB, max ${mib(Math.max(...all))} MiB`;
-  const span = tail.length ? (tail[tail.length - 1] as MemSample).t - (tail[0] as MemSample).t : 0;
-  if (span < 6 * 60_000) {
-    return {
-      judged: false,
-      grew: false,
-      text: `${overall}; last daemon ran too briefly after warm-up to judge`,
-    };
-  }
-  const window = 3 * 60_000;
-  const first = tail.filter((m) => m.t <= (tail[0] as MemSample).t + window).map((m) => m.rssKiB);
-  const last = tail
-    .filter((m) => m.t >= (tail[tail.length - 1] as MemSample).t - window)
-    .map((m) => m.rssKiB);
-  const a = med(first);
-  const b = med(last);
-  // Growth beyond noise: more than 20% and more than 16 MiB between the two medians.
-  const grew = b - a > Math.max(0.2 * a, 16 * 1024);
-  return {
-    judged: true,
-    grew,
-    text: `${overall}; last daemon (from ${(lastStart / 60_000).toFixed(1)} min, warm-up 2 min): median of the first 3 min ${mib(a)} MiB, of the last 3 min ${mib(b)} MiB (${b >= a ? '+' : ''}${mib(b - a)} MiB)`,
-  };
-}
-
 // ---- main ----
 
 async function main(): Promise<number> {
@@ -798,6 +754,7 @@ async function main(): Promise<number> {
   // lazysync then rightly leaves such a remote link alone; the soak's relative links are meant to sync.
   const remote = await startRemote({ sshfsOptions: [...DEFAULT_SSHFS_OPTIONS, 'no_contain_symlinks'] });
   const dir = await daemonDir();
+  dir.env = { ...dir.env, ...memoryWatch.env() };
   live.dir = dir.dir;
   const trash = { L: join(remote.base, 'trash-L'), R: join(remote.base, 'trash-R') };
   await mkdir(trash.L);
@@ -833,13 +790,15 @@ async function main(): Promise<number> {
       if (Date.now() - lastReport > 60_000) {
         lastReport = Date.now();
         const m = memory[memory.length - 1];
+        const h = memoryWatch.probeSamples().pop();
         console.log(
-          `[${since()}] ${ops} ops, ${ledger.size} contents, rss ${m ? (m.rssKiB / 1024).toFixed(1) : '?'} MiB`,
+          `[${since()}] ${ops} ops, ${ledger.size} contents, rss ${m ? (m.rssKiB / 1024).toFixed(1) : '?'} MiB, heap after GC ${h ? (h.heapUsed / 2 ** 20).toFixed(1) : '?'} MiB`,
         );
       }
       await sleep(PACE_MS);
     }
     await faultsDone;
+    const changesEnd = Date.now() - T0;
     console.log(`[${since()}] changes stopped after ${ops} operations; final passes`);
     if (!remote.isMounted()) await remote.mount();
     if (c.daemon.proc.exitCode !== null || c.daemon.proc.signalCode !== null) {
@@ -867,7 +826,14 @@ async function main(): Promise<number> {
     if (led.lost.length)
       failures.push(`${led.lost.length} contents lost:\n  ${led.lost.slice(0, 20).join('\n  ')}`);
     const lastStart = c.daemonStarts[c.daemonStarts.length - 1] ?? 0;
-    const mem = checkMemory(lastStart);
+    const mem = judgeMemory(
+      memory,
+      memoryWatch.probeSamples(),
+      c.daemon.proc.pid ?? -1,
+      lastStart,
+      changesEnd,
+      MEMORY_RULES,
+    );
     if (mem.grew) failures.push(`daemon memory grew: ${mem.text}`);
     const exit = await c.daemon.proc.stop('SIGTERM', 60_000).catch((e: Error) => e.message);
     if (typeof exit === 'string' || exit.code !== 0) failures.push(`final SIGTERM: ${JSON.stringify(exit)}`);
@@ -899,9 +865,12 @@ async function main(): Promise<number> {
       ledger: { ...led, displaced: led.displaced.length, lost: led.lost.length },
       displaced: led.displaced,
       memory: mem.text,
+      memoryFigures: mem.figures,
       memorySeries: memory.map(
         (m) => `${(m.t / 1000).toFixed(0)}s pid ${m.pid} ${(m.rssKiB / 1024).toFixed(1)}`,
       ),
+      memoryProbe: memoryWatch.probeSamples(),
+      memoryProbeDir: PROBE_DIR,
       logErrorLines: logErrors,
       notes: c.notes,
       failures,
