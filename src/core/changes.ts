@@ -1,20 +1,31 @@
 // Change detection: one side against its own past (the archive), and one side against the other.
-import type { Entry, Side } from './types.js';
+import type { Entry, Policy, Side } from './types.js';
+
+/** What of a side's metadata counts as a change there. */
+export interface ChangeRules {
+  /** Modes are not compared (a remote whose modes do not stick shows its own). */
+  ignoreMode?: boolean;
+}
+
+/** The rules for `side` under `policy`: the remote's modes count only where they stick. */
+export function rulesFor(policy: Policy, side: Side): ChangeRules {
+  return side === 'remote' && policy.remoteModesKept === false ? { ignoreMode: true } : {};
+}
 
 /**
  * True if `current` is what the archive saw on `side` last time (`last`), i.e. this side did not change.
- * Files compare size, mtime and mode, plus the inode on the local side (an editor's atomic save gives a new
- * inode even when size and mtime look the same); directories compare only their kind; symlinks and
- * placeholders compare their link text.
+ * Files compare size, mtime and mode (unless `rules` ignore it), plus the inode on the local side (an
+ * editor's atomic save gives a new inode even when size and mtime look the same); directories compare
+ * only their kind; symlinks and placeholders compare their link text.
  */
-export function isUnchanged(current: Entry, last: Entry, side: Side): boolean {
+export function isUnchanged(current: Entry, last: Entry, side: Side, rules: ChangeRules = {}): boolean {
   if (current.kind !== last.kind) return false;
   switch (current.kind) {
     case 'file':
       return (
         current.size === last.size &&
         current.mtime === last.mtime &&
-        current.mode === last.mode &&
+        (rules.ignoreMode === true || current.mode === last.mode) &&
         (side === 'remote' || current.ino === last.ino)
       );
     case 'dir':
@@ -48,4 +59,19 @@ export function sameContent(local: Entry, remote: Entry): boolean | 'unknown' {
       if (local.size !== remote.size) return false;
       return mtimeSeconds(local) === mtimeSeconds(remote) ? true : 'unknown';
   }
+}
+
+/**
+ * True if a remote file changed only in its mtime (same size, and the same mode where modes count) on a
+ * remote whose server stamps its own mtimes: it may hold the same bytes, and only comparing them can tell.
+ */
+export function onlyStampMoved(current: Entry, last: Entry, policy: Policy): boolean {
+  return (
+    policy.remoteMtimesRewritten === true &&
+    current.kind === 'file' &&
+    last.kind === 'file' &&
+    current.size === last.size &&
+    current.mtime !== last.mtime &&
+    (policy.remoteModesKept === false || current.mode === last.mode)
+  );
 }

@@ -251,10 +251,10 @@ const table: Row[] = [
     want: [record(lF2, rF2)],
   },
   {
-    desc: 'first sync, same content on both sides (sub-second noise): record',
+    desc: 'first sync, same size and mtime second on both sides: the bytes decide (a checked conflict)',
     local: lF1,
     remote: rF1,
-    want: [record(lF1, rF1)],
+    want: [{ ...conflict(lF1, rF1, 'local'), check: true } as Action],
   },
   {
     desc: 'first sync, different content: conflict, newer wins',

@@ -1,5 +1,5 @@
 // The per-path decision: archive (common ancestor) + local + remote -> actions, as in DESIGN.md's table.
-import { isUnchanged, mtimeSeconds, sameContent } from './changes.js';
+import { isUnchanged, mtimeSeconds, onlyStampMoved, rulesFor, sameContent } from './changes.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
 /**
@@ -30,11 +30,12 @@ export function decide(
     if (local === undefined && remote === undefined) return [];
     if (local === undefined) return d.createOnLocal();
     if (remote === undefined) return d.createOnRemote();
-    return d.merge();
+    return d.merge({ firstSync: true });
   }
 
   const localChanged = local === undefined || !isUnchanged(local, archive.local, 'local');
-  const remoteChanged = remote === undefined || !isUnchanged(remote, archive.remote, 'remote');
+  const remoteChanged =
+    remote === undefined || !isUnchanged(remote, archive.remote, 'remote', rulesFor(policy, 'remote'));
 
   if (!localChanged && !remoteChanged) {
     // Both sides exist and are as last synced. Only a placeholder that should be a local copy has work.
@@ -57,6 +58,10 @@ export function decide(
   if (!localChanged && remoteChanged) {
     // The local side exists and is as last synced (a placeholder or a clean copy); the remote changed.
     if (remote === undefined) return [d.act({ op: 'remove', side: 'local', path })];
+    if (local?.kind === 'file' && onlyStampMoved(remote, archive.remote, policy)) {
+      // The server may have stamped its own time on the same bytes: the executor compares before copying.
+      return [d.act({ op: 'download', path, remote, unlessSame: true })];
+    }
     return d.createOnLocal();
   }
 
@@ -66,6 +71,11 @@ export function decide(
   if (local === undefined) return d.createOnLocal();
   if (remote === undefined) return d.createOnRemote();
   return d.merge();
+}
+
+/** The side whose entry is newer, in whole seconds; a tie goes to the local side. */
+function newer(local: Entry, remote: Entry): Side {
+  return mtimeSeconds(local) >= mtimeSeconds(remote) ? 'local' : 'remote';
 }
 
 /** The decision helpers for one path; `local`/`remote` are the scanned entries. */
@@ -135,8 +145,12 @@ class Decider {
     }
   }
 
-  /** Both sides exist and both may have changed (or there is no archive): same content, or a conflict. */
-  merge(): Action[] {
+  /**
+   * Both sides exist and both may have changed (or there is no archive): same content, or a conflict. With
+   * no archive, two files that agree in size and mtime second are not trusted to be the same: two machines
+   * can write different bytes within one second, so the bytes decide (a `check` conflict), as Unison does.
+   */
+  merge(opts: { firstSync?: boolean } = {}): Action[] {
     const { path } = this;
     const local = this.need(this.local, 'local');
     const remote = this.need(this.remote, 'remote');
@@ -144,6 +158,9 @@ class Decider {
     if (local.kind === 'placeholder' && remote.kind !== 'file') return this.createOnLocal();
     if (sameContent(local, remote) === true) {
       if (local.kind === 'placeholder') return this.keepPlaceholder(remote);
+      if (opts.firstSync === true && local.kind === 'file') {
+        return [this.act({ op: 'conflict', path, local, remote, winner: newer(local, remote), check: true })];
+      }
       return [this.act({ op: 'record', path, local, remote })];
     }
     // Different (or possibly different: the executor compares bytes before renaming anything).
@@ -151,7 +168,7 @@ class Decider {
     // below it (its contents, pushed next) stays valid. Otherwise the newer keeps the name, compared in whole
     // seconds; a tie goes to the local side.
     const winner: Side =
-      local.kind === 'dir' || (remote.kind !== 'dir' && mtimeSeconds(local) >= mtimeSeconds(remote))
+      local.kind === 'dir' || (remote.kind !== 'dir' && newer(local, remote) === 'local')
         ? 'local'
         : 'remote';
     return [this.act({ op: 'conflict', path, local, remote, winner })];

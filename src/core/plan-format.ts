@@ -16,6 +16,8 @@ export function describeAction(a: Action): string | undefined {
     case 'symlink':
       return `symlink:${a.side} ${p} -> ${display(a.target)}`;
     case 'conflict':
+      if (a.check === true)
+        return `compare ${p} (same size and time on both sides: a conflict if the bytes differ)`;
       return `conflict ${p} (newer: ${a.winner})`;
     case 'record':
     case 'forget':

@@ -49,18 +49,20 @@ export type Side = 'local' | 'remote';
  * - remove:      remove the path on `side`: files and user symlinks into versions, placeholders unlinked,
  *                directories rmdir'ed (they are empty by then: children come first in the plan).
  * - conflict:    both sides changed differently; the newer (`winner`) keeps the name, the other is renamed
- *                to a conflict copy, and both names end up on both sides.
+ *                to a conflict copy, and both names end up on both sides. The executor compares the bytes
+ *                first when the sizes agree: the same bytes are only recorded. `check` marks a conflict
+ *                that is most likely none (no archive yet, same size and mtime second): the bytes decide.
  * - record:      nothing to copy; write the archive from the current states.
  * - forget:      the path is gone on both sides; drop it from the archive.
  */
 export type Action =
-  | { op: 'download'; path: RelPath; local?: Entry; remote: Entry }
+  | { op: 'download'; path: RelPath; local?: Entry; remote: Entry; unlessSame?: true }
   | { op: 'placeholder'; path: RelPath; local?: Entry; remote: Entry }
   | { op: 'upload'; path: RelPath; local: Entry; remote?: Entry }
   | { op: 'mkdir'; side: Side; path: RelPath; local?: Entry; remote?: Entry }
   | { op: 'symlink'; side: Side; path: RelPath; target: string; local?: Entry; remote?: Entry }
   | { op: 'remove'; side: Side; path: RelPath; local?: Entry; remote?: Entry }
-  | { op: 'conflict'; path: RelPath; local: Entry; remote: Entry; winner: Side }
+  | { op: 'conflict'; path: RelPath; local: Entry; remote: Entry; winner: Side; check?: true }
   | { op: 'record'; path: RelPath; local: Entry; remote: Entry }
   | { op: 'forget'; path: RelPath };
 
@@ -75,4 +77,8 @@ export interface Policy {
    * eagerness and size limits); when absent, eager mode means yes and lazy mode no.
    */
   wantLocalCopy?: (path: RelPath, remote: Entry) => boolean;
+  /** False when modes set through the remote's mount do not stick (its server shows its own): not compared. */
+  remoteModesKept?: boolean;
+  /** True when the remote's server stamps its own mtimes on uploads: an mtime alone may not be a change. */
+  remoteMtimesRewritten?: boolean;
 }

@@ -18,7 +18,12 @@ export async function freshRemoteEntry(root: string, rel: RelPath): Promise<Entr
   const abs = absOf(root, rel);
   let st: FreshStats;
   try {
-    st = await freshStats(abs);
+    st = await freshStats(abs).catch((e: unknown) => {
+      // FUSE answers EIO when the server's answer changes the kind of a known inode (a file that is a folder
+      // now) and forgets that inode: asking again looks the path up anew.
+      if (hasCode(e, 'EIO') && (e as { syscall?: string }).syscall === 'statx') return freshStats(abs);
+      throw e;
+    });
   } catch (e) {
     if (isAbsent(e)) return undefined;
     if (isMountGone(e)) throw e;
