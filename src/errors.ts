@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'archive-corrupt' // the state database cannot be opened or is not ours
   | 'changed' // a path no longer looks like the plan expected: skipped, retried next pass
   | 'mass-delete' // the pass would delete too much and waits for confirmation
+  | 'unsupported' // the remote cannot store this (a symlink where it has none): left out, warned about once
   | 'io'; // any other failure of one path
 
 export class LazysyncError extends Error {

@@ -1,5 +1,6 @@
 // `lazysync status` for people, pure: one table row per pair, a note per paused/failed pair, the transfers.
 import type { PairState, PairStatus } from '../engine/status.js';
+import { probeLimits } from '../fsops/probe-advice.js';
 import {
   displayPath,
   displayText,
@@ -85,6 +86,17 @@ export function renderPairs(pairs: PairStatus[], now: Date): string[] {
 
 function note(p: PairStatus): string[] {
   const name = displayText(p.name);
+  const skipped =
+    p.skipped !== undefined && p.skipped > 0
+      ? [`${name}: ${p.skipped} path(s) stay local only: the remote cannot store them (see the log)`]
+      : [];
+  const limits = p.mount ? probeLimits(p.mount) : [];
+  const mount =
+    p.mount && limits.length > 0 ? [`${name}: remote (${p.mount.kind}): ${limits.join(', ')}`] : [];
+  return [...stateNote(p, name), ...mount, ...skipped];
+}
+
+function stateNote(p: PairStatus, name: string): string[] {
   const arg = displayText(shellArg(p.name));
   const why = p.reason === null ? '' : `: ${displayText(p.reason)}`;
   switch (p.state) {

@@ -25,9 +25,17 @@ export async function syncCommand(opts: RawOptions): Promise<number> {
 /** Prints the outcome of a pass for people and returns the exit code. */
 export function report(outcome: PassOutcome, dryRun: boolean): number {
   switch (outcome.status) {
-    case 'remote-unavailable':
-      process.stderr.write(`lazysync: remote unavailable: ${outcome.reason}; nothing was changed\n`);
+    case 'remote-unavailable': {
+      const c = outcome.applied;
+      const done =
+        c === undefined
+          ? 'nothing was changed'
+          : `before that: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ` +
+            `${c.created} created, ${c.removed} removed, ${c.versioned} versioned, ${c.conflicts} conflicts; ` +
+            'the rest is synced when it is back';
+      process.stderr.write(`lazysync: remote unavailable: ${outcome.reason}; ${done}\n`);
       return 1;
+    }
     case 'waiting-confirm':
       process.stderr.write(
         `lazysync: ${outcome.message}; nothing was changed: run again with --confirm-deletes to apply\n`,

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isUnchanged, sameContent } from './changes.js';
+import { isUnchanged, onlyStampMoved, rulesFor, sameContent } from './changes.js';
+import { decide } from './decide.js';
+import type { Action, Entry, Policy } from './types.js';
 import {
   file,
   lD,
@@ -18,6 +20,9 @@ import {
   rS1,
   rS2,
   T1,
+  T2,
+  eager,
+  rec,
 } from './testing-entries.js';
 
 describe('isUnchanged', () => {
@@ -76,5 +81,90 @@ describe('sameContent', () => {
     assert.equal(sameContent(lD, rF1), false);
     assert.equal(sameContent(lF1, rD), false);
     assert.equal(sameContent(lS1, { ...rF1 }), false);
+  });
+});
+
+describe('metadata the server rewrites (policy from the mount probe)', () => {
+  const smb: Policy = { lazy: false, remoteModesKept: false };
+  const dav: Policy = { lazy: false, remoteMtimesRewritten: true };
+  const davLazy: Policy = { lazy: true, remoteMtimesRewritten: true };
+  const davSmb: Policy = { lazy: false, remoteMtimesRewritten: true, remoteModesKept: false };
+  const archived = rec('a', lF1, rF1);
+  const shown0744 = { ...rF1, mode: 0o744 };
+  const stamped = { ...rF1, mtime: T2 };
+  const stamped0744 = { ...stamped, mode: 0o744 };
+  const edited = { ...rF1, size: 101, mtime: T2 };
+
+  it('isUnchanged ignores the remote mode only where modes do not stick', () => {
+    const table: [string, Entry, Policy, boolean][] = [
+      ['mode shown otherwise, modes kept', shown0744, eager, false],
+      ['mode shown otherwise, modes not kept', shown0744, smb, true],
+      ['size changed, modes not kept', { ...shown0744, size: 7 }, smb, false],
+      ['mtime changed, modes not kept', stamped0744, smb, false],
+    ];
+    for (const [what, now, policy, unchanged] of table) {
+      assert.equal(isUnchanged(now, rF1, 'remote', rulesFor(policy, 'remote')), unchanged, what);
+    }
+    // The local side's modes always count.
+    assert.deepEqual(rulesFor(smb, 'local'), {});
+    assert.equal(isUnchanged(lF1exec, lF1, 'local', rulesFor(smb, 'local')), false);
+  });
+
+  it('onlyStampMoved: same size, another mtime, on a remote that stamps its own', () => {
+    const table: [string, Entry, Policy, boolean][] = [
+      ['stamped, server rewrites mtimes', stamped, dav, true],
+      ['stamped, mtimes kept', stamped, eager, false],
+      ['edited (another size)', edited, dav, false],
+      ['same mtime', rF1, dav, false],
+      ['stamped and mode moved, modes kept', stamped0744, dav, false],
+      ['stamped and mode moved, modes not kept', stamped0744, davSmb, true],
+      ['retyped', rD, dav, false],
+    ];
+    for (const [what, now, policy, only] of table) assert.equal(onlyStampMoved(now, rF1, policy), only, what);
+  });
+
+  it('decide: what each rewrite leads to', () => {
+    const table: [string, Entry, Entry, Policy, Action[]][] = [
+      ['samba shows 0744 after upload: nothing to do', lF1, shown0744, smb, []],
+      [
+        'samba mode on a remote that keeps modes: a download',
+        lF1,
+        shown0744,
+        eager,
+        [{ op: 'download', path: 'a', local: lF1, remote: shown0744 }],
+      ],
+      [
+        'davfs2 stamp: download only if the bytes differ',
+        lF1,
+        stamped,
+        dav,
+        [{ op: 'download', path: 'a', local: lF1, remote: stamped, unlessSame: true }],
+      ],
+      [
+        'davfs2 stamp on a placeholder: just recorded',
+        P,
+        stamped,
+        davLazy,
+        [{ op: 'record', path: 'a', local: P, remote: stamped }],
+      ],
+      [
+        'davfs2 real edit (another size): a plain download',
+        lF1,
+        edited,
+        dav,
+        [{ op: 'download', path: 'a', local: lF1, remote: edited }],
+      ],
+      [
+        'stamp on a remote that keeps mtimes: a plain download',
+        lF1,
+        stamped,
+        eager,
+        [{ op: 'download', path: 'a', local: lF1, remote: stamped }],
+      ],
+    ];
+    for (const [what, local, remote, policy, actions] of table) {
+      const base = local.kind === 'placeholder' ? rec('a', P, rF1) : archived;
+      assert.deepEqual(decide('a', base, local, remote, policy), actions, what);
+    }
   });
 });

@@ -19,6 +19,7 @@ import {
 } from '../fsops/atomic.js';
 import { expectFreshRemote } from '../fsops/expect.js';
 import { expectParents } from '../fsops/parents.js';
+import type { RemoteFacts } from '../fsops/probe.js';
 import { sameBytes } from './compare.js';
 import { keepVersion, stampOf } from '../versions/versions.js';
 import type { Archive } from '../store/archive.js';
@@ -50,6 +51,10 @@ export interface ExecContext {
   onProgress?: (p: Progress) => void;
   /** Resolves when `bytes` more may be transferred (the pair's --bwlimit). */
   throttle?: (bytes: number) => Promise<void>;
+  /** What the remote's mount can do (from its probe); without it, what a local disk can. */
+  remoteFacts?: () => RemoteFacts;
+  /** Why the remote cannot store a symlink with this link text, for the one warning about it. */
+  symlinkLimit?: (target: string) => string;
 }
 
 export interface Progress {
@@ -140,7 +145,10 @@ export class Executor {
     }
     // Before a rename over the path, a hard link where possible: the path keeps its old content until the
     // new one replaces it. To make room (mkdir), the old content must go.
-    await keepVersion(this.root(side), path, this.ctx.now(), { leaveInPlace: how === 'rename-over' });
+    const links = side === 'local' || this.ctx.remoteFacts?.().hardLinks !== false;
+    await keepVersion(this.root(side), path, this.ctx.now(), {
+      leaveInPlace: how === 'rename-over' && links,
+    });
     this.ctx.onDone('versioned', path, side);
   }
 
@@ -170,6 +178,11 @@ export class Executor {
 
   /** Makes `path` on `side` a symlink to `target`, over `existing` (versioned) or where nothing was. */
   private makeSymlink(side: Side, path: RelPath, target: Buffer, existing: Entry | undefined): Promise<void> {
+    const text = target.toString('latin1');
+    if (side === 'remote' && this.ctx.remoteFacts?.().canStoreSymlink(text) === false) {
+      const why = this.ctx.symlinkLimit?.(text) ?? 'the remote cannot store this symlink';
+      return Promise.reject(new LazysyncError('unsupported', `${display(path)}: stays local only: ${why}`));
+    }
     const abs = absOf(this.root(side), path);
     const checkFolders = () => this.foldersOnTheWay(path, side);
     return this.withParents(side, path, () =>
@@ -239,6 +252,7 @@ export class Executor {
   private async applyOne(a: Action): Promise<void> {
     switch (a.op) {
       case 'download':
+        if (a.unlessSame === true && (await this.recordIfSame(a.path, a.local, a.remote))) return;
         return this.download(a.path, a.local, a.remote);
       case 'placeholder':
         return this.placeholder(a.path, a.local, a.remote);
@@ -301,6 +315,23 @@ export class Executor {
     }
   }
 
+  /**
+   * Only the remote file's metadata moved (the server stamps its own mtime): if the bytes are the local
+   * copy's, record both as they are instead of downloading the same content again.
+   */
+  private async recordIfSame(path: RelPath, local: Entry | undefined, remote: Entry): Promise<boolean> {
+    if (local?.kind !== 'file' || remote.kind !== 'file' || local.size !== remote.size) return false;
+    const { localRoot, remoteRoot } = this.ctx;
+    const same = await this.readingRemote(path, () =>
+      sameBytes(absOf(localRoot, path), absOf(remoteRoot, path)),
+    );
+    if (!same) return false;
+    await this.expect('local', path, local);
+    this.record(path, local, remote);
+    this.ctx.onDone('recorded', path);
+    return true;
+  }
+
   private async download(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
     const written = await this.copy('remote', path, remote, local);
     this.record(path, written, remote);
@@ -343,9 +374,21 @@ export class Executor {
   }
 
   private async upload(path: RelPath, local: Entry, remote: Entry | undefined): Promise<void> {
-    const written = await this.copy('local', path, local, remote);
+    const written = await this.afterUpload(path, await this.copy('local', path, local, remote));
     this.record(path, local, written);
     this.ctx.onDone('uploaded', path);
+  }
+
+  /**
+   * Where the server rewrites metadata (samba's map archive shows 0744, davfs2 stamps its upload time), the
+   * temp file's entry is not what the final path shows: record what it shows, so that the next pass does
+   * not take the server's stamp for an edit. Something else there (another size or kind) is left for the
+   * next pass to see as the change it is.
+   */
+  private async afterUpload(path: RelPath, written: Entry): Promise<Entry> {
+    if (this.ctx.remoteFacts?.().rereadAfterUpload !== true) return written;
+    const now = await this.stat('remote', path);
+    return now?.kind === 'file' && now.size === written.size ? now : written;
   }
 
   private async mkdir(

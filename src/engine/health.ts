@@ -4,6 +4,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hasCode, isFsError, messageOf } from '../errors.js';
 import { mountOf } from '../fsops/mounts.js';
+import { kindOf } from '../fsops/probe.js';
+import { mountIdentityOf } from '../fsops/probe-run.js';
 
 /** What the archive remembers about the remote from the first sync (meta keys). */
 export const META = {
@@ -32,7 +34,7 @@ export async function remoteUnavailableReason(
     await fs.readdir(remote);
   } catch (e) {
     if (hasCode(e, 'ENOENT')) return `${remote} does not exist`;
-    return `cannot read ${remote}: ${isFsError(e) ? e.code : messageOf(e)}`;
+    return `cannot read ${remote}: ${isFsError(e) ? e.code : messageOf(e)}${await hintFor(remote, e)}`;
   }
   if (memory.mount !== undefined) {
     const now = await mountOf(remote);
@@ -68,4 +70,12 @@ export async function remoteMountAtFirstSync(
   const l = await mountOf(path.dirname(local));
   if (l !== undefined && l.mountPoint === r.mountPoint) return undefined;
   return { mountPoint: r.mountPoint, fsType: r.fsType };
+}
+
+/** What to do about a failure to read the remote root, where the mount's kind tells (else ''). */
+async function hintFor(remote: string, e: unknown): Promise<string> {
+  if (!hasCode(e, 'EINVAL')) return '';
+  const m = await mountIdentityOf(Buffer.from(remote, 'utf8').toString('latin1'));
+  if (kindOf(m) !== 'davfs2') return '';
+  return ' (davfs2 refuses the 32 KiB directory reads of this kernel with its default buffer: set `buf_size 32` in davfs2.conf and mount again)';
 }

@@ -14,7 +14,10 @@ import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
-import { sweepTemp } from '../fsops/atomic.js';
+import { isTempInFlight, sweepTemp } from '../fsops/atomic.js';
+import { factsOf, parseProbe, probeIsStale, symlinkLimit, type MountProbe } from '../fsops/probe.js';
+import { summarizeProbe } from '../fsops/probe-advice.js';
+import { mountIdentityOf, probeMount } from '../fsops/probe-run.js';
 import type { Logger } from '../log.js';
 import { loadIgnore, matcherOf } from '../scan/ignore.js';
 import { scanTree } from '../scan/walk.js';
@@ -35,9 +38,16 @@ import { TokenBucket } from './rate-limit.js';
 export const STATE_DIR = '.lazysync';
 /** Archive meta key of the paths pinned with `lazysync pin` (a JSON array of binary strings). */
 const META_PINS = 'pins';
+/** Archive meta key of the mount probe's result (JSON of a MountProbe). */
+const META_PROBE = 'remote.probe';
+/** The same path failing again is retried after this, doubled at each failure, at most BACKOFF_MAX_MS. */
+const BACKOFF_FIRST_MS = 15_000;
+const BACKOFF_MAX_MS = 30 * 60_000;
 /** Directories listed at once while scanning: on a network mount each listing is a round trip. */
 const SCAN_CONCURRENCY = 32;
 const PLAN_BATCH = 500;
+/** A temp file on the remote older than this is left over from a stop; a younger one may be an upload. */
+const STRAY_REMOTE_TEMP_MS = 3600_000;
 /** How long after our own read of a remote file its open events are still taken for ours. */
 const OWN_READ_GRACE_MS = 2000;
 /**
@@ -60,6 +70,11 @@ export interface PassOptions {
    * Ignored before the first sync. Anything else changed meanwhile waits for the next whole pass.
    */
   paths?: readonly RelPath[];
+  /**
+   * A path that failed in earlier passes is retried only once its back-off has passed (the daemon's passes);
+   * without it every pass retries every failed path (a `sync` the user started).
+   */
+  backoff?: boolean;
 }
 
 /** What a pair reports as it goes, for status views. */
@@ -70,7 +85,8 @@ export type PairNotice =
 
 export type PassOutcome =
   | { status: 'done'; counts: Record<Done, number>; conflicts: string[]; problems: number; planned: number }
-  | { status: 'remote-unavailable'; reason: string }
+  /** `applied`: what the pass had done before the remote went (absent: nothing). */
+  | { status: 'remote-unavailable'; reason: string; applied?: Record<Done, number> }
   | { status: 'waiting-confirm'; message: string };
 
 function binary(s: string): string {
@@ -120,6 +136,12 @@ export class Pair {
   private counts = emptyCounts();
   private conflicts: string[] = [];
   private releaseLock: (() => void) | undefined;
+  /** What the remote's mount can do, from the last probe (kept in the archive); undefined before one. */
+  private probe: MountProbe | undefined;
+  /** The remote was unavailable: probe again once it is back (it may be another mount now). */
+  private probeDue = false;
+  /** The current pass has started applying its plan: `counts` say what it did. */
+  private applying = false;
 
   private constructor(
     readonly cfg: PairConfig,
@@ -197,6 +219,8 @@ export class Pair {
       beforePlaceholder: (p) => this.onPlaceholder?.(p),
       onProgress: (progress) => this.onNotice?.({ type: 'progress', progress }),
       throttle: (n) => this.bandwidth.take(n),
+      remoteFacts: () => factsOf(this.probe),
+      symlinkLimit: (target) => symlinkLimit(this.probe, target),
     });
     return this.executorInstance;
   }
@@ -270,6 +294,7 @@ export class Pair {
     pair.releaseLock = lock?.release;
     const pins = archive.getMeta(META_PINS);
     if (pins !== undefined) pair.pinnedPaths = JSON.parse(pins) as RelPath[];
+    pair.useProbe(parseProbe(archive.getMeta(META_PROBE)));
     try {
       const knownRemote = archive.getMeta(META.remoteRoot);
       if (knownRemote !== undefined && knownRemote !== cfg.remote) {
@@ -341,11 +366,42 @@ export class Pair {
     });
   }
 
+  /** What the remote's mount can do, from the last probe; undefined before the first sync. */
+  get mountProbe(): MountProbe | undefined {
+    return this.probe;
+  }
+
+  /** Takes a probe's findings into the policy change detection uses. */
+  private useProbe(probe: MountProbe | undefined): void {
+    this.probe = probe;
+    const facts = factsOf(probe);
+    this.policy.remoteModesKept = facts.modesKept;
+    this.policy.remoteMtimesRewritten = facts.mtimesRewritten;
+  }
+
+  /** Probes the remote's mount at the first sync, after a remount, and once it is back from unavailable. */
+  private async refreshProbe(): Promise<void> {
+    const mount = await mountIdentityOf(this.remoteRoot);
+    if (!this.probeDue && !probeIsStale(this.probe, mount)) return;
+    const probe = await probeMount(this.remoteRoot);
+    this.probeDue = false;
+    this.useProbe(probe);
+    this.archive.setMeta(META_PROBE, JSON.stringify(probe));
+    this.log.info({ probe }, `remote mount probed: ${summarizeProbe(probe)}`);
+  }
+
   async pass(opts: PassOptions): Promise<PassOutcome> {
     const reason = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
-    if (reason !== undefined) return { status: 'remote-unavailable', reason };
+    if (reason !== undefined) {
+      this.probeDue = true;
+      return { status: 'remote-unavailable', reason };
+    }
     opts.onPhase?.('scanning');
-    if (!opts.dryRun) await this.firstSyncSetup();
+    if (!opts.dryRun) {
+      await this.firstSyncSetup();
+      await this.refreshProbe();
+    }
+    this.applying = false;
     try {
       return await this.planAndApply(opts);
     } catch (e) {
@@ -353,8 +409,14 @@ export class Pair {
         hasCode(e, ...MOUNT_GONE_CODES) ||
         (e instanceof LazysyncError && e.code === 'remote-unavailable')
       ) {
+        // Only the check of the remote itself (root readable, marker there) says it is gone: an EIO from
+        // one call is also how some mounts (rclone) refuse what they cannot do.
         const again = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
-        return { status: 'remote-unavailable', reason: again ?? messageOf(e) };
+        if (again === undefined) throw e;
+        this.probeDue = true;
+        const applied = this.applying ? { ...this.counts } : undefined;
+        const any = applied !== undefined && Object.values(applied).some((n) => n > 0);
+        return { status: 'remote-unavailable', reason: again, ...(any ? { applied } : {}) };
       }
       throw e;
     }
@@ -445,24 +507,45 @@ export class Pair {
       return { status: 'done', counts: emptyCounts(), conflicts: [], problems: 0, planned };
     }
 
-    for (const s of strayTemps) await sweepTemp(absOf(s.root, s.rel)).catch(() => undefined);
+    for (const s of strayTemps) await this.sweepStray(s.root, s.rel).catch(() => undefined);
     return this.execute(archive, planned, opts);
+  }
+
+  /**
+   * Removes a temp file a scan found, unless it may still be written: one this process is writing (a
+   * hydration or a pin in flight), or on the remote one younger than STRAY_REMOTE_TEMP_MS (another machine's
+   * lazysync may be uploading it). Locally the pair's lock rules out any other writer.
+   */
+  private async sweepStray(root: string, rel: RelPath): Promise<void> {
+    const abs = absOf(root, rel);
+    if (isTempInFlight(abs)) return;
+    if (root === this.remoteRoot) {
+      const st = await fs.lstat(abs);
+      if (Date.now() - st.mtimeMs < STRAY_REMOTE_TEMP_MS) return;
+    }
+    await sweepTemp(abs);
   }
 
   private async execute(archive: Archive, planned: number, opts: PassOptions): Promise<PassOutcome> {
     opts.onPhase?.('syncing');
     this.counts = emptyCounts();
     this.conflicts = [];
+    this.applying = true;
     let problems = 0;
     // Most passes start with no problems recorded: then there are none to clear either.
     const hadProblems = archive.problemCount() > 0;
+    const hadSkips = archive.skipCount() > 0;
+    /** Paths this pass left out because the remote cannot store them. */
+    const skippedNow = new Set<RelPath>();
     let fatal: { error: unknown } | undefined;
     /** An action failed or found its path changed: the remote may have gone; check before going on. */
     let suspect = false;
     const executor = this.executor;
     const failed = (action: Action, e: unknown): void => {
-      if (hasCode(e, ...MOUNT_GONE_CODES)) {
-        fatal ??= { error: e };
+      if (e instanceof LazysyncError && e.code === 'unsupported') {
+        // Not a failure: the remote cannot hold it. One warning per path, ever (the archive remembers).
+        skippedNow.add(action.path);
+        if (archive.skipSet(action.path, e.message)) this.log.warn({ path: display(action.path) }, e.message);
         return;
       }
       suspect = true;
@@ -470,15 +553,30 @@ export class Pair {
         this.log.info({ path: display(action.path) }, messageOf(e));
         return;
       }
+      const message = messageOf(e);
+      const before = archive.problemGet(action.path);
       problems++;
-      archive.problemSet(action.path, messageOf(e));
-      this.onNotice?.({ type: 'problem', path: display(action.path), message: messageOf(e) });
+      archive.problemSet(action.path, message);
+      // The same failure again is said again only at the 2nd, 4th, 8th... time, not at every pass.
+      const times = before !== undefined && before.message === message ? before.count + 1 : 1;
+      if ((times & (times - 1)) !== 0) {
+        this.log.debug({ path: display(action.path), op: action.op, times }, message);
+        return;
+      }
+      this.onNotice?.({ type: 'problem', path: display(action.path), message });
       this.log.warn(
         { path: display(action.path), op: action.op },
-        `${action.op} ${display(action.path)} failed: ${messageOf(e)}; will retry`,
+        `${action.op} ${display(action.path)} failed: ${message}; ${times > 1 ? `failed ${times} times, ` : ''}will retry`,
       );
     };
     const applyOne = async (action: Action): Promise<void> => {
+      if (opts.backoff === true && hadProblems) {
+        const p = archive.problemGet(action.path);
+        if (p !== undefined && Date.now() < p.last + backoffMs(p.count)) {
+          problems++;
+          return;
+        }
+      }
       try {
         try {
           await this.scheduler.run(action.path, async () => {
@@ -490,7 +588,17 @@ export class Pair {
           await this.decideAgain(action.path, e);
         }
         if (hadProblems) archive.problemClear(action.path);
+        if (hadSkips) archive.skipClear(action.path);
       } catch (e) {
+        // An errno that can mean "the mount is gone" (EIO...) is only this path's failure unless the check of
+        // the remote itself says the remote is gone: rclone answers EIO to what it cannot do.
+        if (hasCode(e, ...MOUNT_GONE_CODES)) {
+          const reason = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
+          if (reason !== undefined) {
+            fatal ??= { error: new LazysyncError('remote-unavailable', reason, { cause: e }) };
+            return;
+          }
+        }
         failed(action, e);
       }
     };
@@ -514,6 +622,10 @@ export class Pair {
     }
     if (fatal !== undefined) throw fatal.error;
     archive.planClear();
+    // A whole pass that ran to its end planned every path still left out: the others are gone or synced.
+    if (opts.paths === undefined && opts.stopping?.() !== true && (hadSkips || skippedNow.size > 0)) {
+      for (const s of archive.skipList()) if (!skippedNow.has(s.path)) archive.skipClear(s.path);
+    }
     return { status: 'done', counts: this.counts, conflicts: this.conflicts, problems, planned };
   }
 
@@ -555,4 +667,9 @@ export class Pair {
     }
     await Promise.all(inFlight);
   }
+}
+
+/** How long a path that failed `count` times in a row waits before the daemon's passes try it again. */
+export function backoffMs(count: number): number {
+  return Math.min(BACKOFF_FIRST_MS * 2 ** Math.max(0, Math.min(count - 1, 20)), BACKOFF_MAX_MS);
 }

@@ -215,6 +215,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
           confirmDeletes: this.cfg.confirmDeletes || this.confirmNext,
           stopping: () => this.wake.stopped || this.paused,
           onPhase: (phase) => this.setState(phase, null),
+          backoff: true,
           ...(paths !== undefined ? { paths } : {}),
         });
         if (outcome.status === 'done') {
@@ -319,6 +320,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       },
       transfers,
       options: statusOptions(this.cfg, this.pair?.bandwidth.limit),
+      mount: this.pair?.mountProbe ?? null,
+      skipped: archive?.skipCount() ?? 0,
     };
   }
 

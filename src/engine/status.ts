@@ -1,5 +1,6 @@
 // What a running pair reports about itself: the shapes of docs/api.md's PairStatus and events.
 import type { PairConfig } from '../config.js';
+import type { MountProbe } from '../fsops/probe.js';
 
 export type PairState =
   'idle' | 'scanning' | 'syncing' | 'paused' | 'remote-unavailable' | 'waiting-confirm' | 'error';
@@ -41,6 +42,10 @@ export interface PairStatus {
     cacheMax: number | null;
     bwlimit: number | null;
   };
+  /** What the remote's mount can do, from its probe (at the first sync and after each remount); null before. */
+  mount?: MountProbe | null;
+  /** Paths left out because the remote cannot store them (each warned about once). */
+  skipped?: number;
 }
 
 /** Events for live views (`GET /v1/events`); `time` is added when they are sent. */

@@ -113,8 +113,14 @@ export function describeProbe(probe: MountProbe): string[] {
   return lines;
 }
 
-/** A short summary for `status`: the kind and what it cannot do. */
+/** A short summary for logs: the kind and what it cannot do. */
 export function summarizeProbe(probe: MountProbe): string {
+  const cannot = probeLimits(probe);
+  return `${probe.kind}${cannot.length > 0 ? `: ${cannot.join(', ')}` : ''}`;
+}
+
+/** What the remote cannot do that changes how lazysync syncs there, a few words each. */
+export function probeLimits(probe: MountProbe): string[] {
   const cannot: string[] = [];
   if (!probe.writable) cannot.push('not writable');
   if (probe.hardLinks === false) cannot.push('no hard links');
@@ -125,7 +131,7 @@ export function summarizeProbe(probe: MountProbe): string {
   if (probe.caseSensitive === false) cannot.push('case-insensitive');
   const p = probe.mtimePrecisionMs;
   if (p !== null && p >= 1000) cannot.push(`mtimes to ${precision(p)}`);
-  return `${probe.kind}${cannot.length > 0 ? `: ${cannot.join(', ')}` : ''}`;
+  return cannot;
 }
 
 function precision(ms: number | null): string {

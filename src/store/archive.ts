@@ -310,6 +310,29 @@ export class Archive {
     return this.s.problemCount.get()?.n ?? 0;
   }
 
+  // ---- skips: paths left out because the remote cannot store them ----
+
+  /** Records that `path` is left out; true if it was not already left out for the same reason. */
+  skipSet(path: RelPath, message: string): boolean {
+    const key = encodeKey(path);
+    if (this.s.skipGet.get(key)?.message === message) return false;
+    this.s.skipSet.run(key, message, this.now());
+    return true;
+  }
+
+  skipClear(path: RelPath): void {
+    this.s.skipClear.run(encodeKey(path));
+  }
+
+  /** Every path left out, in comparePaths order. */
+  skipList(): { path: RelPath; message: string; first: number }[] {
+    return this.s.skipList.all().map((r) => ({ path: decodeKey(r.key), message: r.message, first: r.first }));
+  }
+
+  skipCount(): number {
+    return this.s.skipCount.get()?.n ?? 0;
+  }
+
   // ---- plan spool ----
 
   planClear(): void {
@@ -400,6 +423,13 @@ function prepareAll(db: Database.Database) {
     problemGet: p<Key, ProblemRow>('SELECT * FROM problems WHERE key = ?'),
     problemList: p<[], ProblemRow>('SELECT * FROM problems ORDER BY key'),
     problemCount: p<[], Count>('SELECT count(*) AS n FROM problems'),
+    skipGet: p<Key, { message: string }>('SELECT message FROM skips WHERE key = ?'),
+    skipSet: p<[Buffer, string, number]>(
+      'INSERT OR REPLACE INTO skips (key, message, first) VALUES (?, ?, ?)',
+    ),
+    skipClear: p<Key>('DELETE FROM skips WHERE key = ?'),
+    skipList: p<[], { key: Buffer; message: string; first: number }>('SELECT * FROM skips ORDER BY key'),
+    skipCount: p<[], Count>('SELECT count(*) AS n FROM skips'),
     planClear: p<[]>('DELETE FROM plan'),
     planAdd: p<[string]>('INSERT INTO plan (action) VALUES (?)'),
     planPage: p<[number, number], { seq: number; action: string }>(

@@ -25,15 +25,15 @@ describe('migrations', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('ships 001-init and 002-access with their tables', () => {
+  it('ships 001-init, 002-access and 003-skips with their tables', () => {
     const ms = bundledMigrations();
     assert.deepEqual(
       ms.map((m) => m.name),
-      ['001-init.sql', '002-access.sql'],
+      ['001-init.sql', '002-access.sql', '003-skips.sql'],
     );
     const db = new Database(':memory:');
-    assert.deepEqual(migrate(db, ms), [1, 2]);
-    assert.deepEqual(tables(db), ['access', 'entries', 'journal', 'meta', 'plan', 'problems']);
+    assert.deepEqual(migrate(db, ms), [1, 2, 3]);
+    assert.deepEqual(tables(db), ['access', 'entries', 'journal', 'meta', 'plan', 'problems', 'skips']);
     assert.equal(userVersion(db), latestVersion(ms));
     db.close();
   });

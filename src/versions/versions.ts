@@ -40,13 +40,11 @@ export interface KeepOptions {
   /**
    * The caller is about to rename new content over `rel`: keep the version as a hard link and leave `rel`
    * in place, so the path never goes missing in between (readers see the old or the new content). Falls
-   * back to a rename where hard links are not supported (then `rel` is gone on return, as usual).
+   * back to a rename when the link fails, whatever the errno (then `rel` is gone on return, as usual).
+   * Leave it unset where the mount is known to have no hard links: a failing link is a wasted round trip.
    */
   leaveInPlace?: boolean;
 }
-
-/** Errors of link() meaning "this filesystem or this kind of entry cannot be hard-linked". */
-const NO_LINK = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV', 'EACCES'];
 
 export async function keepVersion(
   root: string,
@@ -77,8 +75,9 @@ export async function keepVersion(
           return vrel;
         } catch (e) {
           if (hasCode(e, 'EEXIST')) continue;
-          if (!hasCode(e, ...NO_LINK)) throw e;
-          // No hard links here (or a directory): fall through to the rename.
+          // Remotes without hard links answer with any errno (rclone EIO, davfs2 EPERM, others ENOSYS):
+          // whatever it was, the rename below works where moving works, and fails as it should where the
+          // mount itself is gone.
         }
       }
       faultPoint('version: rename into versions', dst);
