@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pairConfigFrom } from '../config.js';
 import { Daemon } from '../daemon/daemon.js';
+import { readPidFile, removePidFile } from '../daemon/pid.js';
 import { probeSocket, resolveSocketPath } from '../daemon/socket.js';
 import { PairRunner } from '../engine/runner.js';
 import type { PairStatus } from '../engine/status.js';
@@ -128,6 +129,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
   let remote: LoopbackRemote | undefined;
   let daemon: Daemon | undefined;
+  let served: string | undefined;
   let cleaned = false;
   let stopRequested = false;
   let wakeStop: () => void = () => undefined;
@@ -147,6 +149,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     cleaned = true;
     remote?.stopNow();
     try {
+      // The daemon had no time to close its socket: remove it, unless another daemon has taken it since.
+      if (served !== undefined && readPidFile(served) === process.pid) {
+        fs.rmSync(served, { force: true });
+        removePidFile(served);
+      }
       removeFiles();
     } catch {
       // Exiting anyway; what is left is in a temp folder.
@@ -204,6 +211,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       createRunner: (n, c, l) => new PairRunner(n, c, l),
       handleSignals: false,
     });
+    served = socket;
     const running = daemon;
     const failed = (await running.whenStarted())[0];
     if (failed !== undefined) throw failed.error;
