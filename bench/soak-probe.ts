@@ -6,7 +6,7 @@
 // page cache, which fill to a bound and then stay.
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const dir = process.env.LAZYSYNC_SOAK_PROBE_DIR;
@@ -85,6 +85,8 @@ if (dir !== undefined && dir !== '') {
       mallocedMemory: hs.malloced_memory,
       proc: procStatus(),
       smaps: smapsSummary(),
+      // V8 grows its young generation under a high allocation rate, and shrinks it when that falls.
+      spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size])),
       snapshot,
       tookMs: Date.now() - started,
     };
