@@ -14,6 +14,7 @@ import {
   remoteScanReader,
   sameEntry,
 } from './entry.js';
+import { moduleForOtherUsers, NOBODY } from '../../test/fixture/other-user.js';
 import { link, makeTmp, mkdir, put, rmTmp } from './testing-fs.js';
 
 describe('absOf', () => {
@@ -120,14 +121,16 @@ describe('a symlink whose link text cannot be read', () => {
     if (process.getuid?.() !== 0 || fs.lstatSync('/proc/1/cwd', { throwIfNoEntry: false }) === undefined) {
       return t.skip('needs root and /proc/1 to run as another user');
     }
-    const url = new URL('./entry.js', import.meta.url).href;
+    // A copy any user can read: the checkout may sit in a folder only its owner can enter.
+    const url = moduleForOtherUsers(new URL('./entry.js', import.meta.url));
     const script = `
       import { lstatEntry, observe } from ${JSON.stringify(url)};
       const o = await observe('/proc/1', 'cwd', 'local');
       console.log(JSON.stringify({ o, e: await lstatEntry('/proc/1', 'cwd', 'local') }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      uid: 65534,
-      gid: 65534,
+      uid: NOBODY,
+      gid: NOBODY,
+      cwd: '/',
       encoding: 'utf8',
     });
     assert.equal(r.status, 0, r.stderr);

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { comparePaths } from '../core/paths.js';
 import type { Entry, RelPath } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
+import { moduleForOtherUsers, NOBODY } from '../../test/fixture/other-user.js';
 import { b, link, makeTmp, mkdir, put, rmTmp } from '../fsops/testing-fs.js';
 import type { Listing } from './listdir.js';
 import { scanTree, walkListings, type ScanOptions } from './walk.js';
@@ -230,7 +231,8 @@ describe('scanTree failures', () => {
       put(root, 'ok/f');
       fs.chmodSync(`${root}/locked`, 0o000); // readdir: EACCES
       fs.chmodSync(`${root}/noexec`, 0o644); // readdir works, lstat of its entries: EACCES
-      const walkUrl = new URL('./walk.js', import.meta.url).href;
+      // A copy any user can read: the checkout may sit in a folder only its owner can enter.
+      const walkUrl = moduleForOtherUsers(new URL('./walk.js', import.meta.url));
       const script = `
         import { scanTree } from ${JSON.stringify(walkUrl)};
         const out = { entries: [], warnings: [] };
@@ -238,8 +240,9 @@ describe('scanTree failures', () => {
           onWarning: (p, m) => out.warnings.push([p, m]) })) out.entries.push([p, e.kind, e.unreadable ?? false]);
         console.log(JSON.stringify(out));`;
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, root], {
-        uid: 65534,
-        gid: 65534,
+        uid: NOBODY,
+        gid: NOBODY,
+        cwd: '/',
         encoding: 'utf8',
       });
       assert.equal(r.status, 0, r.stderr);

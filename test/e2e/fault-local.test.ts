@@ -1,4 +1,4 @@
-// Issue #6 item 4, the local disk fails: a full local filesystem (a small tmpfs) during a hydration and an
+// The local disk fails: a full local filesystem (a small tmpfs) during a hydration and an
 // eager download, and a file or folder lazysync may not read or write (EACCES). The placeholder or old copy
 // stays, no temp file is left, the error is clear, and it succeeds once the cause is gone.
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +9,6 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  binPath,
   describeResult,
   findNamed,
   killAllCli,
@@ -27,9 +26,9 @@ import {
 } from '../fixture/index.js';
 import { isLocalCopy, isPlaceholder, logLines, specOf, startDaemon } from '../fixture/daemon.js';
 import { freeBytes, mountTmpfs, unmountTmpfs } from '../fixture/faults.js';
+import { binForOtherUsers, NOBODY } from '../fixture/other-user.js';
 
 const figures = { faults: 0, filesChecked: 0 };
-const NOBODY = 65534;
 
 /** A pair whose local folder is on a fresh tmpfs of `size`; the tmpfs is unmounted afterwards. */
 async function withTmpfsPair(
@@ -111,7 +110,7 @@ describe('the local disk fails', { timeout: 300_000 }, () => {
     });
   });
 
-  it('ENOSPC during an eager download: the old copy stays, sync exits 1 saying so; it succeeds when space is back', async () => {
+  it('ENOSPC during an eager download: nothing is lost, sync exits 1 naming each failed path; all converge when space is back', async () => {
     await withTmpfsPair(remote, 'eager', '4m', async (p, disk) => {
       const T = nowSec();
       await writeTree(p.server, { 'a.bin': 'old content', 'b.txt': 'b' });
@@ -120,24 +119,42 @@ describe('the local disk fails', { timeout: 300_000 }, () => {
       assert.equal(first.code, 0, describeResult(first));
       const bigger = randomBytes(2560 << 10);
       await writeFileAt(p.server, 'a.bin', bigger, T - 60);
-      await writeTree(p.server, { 'c.txt': 'a small new file still fits' });
+      const small = 'a small new file';
+      await writeTree(p.server, { 'c.txt': small });
       const filler = await fill(disk, 1 << 20);
 
       const r = await syncRaw(p, ['-L', 'n']);
       figures.faults++;
       const text = `${r.stdout}\n${r.stderr}`;
       assert.equal(r.code, 1, describeResult(r));
-      assert.match(r.stderr, /1 path\(s\) could not be synced/, describeResult(r));
-      assert.match(text, /a\.bin.*ENOSPC/, describeResult(r));
+      // a.bin (2.5 MiB into 1 MiB) fails whatever else runs. The two downloads run at once, so whether c.txt
+      // also meets a full disk depends on which of them takes the last free space first: either outcome is
+      // right, as long as each failed path is named and nothing is half-written or lost.
+      const failed = ['a.bin', 'c.txt'].filter((rel) =>
+        new RegExp(`${rel.replace('.', '\\.')}.*ENOSPC`).test(text),
+      );
+      assert.ok(
+        failed.includes('a.bin'),
+        `a.bin is not reported as failed with ENOSPC\n${describeResult(r)}`,
+      );
+      assert.match(
+        r.stderr,
+        new RegExp(`\\b${failed.length} path\\(s\\) could not be synced`),
+        `the count does not match the paths named (${failed.join(', ')})\n${describeResult(r)}`,
+      );
       assert.equal(await readFile(join(p.local, 'a.bin'), 'utf8'), 'old content', 'the old copy was lost');
-      assert.equal(await readFile(join(p.local, 'c.txt'), 'utf8'), 'a small new file still fits');
+      const c = await readFile(join(p.local, 'c.txt'), 'utf8').catch(() => undefined);
+      if (failed.includes('c.txt')) assert.equal(c, undefined, 'a failed c.txt was left half-written');
+      else assert.equal(c, small, 'c.txt, not reported as failed, is wrong');
       assert.deepEqual(await findNamed(p.local, '.lazysync-tmp-'), [], 'a temp file was left');
       assert.deepEqual(await listVersions(p.local), [], 'a version was kept of a file that was not replaced');
 
       await rm(filler);
       const again = await syncRaw(p, ['-L', 'n']);
       assert.equal(again.code, 0, describeResult(again));
+      assert.deepEqual(await readSpec(p.local), await readSpec(p.server), 'both sides converged');
       assert.ok((await readFile(join(p.local, 'a.bin'))).equals(bigger), 'a.bin was not downloaded');
+      assert.equal(await readFile(join(p.local, 'c.txt'), 'utf8'), small);
       assert.deepEqual(await versionTexts(p.local, 'a.bin'), ['old content'], 'the old copy is a version');
       assert.deepEqual(await findNamed(p.local, '.lazysync-tmp-'), []);
       figures.filesChecked += 4;
@@ -221,12 +238,15 @@ async function chownTree(root: string): Promise<void> {
   for (const [rel] of Object.entries(await readSpec(root))) await chown(join(root, rel), NOBODY, NOBODY);
 }
 
-/** `node bin/lazysync.js ...args` as the user `uid` (its group too), with HOME and XDG folders in `home`. */
+/**
+ * `node bin/lazysync.js ...args` as the user `uid` (its group too), with HOME and XDG folders in `home`;
+ * from a copy any user can read, since the checkout may sit in a folder only its owner can enter.
+ */
 function runAs(uid: number, args: string[], home: string): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [binPath, ...args],
+      [binForOtherUsers(), ...args],
       {
         uid,
         gid: uid,
