@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { lstat, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import {
   describeResult,
   killAllCli,
+  linesOf,
   listVersions,
   newPair,
   nowSec,
@@ -34,6 +35,7 @@ import {
   describeLocal,
   isLocalCopy,
   isPlaceholder,
+  recordEvents,
   specOf,
   startDaemon,
   type ApiPairStatus,
@@ -108,6 +110,10 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
           assert.ok(await isPlaceholder(a, 'a1.txt'), `A: a1.txt is ${await describeLocal(a, 'a1.txt')}`);
           assert.ok(await isPlaceholder(b, 'b1.txt'), `B: b1.txt is ${await describeLocal(b, 'b1.txt')}`);
 
+          // What `status --watch` shows: B's state must not flicker while it retries the gone remote.
+          const watch = await recordEvents(d.socket);
+          const statesOfB = (): string[] =>
+            watch.events.filter((e) => e.type === 'state' && e.pair === 'B').map((e) => String(e.state));
           await remote2.unmount();
           const down = await d.waitPair(
             'B',
@@ -127,6 +133,21 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
           const bNow = await d.pair('B');
           assert.equal(bNow.state, 'remote-unavailable', 'B stays unavailable while unmounted');
           assert.ok((await lstat(join(b.local, 'b1.txt'))).isSymbolicLink(), "B's placeholder was kept");
+          // B retries every second: sampled as a user watching would, its state stays put over 3 retries.
+          const sampledFrom = Date.now();
+          await d.waitFor(async () => {
+            const s = await d.pair('B');
+            assert.equal(s.state, 'remote-unavailable', `B while its remote is gone: ${JSON.stringify(s)}`);
+            return Date.now() - sampledFrom >= 3000;
+          }, "B's state over three of its retries");
+          const whileDown = statesOfB();
+          const down1 = whileDown.indexOf('remote-unavailable');
+          assert.ok(down1 >= 0, `no remote-unavailable event for B: ${JSON.stringify(whileDown)}`);
+          assert.deepEqual(
+            whileDown.slice(down1).filter((s) => s !== 'remote-unavailable'),
+            [],
+            `B's state flickered while its remote was gone: ${JSON.stringify(whileDown)}`,
+          );
 
           await remote2.mount();
           const upAgain = await d.waitPair(
@@ -138,6 +159,7 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
           await writeTree(b.server, { 'b2.txt': 'b two' });
           await d.waitFor(() => isPlaceholder(b, 'b2.txt'), 'B to sync again after the remount');
           assert.ok(await isPlaceholder(b, 'b1.txt'), `B: b1.txt is ${await describeLocal(b, 'b1.txt')}`);
+          watch.stop();
           await d.stop();
         },
       );
@@ -625,6 +647,101 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
         await d.stop();
       },
     );
+  });
+
+  it('`run --socket S`: a folder others may enter (0755) is fine, one others may write to (0777) is refused with exit 2', async () => {
+    const a = await newPair(remote, 'run-socket-dir');
+    await writeTree(a.server, { 's.txt': 's' });
+    const dir = await daemonDir();
+    try {
+      const open = join(dir.dir, 'open');
+      await mkdir(open);
+      await chmod(dir.dir, 0o755);
+      await chmod(open, 0o777);
+      const refusedSocket = join(open, 'daemon.sock');
+      const refused = await runCli(['run', '-r', a.remote, '-l', a.local, '--socket', refusedSocket], {
+        env: dir.env,
+        timeoutMs: 30_000,
+      });
+      assert.equal(refused.code, 2, describeResult(refused));
+      assert.equal(refused.stdout, '', describeResult(refused));
+      assert.deepEqual(
+        linesOf(refused.stderr),
+        [
+          `lazysync: refusing the socket ${refusedSocket}: ${open} has mode 0777: others could replace the socket; run chmod go-w ${open}, or use another --socket`,
+        ],
+        describeResult(refused),
+      );
+      assert.equal(existsSync(refusedSocket), false, 'a socket was made in the refused folder');
+      assert.equal(existsSync(join(a.local, 's.txt')), false, 'the refused run synced');
+
+      await chmod(open, 0o755);
+      const socket = join(open, 'daemon.sock');
+      const run = spawnCli(['run', '-r', a.remote, '-l', a.local, '--socket', socket, '--interval', '3600'], {
+        env: dir.env,
+      });
+      try {
+        await waitFor(async () => {
+          if (run.exitCode !== null) assert.fail(`run exited\n${run.text()}`);
+          const r = await apiRequest(socket, 'GET', '/v1/status').catch(() => undefined);
+          return (r?.json as { pairs?: ApiPairStatus[] } | undefined)?.pairs?.[0]?.lastPass != null;
+        }, `run to serve a synced pair on ${socket}`);
+        assert.equal((await lstat(socket)).mode & 0o777, 0o600, 'the socket is 0600');
+        assert.equal((await lstat(open)).mode & 0o777, 0o755, 'the folder was left as it was');
+        assert.ok(await isPlaceholder(a, 's.txt'), `s.txt is ${await describeLocal(a, 's.txt')}`);
+        assert.deepEqual(await run.stop('SIGTERM'), { code: 0, signal: null }, run.text());
+      } finally {
+        run.kill('SIGKILL');
+        await run.exited.catch(() => undefined);
+      }
+    } finally {
+      await rm(dir.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a second `run` without --socket while a daemon serves the default socket syncs its pair without a control API, saying so', async () => {
+    const a = await newPair(remote, 'run-default-a');
+    const b = await newPair(remote, 'run-default-b');
+    await writeTree(a.server, { 'a.txt': 'a' });
+    await writeTree(b.server, { 'b.txt': 'b' });
+    const dir = await daemonDir(); // both runs get the same HOME and XDG folders: the same default socket
+    const socket = join(dir.env.XDG_RUNTIME_DIR ?? '', 'lazysync', 'daemon.sock');
+    const first = spawnCli(['run', '-r', a.remote, '-l', a.local, '--interval', '3600'], { env: dir.env });
+    let second: ReturnType<typeof spawnCli> | undefined;
+    try {
+      await waitFor(async () => {
+        if (first.exitCode !== null) assert.fail(`the first run exited\n${first.text()}`);
+        return isPlaceholder(a, 'a.txt');
+      }, 'the first run to sync');
+      second = spawnCli(['run', '-r', b.remote, '-l', b.local, '--interval', '3600'], { env: dir.env });
+      const s = second;
+      await waitFor(async () => {
+        if (s.exitCode !== null) assert.fail(`the second run exited\n${s.text()}`);
+        return isPlaceholder(b, 'b.txt');
+      }, 'the second run to sync its pair');
+      await waitFor(() => /without a control API/.test(s.text()), 'the second run to say it has no API');
+      assert.match(
+        s.text(),
+        new RegExp(
+          `another lazysync daemon is already running on ${socket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${first.pid}\\): running this pair without a control API \\(use --socket to give it one\\)`,
+        ),
+      );
+      // Client commands reach the first run, which knows only its own pair.
+      const status = await runCli(['status', '--json'], { env: dir.env });
+      assert.equal(status.code, 0, describeResult(status));
+      assert.deepEqual(
+        (JSON.parse(status.stdout) as { pairs: ApiPairStatus[] }).pairs.map((p) => p.local),
+        [a.local],
+      );
+      assert.deepEqual(await s.stop('SIGTERM'), { code: 0, signal: null }, s.text());
+      assert.deepEqual(await first.stop('SIGTERM'), { code: 0, signal: null }, first.text());
+    } finally {
+      first.kill('SIGKILL');
+      second?.kill('SIGKILL');
+      await first.exited.catch(() => undefined);
+      await second?.exited.catch(() => undefined);
+      await rm(dir.dir, { recursive: true, force: true });
+    }
   });
 
   it('`run -r R -l L --socket S` is the daemon with one pair, named after the local folder', async () => {
