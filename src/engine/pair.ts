@@ -14,7 +14,7 @@ import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
-import { isTempInFlight, sweepTemp } from '../fsops/atomic.js';
+import { isOwnTemp, isTempInFlight, sweepTemp } from '../fsops/atomic.js';
 import { factsOf, parseProbe, probeIsStale, symlinkLimit, type MountProbe } from '../fsops/probe.js';
 import { summarizeProbe } from '../fsops/probe-advice.js';
 import { mountIdentityOf, probeMount } from '../fsops/probe-run.js';
@@ -513,13 +513,13 @@ export class Pair {
 
   /**
    * Removes a temp file a scan found, unless it may still be written: one this process is writing (a
-   * hydration or a pin in flight), or on the remote one younger than STRAY_REMOTE_TEMP_MS (another machine's
-   * lazysync may be uploading it). Locally the pair's lock rules out any other writer.
+   * hydration or a pin in flight), or on the remote another process's younger than STRAY_REMOTE_TEMP_MS
+   * (another machine's lazysync may be uploading it). Locally the pair's lock rules out any other writer.
    */
   private async sweepStray(root: string, rel: RelPath): Promise<void> {
     const abs = absOf(root, rel);
     if (isTempInFlight(abs)) return;
-    if (root === this.remoteRoot) {
+    if (root === this.remoteRoot && !isOwnTemp(abs)) {
       const st = await fs.lstat(abs);
       if (Date.now() - st.mtimeMs < STRAY_REMOTE_TEMP_MS) return;
     }

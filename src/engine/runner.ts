@@ -340,11 +340,20 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         if (rec.remote.kind !== 'file') continue;
         files++;
         if (rec.local.kind !== 'placeholder') continue;
-        const remote = await lstatEntry(pair.remoteRoot, rec.path, 'remote');
-        if (remote?.kind !== 'file') continue;
-        await pair.scheduler.run(rec.path, () => pair.executor.hydrate(rec.path, rec.local, remote));
-        pair.touched.add(rec.path);
-        this.emitEvent({ type: 'hydrated', pair: this.name, path: display(rec.path), size: remote.size });
+        // One transfer per file: an open or a pass may be hydrating it already. Its turn comes after theirs,
+        // and then the archive says whether it is still a placeholder.
+        const size = await pair.scheduler.run(rec.path, async () => {
+          const now = pair.archive.get(rec.path);
+          if (now?.local.kind !== 'placeholder') return undefined;
+          const remote = await lstatEntry(pair.remoteRoot, rec.path, 'remote');
+          if (remote?.kind !== 'file') return undefined;
+          await pair.executor.hydrate(rec.path, now.local, remote);
+          pair.touched.add(rec.path);
+          return remote.size;
+        });
+        if (size !== undefined) {
+          this.emitEvent({ type: 'hydrated', pair: this.name, path: display(rec.path), size });
+        }
       }
       out.push({ path: display(path), files });
     }

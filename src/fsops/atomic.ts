@@ -22,6 +22,23 @@ const DEFAULT_BUFFER = 1 << 20;
 const tempPrefix = TEMP_PREFIX + randomBytes(4).toString('hex');
 let tempCounter = 0;
 
+/** The temp files this process is writing right now (binary strings): never to be swept as strays. */
+const writing = new Set<string>();
+
+/**
+ * True if `abs` is a temp file this process is writing right now (a copy or a link in flight, e.g. a
+ * hydration or a pin): a pass that finds it in a scan must leave it alone.
+ */
+export function isTempInFlight(abs: Buffer): boolean {
+  return writing.has(abs.toString('latin1'));
+}
+
+/** True if `abs` is named as this process names its temp files (in flight, or left by a failed removal). */
+export function isOwnTemp(abs: Buffer): boolean {
+  const name = abs.subarray(abs.lastIndexOf(0x2f) + 1).toString('latin1');
+  return name.startsWith(tempPrefix);
+}
+
 /** A new temp path in the directory of `dst`: TEMP_PREFIX + 16 hex chars, a fixed 30-byte name. */
 export function tempPathFor(dst: Buffer): Buffer {
   const slash = dst.lastIndexOf(0x2f);
@@ -64,6 +81,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
   let input: FileHandle | undefined;
   let output: FileHandle | undefined;
   let tmp: Buffer | undefined;
+  let tmpName: string | undefined;
   try {
     try {
       input = await fsp.open(src, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -75,6 +93,8 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     if (!before.isFile() || !matchesPlan(before, expect)) throw changed('changed since it was scanned');
 
     tmp = tempPathFor(dst);
+    tmpName = tmp.toString('latin1');
+    writing.add(tmpName);
     await opts.onTemp?.(tmp);
     faultPoint('copy: create temp', tmp);
     output = await fsp.open(
@@ -139,6 +159,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       faultPoint('copy: remove temp after a failure', tmp);
       await fsp.unlink(tmp).catch(() => undefined);
     }
+    if (tmpName !== undefined) writing.delete(tmpName);
   }
 }
 
@@ -249,17 +270,23 @@ export async function symlinkAtomic(
   io: LinkWriter = pooledLinkWriter,
 ): Promise<void> {
   const tmp = tempPathFor(dst);
-  await onTemp?.(tmp);
-  faultPoint('symlink: create temp', tmp);
-  await io.symlink(target, tmp);
+  const tmpName = tmp.toString('latin1');
+  writing.add(tmpName);
   try {
-    await beforeRename?.();
-    faultPoint('symlink: rename temp into place', dst);
-    await io.rename(tmp, dst);
-  } catch (e) {
-    faultPoint('symlink: remove temp after a failure', tmp);
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
+    await onTemp?.(tmp);
+    faultPoint('symlink: create temp', tmp);
+    await io.symlink(target, tmp);
+    try {
+      await beforeRename?.();
+      faultPoint('symlink: rename temp into place', dst);
+      await io.rename(tmp, dst);
+    } catch (e) {
+      faultPoint('symlink: remove temp after a failure', tmp);
+      await fsp.unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  } finally {
+    writing.delete(tmpName);
   }
 }
 
