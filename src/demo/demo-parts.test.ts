@@ -12,6 +12,7 @@ const everything: MachineFacts = {
   sshKeygen: true,
   fusermount: true,
   devFuse: true,
+  devFuseUsable: true,
 };
 
 describe('demo prerequisites', () => {
@@ -31,6 +32,8 @@ describe('demo prerequisites', () => {
     const m = missingPrerequisite({ ...everything, devFuse: false });
     assert.match(m ?? '', /\/dev\/fuse/);
     assert.match(m ?? '', /--device \/dev\/fuse/);
+    const denied = missingPrerequisite({ ...everything, devFuseUsable: false });
+    assert.match(denied ?? '', /read and write access to \/dev\/fuse/);
   });
 });
 

@@ -10,10 +10,12 @@ export interface MachineFacts {
   sshKeygen: boolean;
   fusermount: boolean;
   devFuse: boolean;
+  /** Whether this user may open /dev/fuse for reading and writing, as sshfs must. */
+  devFuseUsable: boolean;
 }
 
 /** The Debian package of each program the demo runs. */
-const PACKAGE_OF: Record<Exclude<keyof MachineFacts, 'devFuse'>, string> = {
+const PACKAGE_OF: Record<Exclude<keyof MachineFacts, 'devFuse' | 'devFuseUsable'>, string> = {
   sshfs: 'sshfs',
   sshd: 'openssh-server',
   sshKeygen: 'openssh-client',
@@ -35,6 +37,9 @@ export function missingPrerequisite(f: MachineFacts): string | undefined {
   if (!f.devFuse) {
     return 'the demo mounts its sample remote with sshfs, which needs /dev/fuse, and this system has none (in a container, start it with --device /dev/fuse --cap-add SYS_ADMIN)';
   }
+  if (!f.devFuseUsable) {
+    return 'the demo mounts its sample remote with sshfs, which needs read and write access to /dev/fuse, and you have none: run it as root, or give users access as most distributions do (chmod 666 /dev/fuse)';
+  }
   return undefined;
 }
 
@@ -54,6 +59,15 @@ function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
   return (env.PATH ?? '').split(':').some((dir) => dir !== '' && isExecutable(path.join(dir, program)));
 }
 
+function isReadWritable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.R_OK | fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isCharDevice(p: string): boolean {
   try {
     return fs.statSync(p).isCharacterDevice();
@@ -69,6 +83,7 @@ export function machineFacts(env: NodeJS.ProcessEnv = process.env): MachineFacts
     sshKeygen: onPath('ssh-keygen', env),
     fusermount: onPath('fusermount3', env) || onPath('fusermount', env),
     devFuse: isCharDevice('/dev/fuse'),
+    devFuseUsable: isReadWritable('/dev/fuse'),
   };
 }
 
