@@ -40,8 +40,7 @@ export const STATE_DIR = '.lazysync';
 const META_PINS = 'pins';
 /** Archive meta key of the mount probe's result (JSON of a MountProbe). */
 const META_PROBE = 'remote.probe';
-/** The same path failing again is retried after this, doubled at each failure, at most BACKOFF_MAX_MS. */
-const BACKOFF_FIRST_MS = 15_000;
+/** A path failing again and again is retried at most this far apart (see backoffMs). */
 const BACKOFF_MAX_MS = 30 * 60_000;
 /** Directories listed at once while scanning: on a network mount each listing is a round trip. */
 const SCAN_CONCURRENCY = 32;
@@ -71,10 +70,11 @@ export interface PassOptions {
    */
   paths?: readonly RelPath[];
   /**
-   * A path that failed in earlier passes is retried only once its back-off has passed (the daemon's passes);
-   * without it every pass retries every failed path (a `sync` the user started).
+   * A path that failed in earlier passes is retried only once its back-off has passed: this long after its
+   * first failure, doubled at each one after (the daemon gives its pass interval). Without it every pass
+   * retries every failed path (a `sync` the user started).
    */
-  backoff?: boolean;
+  backoffMs?: number;
 }
 
 /** What a pair reports as it goes, for status views. */
@@ -570,9 +570,9 @@ export class Pair {
       );
     };
     const applyOne = async (action: Action): Promise<void> => {
-      if (opts.backoff === true && hadProblems) {
+      if (opts.backoffMs !== undefined && hadProblems) {
         const p = archive.problemGet(action.path);
-        if (p !== undefined && Date.now() < p.last + backoffMs(p.count)) {
+        if (p !== undefined && Date.now() < p.last + backoffMs(opts.backoffMs, p.count)) {
           problems++;
           return;
         }
@@ -669,7 +669,7 @@ export class Pair {
   }
 }
 
-/** How long a path that failed `count` times in a row waits before the daemon's passes try it again. */
-export function backoffMs(count: number): number {
-  return Math.min(BACKOFF_FIRST_MS * 2 ** Math.max(0, Math.min(count - 1, 20)), BACKOFF_MAX_MS);
+/** How long after its latest failure a path that failed `count` times in a row is tried again. */
+export function backoffMs(firstMs: number, count: number): number {
+  return Math.min(firstMs * 2 ** Math.max(0, Math.min(count - 1, 20)), BACKOFF_MAX_MS);
 }

@@ -215,7 +215,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
           confirmDeletes: this.cfg.confirmDeletes || this.confirmNext,
           stopping: () => this.wake.stopped || this.paused,
           onPhase: (phase) => this.setState(phase, null),
-          backoff: true,
+          backoffMs: this.cfg.interval * 1000,
           ...(paths !== undefined ? { paths } : {}),
         });
         if (outcome.status === 'done') {

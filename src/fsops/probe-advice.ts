@@ -11,7 +11,7 @@ export interface Advice {
 /** The options worth setting for a kind of mount; `probe` adds the ones its findings call for. */
 export function mountAdvice(probe: MountProbe): Advice[] {
   const out = [...(ADVICE[probe.kind] ?? [])];
-  if (probe.kind === 'sshfs' && probe.absoluteSymlinks === false) {
+  if (probe.kind === 'sshfs' && (probe.absoluteSymlinks === false || probe.parentSymlinks === false)) {
     out.push({
       option: '-o no_contain_symlinks',
       why: 'sshfs refuses to read symlinks whose text is absolute or has "..": lazysync leaves such links alone; with this option they are read and synced as they are',
@@ -102,6 +102,7 @@ export function describeProbe(probe: MountProbe): string[] {
     `hard links: ${yesNo(probe.hardLinks)}${why(probe, 'hardLinks')}${probe.hardLinks === false ? ': versions are kept by rename' : ''}`,
     `symlinks: ${yesNo(probe.symlinks)}${why(probe, 'symlinks')}${probe.symlinks === false ? ': local symlinks stay local, with one warning each' : ''}`,
     `absolute symlinks read back: ${yesNo(probe.absoluteSymlinks)}${why(probe, 'absoluteSymlinks')}${probe.symlinks !== false && probe.absoluteSymlinks === false ? ': local symlinks with an absolute target stay local' : ''}`,
+    `symlinks with ".." read back: ${yesNo(probe.parentSymlinks)}${why(probe, 'parentSymlinks')}${probe.symlinks !== false && probe.parentSymlinks === false ? ': local symlinks whose target has ".." stay local' : ''}`,
     `rename over a file: ${yesNo(probe.renameOver)}${why(probe, 'renameOver')}`,
     `mtime precision: ${precision(probe.mtimePrecisionMs)}${why(probe, 'mtimePrecisionMs')}`,
     `mtimes set through the mount stick: ${yesNo(probe.mtimesKept)}${why(probe, 'mtimesKept')}${probe.mtimesKept === false ? ': a remote file whose mtime alone moved is compared byte for byte before it is downloaded' : ''}`,
@@ -125,12 +126,13 @@ export function probeLimits(probe: MountProbe): string[] {
   if (!probe.writable) cannot.push('not writable');
   if (probe.hardLinks === false) cannot.push('no hard links');
   if (probe.symlinks === false) cannot.push('no symlinks');
-  else if (probe.absoluteSymlinks === false) cannot.push('no absolute symlinks');
+  else {
+    if (probe.absoluteSymlinks === false) cannot.push('no absolute symlinks');
+    if (probe.parentSymlinks === false) cannot.push('no ".." symlinks');
+  }
   if (probe.modesKept === false) cannot.push('modes not kept');
   if (probe.mtimesKept === false) cannot.push('mtimes rewritten');
   if (probe.caseSensitive === false) cannot.push('case-insensitive');
-  const p = probe.mtimePrecisionMs;
-  if (p !== null && p >= 1000) cannot.push(`mtimes to ${precision(p)}`);
   return cannot;
 }
 

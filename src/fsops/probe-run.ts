@@ -196,6 +196,12 @@ async function experiment(dir: string, obs: ProbeObservations): Promise<void> {
     wanted: absTarget,
   };
   if (obs.absoluteSymlink.ok) obs.absoluteSymlink.readBack = await readLink(`${dir}/absolute`);
+  const parentTarget = '../file';
+  obs.parentSymlink = {
+    ...(await attempt(() => fsp.symlink(bin(parentTarget), bin(`${dir}/parent`)))),
+    wanted: parentTarget,
+  };
+  if (obs.parentSymlink.ok) obs.parentSymlink.readBack = await readLink(`${dir}/parent`);
 
   const over = `${dir}/over`;
   const renamed = await attempt(async () => {

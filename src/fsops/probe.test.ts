@@ -29,6 +29,7 @@ function allGood(m: MountIdentity): ProbeObservations {
     hardLink: { ok: true },
     symlink: { ok: true, wanted: 'file', readBack: 'file' },
     absoluteSymlink: { ok: true, wanted: '/a', readBack: '/a' },
+    parentSymlink: { ok: true, wanted: '../a', readBack: '../a' },
     renameOver: { ok: true, sameContent: true },
     fsync: { ok: true },
     mtimeSetMs: SET,
@@ -130,11 +131,12 @@ describe('interpretProbe', () => {
     assert.equal(p.absoluteSymlinks, false);
   });
 
-  it('sshfs with contain_symlinks: relative links work, absolute ones cannot be read', () => {
+  it('sshfs with contain_symlinks: relative links work, absolute and ".." ones cannot be read', () => {
     const p = interpretProbe(
       {
         ...allGood(mount('fuse.sshfs')),
         absoluteSymlink: { ok: true, wanted: '/a' },
+        parentSymlink: { ok: true, wanted: '../a' },
         mtimeReadMs: 1_600_000_000_000,
         mtimeAfterRenameMs: 1_600_000_000_000,
       },
@@ -148,6 +150,12 @@ describe('interpretProbe', () => {
     const f = factsOf(p);
     assert.equal(f.canStoreSymlink('rel/x'), true);
     assert.equal(f.canStoreSymlink('/abs'), false);
+    assert.equal(f.canStoreSymlink('a/../b'), false);
+    assert.equal(f.canStoreSymlink('a..b/c'), true);
+    assert.equal(p.parentSymlinks, false);
+    assert.match(symlinkLimit(p, '/abs'), /cannot store symlinks with an absolute target \(made, but/);
+    assert.match(symlinkLimit(p, '../up'), /cannot store symlinks whose target has "\.\."/);
+    assert.equal(summarizeProbe(p), 'sshfs: no absolute symlinks, no ".." symlinks');
     assert.deepEqual(
       mountAdvice(p).map((a) => a.option.split(' ')[1]),
       ['reconnect', 'dcache_timeout=5', 'dir_cache=yes', 'no_contain_symlinks'],

@@ -30,6 +30,8 @@ export interface ProbeObservations {
   /** A relative symlink made, and its link text read back. */
   symlink?: Outcome & { readBack?: string; wanted?: string };
   absoluteSymlink?: Outcome & { readBack?: string; wanted?: string };
+  /** A link text with a `..` component, made and read back. */
+  parentSymlink?: Outcome & { readBack?: string; wanted?: string };
   /** rename(2) of one file over another, and the content read afterwards. */
   renameOver?: Outcome & { sameContent?: boolean };
   fsync?: Outcome;
@@ -57,6 +59,8 @@ export interface MountProbe {
   symlinks: boolean | null;
   /** An absolute link text reads back unchanged (sshfs's default contain_symlinks refuses to read it). */
   absoluteSymlinks: boolean | null;
+  /** A link text with a `..` component reads back unchanged (contain_symlinks refuses these too). */
+  parentSymlinks: boolean | null;
   renameOver: boolean | null;
   /** The finest mtime step the remote keeps, in ms (0.001 = 1 µs, 1000 = whole seconds). */
   mtimePrecisionMs: number | null;
@@ -76,6 +80,7 @@ export type CapabilityName =
   | 'hardLinks'
   | 'symlinks'
   | 'absoluteSymlinks'
+  | 'parentSymlinks'
   | 'renameOver'
   | 'mtimePrecisionMs'
   | 'mtimesKept'
@@ -157,17 +162,25 @@ export function interpretProbe(obs: ProbeObservations, now: Date): MountProbe {
     symlinks = false;
     notes.symlinks = `link text reads back as ${JSON.stringify(obs.symlink.readBack ?? '')}`;
   }
-  let absoluteSymlinks = symlinks === false ? false : outcome(obs.absoluteSymlink);
-  if (symlinks !== false && obs.absoluteSymlink !== undefined) {
-    if (!obs.absoluteSymlink.ok) note('absoluteSymlinks', obs.absoluteSymlink);
-    else if (obs.absoluteSymlink.readBack !== obs.absoluteSymlink.wanted) {
-      absoluteSymlinks = false;
-      notes.absoluteSymlinks =
-        obs.absoluteSymlink.readBack === undefined
-          ? 'made, but its link text cannot be read'
-          : `an absolute link text reads back as ${JSON.stringify(obs.absoluteSymlink.readBack)}`;
+  const readsBack = (
+    name: 'absoluteSymlinks' | 'parentSymlinks',
+    o: ProbeObservations['absoluteSymlink'],
+  ): boolean | null => {
+    if (symlinks === false) return false;
+    if (o === undefined) return null;
+    if (!o.ok) {
+      note(name, o);
+      return false;
     }
-  }
+    if (o.readBack === o.wanted) return true;
+    notes[name] =
+      o.readBack === undefined
+        ? 'made, but its link text cannot be read'
+        : `the link text ${JSON.stringify(o.wanted)} reads back as ${JSON.stringify(o.readBack)}`;
+    return false;
+  };
+  const absoluteSymlinks = readsBack('absoluteSymlinks', obs.absoluteSymlink);
+  const parentSymlinks = readsBack('parentSymlinks', obs.parentSymlink);
 
   let renameOver = outcome(obs.renameOver);
   if (obs.renameOver?.ok === false) note('renameOver', obs.renameOver);
@@ -215,6 +228,7 @@ export function interpretProbe(obs: ProbeObservations, now: Date): MountProbe {
     hardLinks: outcome(obs.hardLink),
     symlinks,
     absoluteSymlinks,
+    parentSymlinks,
     renameOver,
     mtimePrecisionMs,
     mtimesKept,
@@ -273,11 +287,13 @@ export interface RemoteFacts {
 export function factsOf(probe: MountProbe | undefined): RemoteFacts {
   const symlinks = probe?.symlinks !== false;
   const absolute = probe?.absoluteSymlinks !== false;
+  const parent = probe?.parentSymlinks !== false;
   const modesKept = probe?.modesKept !== false;
   const mtimesRewritten = probe?.mtimesKept === false;
   return {
     hardLinks: probe?.hardLinks !== false,
-    canStoreSymlink: (target) => symlinks && (absolute || !target.startsWith('/')),
+    canStoreSymlink: (target) =>
+      symlinks && (absolute || !target.startsWith('/')) && (parent || !hasParentStep(target)),
     modesKept,
     mtimesRewritten,
     rereadAfterUpload: !modesKept || mtimesRewritten,
@@ -291,9 +307,18 @@ export function symlinkLimit(probe: MountProbe | undefined, target: string): str
     const why = probe.notes.symlinks !== undefined ? ` (${probe.notes.symlinks})` : '';
     return `${what} cannot store symlinks${why}`;
   }
-  if (target.startsWith('/')) {
-    const why = probe?.notes.absoluteSymlinks !== undefined ? ` (${probe.notes.absoluteSymlinks})` : '';
-    return `${what} cannot store absolute symlinks${why}`;
+  if (target.startsWith('/') && probe?.absoluteSymlinks === false) {
+    const why = probe.notes.absoluteSymlinks !== undefined ? ` (${probe.notes.absoluteSymlinks})` : '';
+    return `${what} cannot store symlinks with an absolute target${why}`;
+  }
+  if (hasParentStep(target) && probe?.parentSymlinks === false) {
+    const why = probe.notes.parentSymlinks !== undefined ? ` (${probe.notes.parentSymlinks})` : '';
+    return `${what} cannot store symlinks whose target has ".."${why}`;
   }
   return `${what} cannot store this symlink`;
+}
+
+/** The link text has a `..` component (it may lead out of its folder). */
+function hasParentStep(target: string): boolean {
+  return target.split('/').includes('..');
 }
