@@ -149,8 +149,9 @@ export function askDaemonPid(socketPath: string, timeoutMs = 2000): Promise<numb
 }
 
 /**
- * Makes sure no other daemon serves `socketPath`: one that answers is refused (DaemonRunningError); a stale
- * socket file (nobody listening) is removed; anything else at that path is refused.
+ * Makes sure no other daemon serves `socketPath`: anything there but a socket of ours with mode 0600 is
+ * refused (existingSocketProblem); one that answers is refused (DaemonRunningError); a stale one (nobody
+ * listening) is removed.
  */
 export async function claimSocketPath(socketPath: string): Promise<void> {
   const st = fs.lstatSync(socketPath, { throwIfNoEntry: false });
