@@ -350,8 +350,14 @@ describe('lazy mode: policies and life after hydration', { timeout: 900_000 }, (
       stoppers.push(stopEdited);
 
       for (let i = 2; i < 6; i++) await hydrate(`f${i}.bin`);
-      // g (1 byte) is a barrier: its hydration comes after the eviction that followed f5's, and frees nothing.
+      // g (1 byte) brings no copy over the limit, so the eviction after it frees nothing. The eviction that
+      // followed f5's hydration may still run alongside g's: wait for what it must do (free f2).
       await hydrate('g.bin');
+      await waitState(
+        run,
+        () => freedPaths(log).includes('f2.bin'),
+        'f2.bin (least recently opened) to be freed',
+      );
       const lazyKept: string[] = [];
       for (let i = 2; i < 6; i++) if (await isRegular(p, `f${i}.bin`)) lazyKept.push(`f${i}.bin`);
       const freed = freedPaths(log);
