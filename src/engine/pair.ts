@@ -382,7 +382,7 @@ export class Pair {
   /** Probes the remote's mount at the first sync, after a remount, and once it is back from unavailable. */
   private async refreshProbe(): Promise<void> {
     const mount = await mountIdentityOf(this.remoteRoot);
-    if (!this.probeDue && !probeIsStale(this.probe, mount)) return;
+    if (!this.probeDue && !probeIsStale(this.probe, mount, Date.now())) return;
     const probe = await probeMount(this.remoteRoot);
     this.probeDue = false;
     this.useProbe(probe);

@@ -6,6 +6,7 @@ import {
   kindOf,
   mtimePrecisionOf,
   parseProbe,
+  PROBE_MAX_AGE_MS,
   probeIsStale,
   symlinkLimit,
   type MountIdentity,
@@ -113,7 +114,7 @@ describe('interpretProbe', () => {
     assert.equal(f.canStoreSymlink('x'), false);
     assert.equal(f.modesKept, false);
     assert.equal(f.rereadAfterUpload, true);
-    assert.match(symlinkLimit(p, 'x'), /fuse\.rclone cannot store symlinks \(EIO\)/);
+    assert.match(symlinkLimit(p, 'x'), /the rclone mount cannot store symlinks \(EIO\)/);
   });
 
   it('davfs2: mtimes are rewritten by the server whatever the experiment saw', () => {
@@ -214,14 +215,22 @@ describe('interpretProbe', () => {
 
 describe('probeIsStale and parseProbe', () => {
   const saved = interpretProbe(allGood(mount('fuse.sshfs', 'h:/', 40, '0:40')), NOW);
-  it('the same mount is not stale; another id, device, point or type is', () => {
-    assert.equal(probeIsStale(saved, mount('fuse.sshfs', 'h:/', 40, '0:40')), false);
-    assert.equal(probeIsStale(saved, mount('fuse.sshfs', 'h:/', 41, '0:40')), true);
-    assert.equal(probeIsStale(saved, mount('fuse.sshfs', 'h:/', 40, '0:41')), true);
-    assert.equal(probeIsStale(saved, mount('fuse.rclone', 'h:/', 40, '0:40')), true);
-    assert.equal(probeIsStale(saved, { ...mount('fuse.sshfs', 'h:/', 40, '0:40'), mountPoint: '/x' }), true);
-    assert.equal(probeIsStale(saved, undefined), true);
-    assert.equal(probeIsStale(undefined, mount('fuse.sshfs')), true);
+  it('the same mount is not stale; another id, device, point, type or source is, and so is an old probe', () => {
+    const t = NOW.getTime() + 60_000;
+    const same = mount('fuse.sshfs', 'h:/', 40, '0:40');
+    const table: [string, MountIdentity | undefined, number, boolean][] = [
+      ['the same mount a minute later', same, t, false],
+      ['another mount id', mount('fuse.sshfs', 'h:/', 41, '0:40'), t, true],
+      ['another device', mount('fuse.sshfs', 'h:/', 40, '0:41'), t, true],
+      ['another type', mount('fuse.rclone', 'h:/', 40, '0:40'), t, true],
+      ['another source', mount('fuse.sshfs', 'g:/', 40, '0:40'), t, true],
+      ['another mount point', { ...same, mountPoint: '/x' }, t, true],
+      ['no mount found now', undefined, t, true],
+      ['the same mount a day later', same, NOW.getTime() + PROBE_MAX_AGE_MS, true],
+      ['a probe from the future (clock set back)', same, NOW.getTime() - 1000, true],
+    ];
+    for (const [what, now, at, stale] of table) assert.equal(probeIsStale(saved, now, at), stale, what);
+    assert.equal(probeIsStale(undefined, same, t), true);
   });
   it('a probe round-trips through JSON; anything else is no probe', () => {
     assert.deepEqual(parseProbe(JSON.stringify(saved)), saved);

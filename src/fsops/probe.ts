@@ -244,15 +244,31 @@ export function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8)}`;
 }
 
-/** Should the probe run again? Yes without one, or when another mount (or none) holds the remote now. */
-export function probeIsStale(saved: MountProbe | undefined, now: MountIdentity | undefined): boolean {
+/**
+ * A probe is redone after this long even on what looks like the same mount: the kernel reuses mount ids
+ * and anonymous device numbers, so a remount (with other options, say) can look exactly like the old mount.
+ */
+export const PROBE_MAX_AGE_MS = 24 * 3600_000;
+
+/**
+ * Should the probe run again? Yes without one, when another mount (or none) holds the remote now, and
+ * once the probe is older than PROBE_MAX_AGE_MS at `nowMs`.
+ */
+export function probeIsStale(
+  saved: MountProbe | undefined,
+  now: MountIdentity | undefined,
+  nowMs: number,
+): boolean {
   if (saved === undefined) return true;
+  const age = nowMs - Date.parse(saved.probedAt);
+  if (!(age >= 0 && age < PROBE_MAX_AGE_MS)) return true;
   if (saved.mount === null || now === undefined) return saved.mount !== null || now !== undefined;
   return (
     saved.mount.id !== now.id ||
     saved.mount.dev !== now.dev ||
     saved.mount.mountPoint !== now.mountPoint ||
-    saved.mount.fsType !== now.fsType
+    saved.mount.fsType !== now.fsType ||
+    saved.mount.source !== now.source
   );
 }
 
@@ -302,7 +318,7 @@ export function factsOf(probe: MountProbe | undefined): RemoteFacts {
 
 /** Why a symlink cannot be stored on the remote, for the one warning about it. */
 export function symlinkLimit(probe: MountProbe | undefined, target: string): string {
-  const what = probe?.mount?.fsType ?? 'the remote';
+  const what = probe === undefined ? 'the remote' : `the ${probe.kind} mount`;
   if (probe?.symlinks === false) {
     const why = probe.notes.symlinks !== undefined ? ` (${probe.notes.symlinks})` : '';
     return `${what} cannot store symlinks${why}`;
