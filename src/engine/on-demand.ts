@@ -237,7 +237,11 @@ export class OnDemand {
         `hydrated ${display(rel)} (${formatSize(remote.size)} in ${ms} ms, open seen by ${via})`,
       );
     } catch (e) {
-      this.failed.set(rel, Date.now());
+      // Entries past their wait are dropped here: a path that failed and was never opened again (deleted,
+      // renamed) would otherwise stay in the map for the daemon's whole life.
+      const now = Date.now();
+      for (const [p, t] of this.failed) if (now - t >= RETRY_AFTER_FAILURE_MS) this.failed.delete(p);
+      this.failed.set(rel, now);
       if (e instanceof LazysyncError && e.code === 'changed') {
         log.info({ path: display(rel) }, `not hydrated yet: ${messageOf(e)}`);
         return;
