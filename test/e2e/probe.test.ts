@@ -1,10 +1,11 @@
 // Knowing the mount: `lazysync doctor` on a real sshfs mount, the probe kept with a pair and shown by
 // `status --json` (and redone after a remount), and an rclone mount, which has neither hard links nor
-// symlinks: edits upload with versions kept by rename, and a local symlink stays local with one warning.
+// symlinks: edits upload with versions kept by rename, and a local symlink stays local with one warning;
+// davfs2, whose server stamps its own mtimes, and samba, which shows its own modes: neither is an edit.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   describeResult,
@@ -180,5 +181,93 @@ describe('mount probe on rclone (no hard links, no symlinks)', () => {
     assert.equal(next.code, 0, describeResult(next));
     assert.doesNotMatch(next.stderr, /symlink/, describeResult(next));
     assert.match(next.stdout, /0 problems/);
+  });
+});
+
+/** Polls until the server's copy of `rel` (under the pair's server folder) holds `content`. */
+async function waitServerText(remote: Remote, p: Pair, rel: string, content: string): Promise<void> {
+  await waitFor(
+    async () => (await readFile(join(p.server, rel), 'utf8').catch(() => '')) === content,
+    `the server to hold ${JSON.stringify(content)} in ${rel}`,
+    lag(remote),
+  );
+}
+
+describe('mount probe on davfs2 (the server stamps its own mtimes)', () => {
+  let remote: Remote;
+  before(async () => {
+    remote = await startRemote('davfs2');
+  });
+  after(async () => {
+    await killAllCli();
+    await remote.stop();
+  });
+
+  it("after a remount the server's upload times are no edits: nothing is downloaded, and a local edit uploads without a conflict", async () => {
+    const p = await visiblePair(remote, 'stamps');
+    await writeFile(join(p.server, 'a.txt'), 'first');
+    await waitFor(() => existsSync(join(p.remote, 'a.txt')), 'the mount to show a.txt', lag(remote));
+    const first = await syncRaw(p, ['-L', 'n']);
+    assert.equal(first.code, 0, describeResult(first));
+    // An old mtime: the server's own stamp on the upload cannot fall in the same second.
+    await writeFile(join(p.local, 'a.txt'), 'edited here');
+    await utimes(join(p.local, 'a.txt'), 1_600_000_000, 1_600_000_000);
+    const up = await syncRaw(p, ['-L', 'n']);
+    assert.equal(up.code, 0, describeResult(up));
+    assert.match(up.stdout, /1 uploaded/, describeResult(up));
+    await waitServerText(remote, p, 'a.txt', 'edited here');
+
+    await remote.unmount();
+    await remote.mount();
+    await waitFor(() => existsSync(join(p.remote, 'a.txt')), 'the mount to show a.txt again', lag(remote));
+    const shown = (await stat(join(p.remote, 'a.txt'))).mtimeMs;
+    assert.notEqual(shown, 1_600_000_000_000, 'davfs2 was expected to show the upload time after a remount');
+
+    const after = await syncRaw(p, ['-L', 'n']);
+    assert.equal(after.code, 0, describeResult(after));
+    assert.match(after.stdout, /0 downloaded, .* 0 conflicts, 0 problems/, describeResult(after));
+    assert.deepEqual(await readdir(join(p.local, '.lazysync', 'versions')).catch(() => []), []);
+
+    await writeFile(join(p.local, 'a.txt'), 'edited here again');
+    const again = await syncRaw(p, ['-L', 'n']);
+    assert.equal(again.code, 0, describeResult(again));
+    assert.match(again.stdout, /1 uploaded, .* 0 conflicts, 0 problems/, describeResult(again));
+    await waitServerText(remote, p, 'a.txt', 'edited here again');
+  });
+});
+
+describe('mount probe on smbnetfs (samba shows its own modes)', () => {
+  let remote: Remote;
+  before(async () => {
+    remote = await startRemote('smbnetfs');
+  });
+  after(async () => {
+    await killAllCli();
+    await remote.stop();
+  });
+
+  it('an upload is not followed by a download of the same content, and the next edit uploads without a conflict', async () => {
+    const p = await visiblePair(remote, 'modes');
+    await writeFile(join(p.server, 'a.txt'), 'first');
+    await waitFor(() => existsSync(join(p.remote, 'a.txt')), 'the mount to show a.txt', lag(remote));
+    const first = await syncRaw(p, ['-L', 'n']);
+    assert.equal(first.code, 0, describeResult(first));
+    await writeFile(join(p.local, 'a.txt'), 'edited here', { mode: 0o644 });
+    const up = await syncRaw(p, ['-L', 'n']);
+    assert.equal(up.code, 0, describeResult(up));
+    assert.match(up.stdout, /1 uploaded/, describeResult(up));
+    await waitServerText(remote, p, 'a.txt', 'edited here');
+
+    const next = await syncRaw(p, ['-L', 'n']);
+    assert.equal(next.code, 0, describeResult(next));
+    assert.match(next.stdout, /^synced: 0 downloaded, 0 placeholders, 0 uploaded/m, describeResult(next));
+    assert.equal((await stat(join(p.local, 'a.txt'))).mode & 0o777, 0o644);
+    assert.deepEqual(await readdir(join(p.local, '.lazysync', 'versions')).catch(() => []), []);
+
+    await writeFile(join(p.local, 'a.txt'), 'edited here again');
+    const again = await syncRaw(p, ['-L', 'n']);
+    assert.equal(again.code, 0, describeResult(again));
+    assert.match(again.stdout, /1 uploaded, .* 0 conflicts, 0 problems/, describeResult(again));
+    await waitServerText(remote, p, 'a.txt', 'edited here again');
   });
 });
