@@ -866,6 +866,8 @@ async function main(): Promise<number> {
       displaced: led.displaced,
       memory: mem.text,
       memoryFigures: mem.figures,
+      memoryRules: MEMORY_RULES,
+      changesEndS: Math.round(changesEnd / 1000),
       memorySeries: memory.map(
         (m) => `${(m.t / 1000).toFixed(0)}s pid ${m.pid} ${(m.rssKiB / 1024).toFixed(1)}`,
       ),
