@@ -123,66 +123,80 @@ describe('mount probe on sshfs', () => {
   });
 });
 
-describe('mount probe on rclone (no hard links, no symlinks)', () => {
-  let remote: Remote;
-  before(async () => {
-    remote = await startRemote('rclone-off');
+for (const kind of ['rclone-off', 'rclone-writes'] as const) {
+  describe(`mount probe on ${kind} (no hard links, no symlinks)`, () => {
+    let remote: Remote;
+    before(async () => {
+      remote = await startRemote(kind);
+    });
+    after(async () => {
+      await killAllCli();
+      await remote.stop();
+    });
+
+    it('an edit of an existing file uploads, with the old content kept as a version by rename', async () => {
+      const p = await visiblePair(remote, 'edit');
+      await writeFile(join(p.server, 'edit.txt'), 'first');
+      await writeFile(join(p.server, 'gone.txt'), 'gone');
+      await waitFor(() => existsSync(join(p.remote, 'gone.txt')), 'the mount to show the files', lag(remote));
+      const first = await syncRaw(p, ['-L', 'n']);
+      assert.equal(first.code, 0, describeResult(first));
+      assert.equal(await readFile(join(p.local, 'edit.txt'), 'utf8'), 'first');
+
+      await writeFile(join(p.local, 'edit.txt'), 'second, longer');
+      const r = await syncRaw(p, ['-L', 'n']);
+      assert.equal(r.code, 0, describeResult(r));
+      assert.doesNotMatch(`${r.stdout}${r.stderr}`, /unavailable|EIO/, describeResult(r));
+      assert.match(r.stdout, /1 uploaded/);
+      await waitServerText(remote, p, 'edit.txt', 'second, longer');
+      const versionsDir = join(p.server, '.lazysync', 'versions');
+      let versions: string[] = [];
+      await waitFor(
+        async () => (versions = await readdir(versionsDir).catch(() => [])).length > 0,
+        "the old content in the server's versions folder",
+        lag(remote),
+      );
+      assert.equal(versions.length, 1, versions.join(', '));
+      assert.match(versions[0] ?? '', /^edit~\d{8}-\d{6}\.txt$/);
+      assert.equal(
+        await readFile(join(p.server, '.lazysync', 'versions', versions[0] ?? ''), 'utf8'),
+        'first',
+      );
+
+      // Nothing left to do: what the upload recorded is what the mount shows (its modes are rclone's own).
+      const again = await syncRaw(p, ['-L', 'n']);
+      assert.equal(again.code, 0, describeResult(again));
+      assert.match(again.stdout, /0 downloaded, 0 placeholders, 0 uploaded/, describeResult(again));
+    });
+
+    it('a local symlink stays local with one warning naming the limit; the rest syncs and the pass exits 0', async () => {
+      const p = await visiblePair(remote, 'links');
+      const first = await syncRaw(p, ['-L', 'n']);
+      assert.equal(first.code, 0, describeResult(first));
+      await symlink('/etc/hostname', join(p.local, 'link'));
+      await mkdir(join(p.local, 'dir'));
+      await writeFile(join(p.local, 'dir', 'new.txt'), 'new');
+
+      const r = await syncRaw(p, ['-L', 'n']);
+      assert.equal(r.code, 0, describeResult(r));
+      const warnings = linesOf(r.stderr).filter((l) => /cannot store symlinks/.test(l));
+      assert.equal(warnings.length, 1, describeResult(r));
+      assert.match(
+        warnings[0] ?? '',
+        /link: stays local only: the rclone mount cannot store symlinks \(EIO\)/,
+      );
+      assert.doesNotMatch(r.stderr, /unavailable|could not be synced/, describeResult(r));
+      await waitServerText(remote, p, 'dir/new.txt', 'new');
+      assert.equal(existsSync(join(p.server, 'link')), false);
+
+      // The next pass says nothing more about it, and still exits 0.
+      const next = await syncRaw(p, ['-L', 'n']);
+      assert.equal(next.code, 0, describeResult(next));
+      assert.doesNotMatch(next.stderr, /symlink/, describeResult(next));
+      assert.match(next.stdout, /0 problems/);
+    });
   });
-  after(async () => {
-    await killAllCli();
-    await remote.stop();
-  });
-
-  it('an edit of an existing file uploads, with the old content kept as a version by rename', async () => {
-    const p = await visiblePair(remote, 'edit');
-    await writeFile(join(p.server, 'edit.txt'), 'first');
-    await writeFile(join(p.server, 'gone.txt'), 'gone');
-    await waitFor(() => existsSync(join(p.remote, 'gone.txt')), 'the mount to show the files', lag(remote));
-    const first = await syncRaw(p, ['-L', 'n']);
-    assert.equal(first.code, 0, describeResult(first));
-    assert.equal(await readFile(join(p.local, 'edit.txt'), 'utf8'), 'first');
-
-    await writeFile(join(p.local, 'edit.txt'), 'second, longer');
-    const r = await syncRaw(p, ['-L', 'n']);
-    assert.equal(r.code, 0, describeResult(r));
-    assert.doesNotMatch(`${r.stdout}${r.stderr}`, /unavailable|EIO/, describeResult(r));
-    assert.match(r.stdout, /1 uploaded/);
-    assert.equal(await readFile(join(p.server, 'edit.txt'), 'utf8'), 'second, longer');
-    const versions = await readdir(join(p.server, '.lazysync', 'versions'));
-    assert.equal(versions.length, 1, versions.join(', '));
-    assert.match(versions[0] ?? '', /^edit~\d{8}-\d{6}\.txt$/);
-    assert.equal(await readFile(join(p.server, '.lazysync', 'versions', versions[0] ?? ''), 'utf8'), 'first');
-
-    // Nothing left to do: what the upload recorded is what the mount shows (its modes are rclone's own).
-    const again = await syncRaw(p, ['-L', 'n']);
-    assert.equal(again.code, 0, describeResult(again));
-    assert.match(again.stdout, /0 downloaded, 0 placeholders, 0 uploaded/, describeResult(again));
-  });
-
-  it('a local symlink stays local with one warning naming the limit; the rest syncs and the pass exits 0', async () => {
-    const p = await visiblePair(remote, 'links');
-    const first = await syncRaw(p, ['-L', 'n']);
-    assert.equal(first.code, 0, describeResult(first));
-    await symlink('/etc/hostname', join(p.local, 'link'));
-    await mkdir(join(p.local, 'dir'));
-    await writeFile(join(p.local, 'dir', 'new.txt'), 'new');
-
-    const r = await syncRaw(p, ['-L', 'n']);
-    assert.equal(r.code, 0, describeResult(r));
-    const warnings = linesOf(r.stderr).filter((l) => /cannot store symlinks/.test(l));
-    assert.equal(warnings.length, 1, describeResult(r));
-    assert.match(warnings[0] ?? '', /link: stays local only: the rclone mount cannot store symlinks \(EIO\)/);
-    assert.doesNotMatch(r.stderr, /unavailable|could not be synced/, describeResult(r));
-    assert.equal(await readFile(join(p.server, 'dir', 'new.txt'), 'utf8'), 'new');
-    assert.equal(existsSync(join(p.server, 'link')), false);
-
-    // The next pass says nothing more about it, and still exits 0.
-    const next = await syncRaw(p, ['-L', 'n']);
-    assert.equal(next.code, 0, describeResult(next));
-    assert.doesNotMatch(next.stderr, /symlink/, describeResult(next));
-    assert.match(next.stdout, /0 problems/);
-  });
-});
+}
 
 /** Polls until the server's copy of `rel` (under the pair's server folder) holds `content`. */
 async function waitServerText(remote: Remote, p: Pair, rel: string, content: string): Promise<void> {
