@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Action, ArchiveRecord, RelPath, Side } from '../core/types.js';
+import { hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { decodeKey, encodeKey, entryParams, makeEntry, type EntryParams } from './codec.js';
 import { ensureStateDir, openStateDb } from './db.js';
@@ -136,7 +137,14 @@ export class Archive {
     const commit = (): void => {
       if (!this.db.open || !this.db.inTransaction) return;
       faultPoint('archive: commit batch');
-      this.db.exec('COMMIT');
+      try {
+        this.db.exec('COMMIT');
+      } catch (e) {
+        // A full disk: the batch is given up, as a crash would lose it (see above), instead of the error
+        // escaping from a timer and killing the process; the next pass finds those paths again.
+        if (!hasCode(e, 'SQLITE_FULL')) throw e;
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      }
     };
     const timer = setInterval(() => {
       commit();

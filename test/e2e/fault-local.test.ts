@@ -18,6 +18,7 @@ import {
   startRemote,
   syncRaw,
   versionTexts,
+  waitFor,
   writeFileAt,
   writeTree,
   type CliResult,
@@ -27,6 +28,7 @@ import {
 import { isLocalCopy, isPlaceholder, logLines, specOf, startDaemon } from '../fixture/daemon.js';
 import { freeBytes, mountTmpfs, unmountTmpfs } from '../fixture/faults.js';
 import { binForOtherUsers, NOBODY } from '../fixture/other-user.js';
+import { Archive } from '../../src/store/archive.js';
 
 const figures = { faults: 0, filesChecked: 0 };
 
@@ -159,6 +161,38 @@ describe('the local disk fails', { timeout: 300_000 }, () => {
       assert.deepEqual(await findNamed(p.local, '.lazysync-tmp-'), []);
       figures.filesChecked += 4;
     });
+  });
+
+  it('a full disk when the archive commits a batch of records: no crash, the archive works once space is back', async () => {
+    // While a pass runs, the archive's records are committed in batches from a timer; on a full disk that
+    // commit fails. The batch is given up as a crash would lose it (the next pass finds those paths
+    // again): the error must not escape from the timer and kill the process.
+    const disk = join(remote.base, 'tmpfs-archive');
+    await mountTmpfs(disk, '1m');
+    try {
+      const archive = Archive.open(join(disk, 'local', '.lazysync'));
+      const entry = { kind: 'file', size: 1, mtime: 1, mode: 0o644, ino: 1 } as const;
+      const name = (i: number): string => `${'p'.repeat(200)}${i}`;
+      const endBatch = archive.writeBehind(20);
+      try {
+        await fill(disk, 0);
+        for (let i = 0; i < 3000; i++) archive.put({ path: name(i), local: entry, remote: entry });
+        await waitFor(
+          () => archive.get(name(0)) === undefined,
+          'a timer commit on the full disk to give its batch up',
+          10_000,
+        );
+        figures.faults++;
+        endBatch(); // on the full disk too
+      } finally {
+        await rm(join(disk, 'filler'), { force: true });
+      }
+      archive.put({ path: 'after', local: entry, remote: entry });
+      assert.ok(archive.get('after') !== undefined, 'the archive works again');
+      archive.close();
+    } finally {
+      unmountTmpfs(disk);
+    }
   });
 
   it('EACCES on one file and one folder (lazysync run as nobody): two problems, everything else syncs', async (t) => {
