@@ -14,7 +14,7 @@ import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
-import { isOwnTemp, isTempInFlight, sweepTemp } from '../fsops/atomic.js';
+import { OWN_TEMP_PREFIX, isTempInFlight, sweepTemp, tempPrefixOf } from '../fsops/atomic.js';
 import { factsOf, parseProbe, probeIsStale, symlinkLimit, type MountProbe } from '../fsops/probe.js';
 import { summarizeProbe } from '../fsops/probe-advice.js';
 import { mountIdentityOf, probeMount } from '../fsops/probe-run.js';
@@ -38,6 +38,13 @@ import { TokenBucket } from './rate-limit.js';
 export const STATE_DIR = '.lazysync';
 /** Archive meta key of the paths pinned with `lazysync pin` (a JSON array of binary strings). */
 const META_PINS = 'pins';
+/**
+ * Archive meta key of the temp-name prefixes of this pair's recent processes (a JSON array): a temp file on
+ * the remote with one of them is a leftover of ours, one with another may be another machine's upload.
+ */
+const META_TEMP_PREFIXES = 'temp-prefixes';
+/** How many processes' temp prefixes are remembered; older leftovers are swept by age. */
+const KEPT_TEMP_PREFIXES = 32;
 /** Archive meta key of the mount probe's result (JSON of a MountProbe). */
 const META_PROBE = 'remote.probe';
 /** A path failing again and again is retried at most this far apart (see backoffMs). */
@@ -124,6 +131,8 @@ export class Pair {
   /** Remote paths we are reading right now (a count), and when the last read of each ended. */
   private readonly ownReads = new Map<RelPath, number>();
   private readonly ownReadEnded = new Map<RelPath, number>();
+  /** Temp-name prefixes of this pair's recent processes, this one's last (see META_TEMP_PREFIXES). */
+  private tempPrefixes: string[] = [];
   /** Told before each placeholder is made (the on-demand service watches its folder). */
   onPlaceholder: ((path: RelPath) => void) | undefined;
   /** Told of conflicts, problems and transfer progress. */
@@ -294,6 +303,7 @@ export class Pair {
     pair.releaseLock = lock?.release;
     const pins = archive.getMeta(META_PINS);
     if (pins !== undefined) pair.pinnedPaths = JSON.parse(pins) as RelPath[];
+    if (!dryRun) pair.rememberTempPrefix();
     pair.useProbe(parseProbe(archive.getMeta(META_PROBE)));
     try {
       const knownRemote = archive.getMeta(META.remoteRoot);
@@ -511,15 +521,31 @@ export class Pair {
     return this.execute(archive, planned, opts);
   }
 
+  /** Adds this process's temp prefix to the pair's, before it can name any temp file. */
+  private rememberTempPrefix(): void {
+    const known = this.ourTempPrefixes();
+    this.tempPrefixes = [...known.filter((p) => p !== OWN_TEMP_PREFIX), OWN_TEMP_PREFIX].slice(
+      -KEPT_TEMP_PREFIXES,
+    );
+    this.archive.setMeta(META_TEMP_PREFIXES, JSON.stringify(this.tempPrefixes));
+  }
+
+  private ourTempPrefixes(): string[] {
+    const raw = this.archiveInstance?.getMeta(META_TEMP_PREFIXES);
+    return raw === undefined ? [] : (JSON.parse(raw) as string[]);
+  }
+
   /**
    * Removes a temp file a scan found, unless it may still be written: one this process is writing (a
-   * hydration or a pin in flight), or on the remote another process's younger than STRAY_REMOTE_TEMP_MS
-   * (another machine's lazysync may be uploading it). Locally the pair's lock rules out any other writer.
+   * hydration or a pin in flight), or on the remote one that no process of this pair named and that is younger
+   * than STRAY_REMOTE_TEMP_MS (another machine's lazysync may be uploading it). Locally the pair's lock rules
+   * out any other writer.
    */
   private async sweepStray(root: string, rel: RelPath): Promise<void> {
     const abs = absOf(root, rel);
     if (isTempInFlight(abs)) return;
-    if (root === this.remoteRoot && !isOwnTemp(abs)) {
+    const prefix = tempPrefixOf(abs);
+    if (root === this.remoteRoot && (prefix === undefined || !this.tempPrefixes.includes(prefix))) {
       const st = await fs.lstat(abs);
       if (Date.now() - st.mtimeMs < STRAY_REMOTE_TEMP_MS) return;
     }

@@ -33,10 +33,13 @@ export function isTempInFlight(abs: Buffer): boolean {
   return writing.has(abs.toString('latin1'));
 }
 
-/** True if `abs` is named as this process names its temp files (in flight, or left by a failed removal). */
-export function isOwnTemp(abs: Buffer): boolean {
+/** What this process's temp file names start with (TEMP_PREFIX and a random part drawn at start). */
+export const OWN_TEMP_PREFIX = tempPrefix;
+
+/** The temp-name prefix of `abs` if it is a lazysync temp file (TEMP_PREFIX + 8 hex chars), else undefined. */
+export function tempPrefixOf(abs: Buffer): string | undefined {
   const name = abs.subarray(abs.lastIndexOf(0x2f) + 1).toString('latin1');
-  return name.startsWith(tempPrefix);
+  return name.startsWith(TEMP_PREFIX) ? name.slice(0, TEMP_PREFIX.length + 8) : undefined;
 }
 
 /** A new temp path in the directory of `dst`: TEMP_PREFIX + 16 hex chars, a fixed 30-byte name. */
