@@ -87,6 +87,10 @@ if (dir !== undefined && dir !== '') {
       smaps: smapsSummary(),
       // V8 grows its young generation under a high allocation rate, and shrinks it when that falls.
       spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size])),
+      // What each space holds after the GC: compiled code grows for a while as more functions get hot.
+      spacesUsed: Object.fromEntries(
+        getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_used_size]),
+      ),
       snapshot,
       tookMs: Date.now() - started,
     };
