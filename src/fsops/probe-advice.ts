@@ -111,6 +111,17 @@ export function describeProbe(probe: MountProbe): string[] {
     `case sensitive: ${yesNo(probe.caseSensitive)}${why(probe, 'caseSensitive')}`,
     `longest name: ${probe.maxNameLength === null ? 'unknown' : `${probe.maxNameLength} bytes`}`,
   );
+  if (probe.listingCacheS !== undefined) {
+    const s = probe.listingCacheS;
+    const how = why(probe, 'listingCacheS');
+    lines.push(
+      s === null
+        ? `listings cached: unknown${how}`
+        : s === 0
+          ? `listings cached: no${how}`
+          : `listings cached: up to ${s} s${how}: server changes reach the local folder that much later`,
+    );
+  }
   return lines;
 }
 

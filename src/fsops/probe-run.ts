@@ -108,7 +108,8 @@ export async function probeMount(
  * that was never synced must not get one from a look at it).
  */
 async function observeMount(remote: string, leaveNoStateDir: boolean): Promise<ProbeObservations> {
-  const mount = await mountIdentityOf(remote);
+  const line = await mountLineHolding(remote);
+  const mount = line?.mount;
   const state = `${remote}/${STATE}`;
   const stateExisted = (await attempt(() => fsp.lstat(bin(state)))).ok;
   await removeLeftovers(state);
@@ -117,7 +118,9 @@ async function observeMount(remote: string, leaveNoStateDir: boolean): Promise<P
     await fsp.mkdir(bin(state), { recursive: true });
     await fsp.mkdir(bin(dir));
   });
-  const obs: ProbeObservations = { mount, scratch };
+  const obs: ProbeObservations = { mount, scratch, superOptions: line?.superOptions ?? '' };
+  const argv = mount === undefined ? undefined : await fuseArgvOf(mount);
+  if (argv !== undefined) obs.fuseArgv = argv;
   try {
     if (scratch.ok) await experiment(dir, obs);
   } finally {
@@ -254,4 +257,28 @@ async function longestName(dir: string): Promise<number | undefined> {
     else hi = mid - 1;
   }
   return lo;
+}
+
+/**
+ * The command line of the FUSE program serving `mount` (a process of this user whose arguments name its
+ * mount point), or undefined: its options say how long it caches listings, which mountinfo does not show.
+ */
+async function fuseArgvOf(mount: MountIdentity): Promise<string[] | undefined> {
+  if (!mount.fsType.startsWith('fuse')) return undefined;
+  let pids: string[];
+  try {
+    pids = (await fsp.readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let argv: string[];
+    try {
+      argv = (await fsp.readFile(`/proc/${pid}/cmdline`)).toString('latin1').split('\0');
+    } catch {
+      continue; // gone, or another user's
+    }
+    if (argv.length > 1 && argv.slice(1).includes(mount.mountPoint)) return argv;
+  }
+  return undefined;
 }

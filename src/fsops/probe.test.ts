@@ -4,13 +4,16 @@ import {
   factsOf,
   interpretProbe,
   kindOf,
+  listingCacheOf,
   mtimePrecisionOf,
+  parseGoDuration,
   parseProbe,
   PROBE_MAX_AGE_MS,
   probeIsStale,
   symlinkLimit,
   type MountIdentity,
   type ProbeObservations,
+  type RemoteKind,
 } from './probe.js';
 import { describeProbe, mountAdvice, summarizeProbe } from './probe-advice.js';
 import { mountLineOf } from './probe-run.js';
@@ -90,7 +93,8 @@ describe('interpretProbe', () => {
       [p.mtimePrecisionMs, p.mtimesKept, p.modesKept, p.fsync, p.caseSensitive, p.maxNameLength],
       [0.001, true, true, true, true, 255],
     );
-    assert.deepEqual(p.notes, {});
+    assert.deepEqual(p.notes, { listingCacheS: 'a local filesystem' });
+    assert.equal(p.listingCacheS, 0);
     assert.equal(p.probedAt, NOW.toISOString());
   });
 
@@ -254,5 +258,48 @@ describe('mountLineOf', () => {
       superOptions: 'rw,user_id=0,group_id=0',
     });
     assert.equal(mountLineOf(text, '/tmp'), undefined);
+  });
+});
+
+describe('listingCacheOf', () => {
+  const sshfs = (o: string): string[] => ['sshfs', '-f', '-o', o, 'h:/d', '/mnt/r'];
+  const table: [string, RemoteKind, string[] | undefined, string, number | null, RegExp][] = [
+    ['sshfs as users mount it', 'sshfs', ['sshfs', 'h:/d', '/mnt/r'], '', 20, /default/],
+    ['sshfs cache=no', 'sshfs', sshfs('IdentityFile=k,cache=no'), '', 0, /cache=no/],
+    ['sshfs dir_cache=no', 'sshfs', sshfs('dir_cache=no'), '', 0, /cache=no/],
+    ['sshfs dcache_timeout', 'sshfs', sshfs('reconnect,dcache_timeout=2'), '', 2, /dcache_timeout=2/],
+    ['sshfs -oX form', 'sshfs', ['sshfs', '-odcache_timeout=7', 'h:/', '/m'], '', 7, /=7/],
+    ['sshfs unreadable command line', 'sshfs', undefined, '', 20, /could not be read/],
+    ['rclone default', 'rclone', ['rclone', 'mount', 'a:', '/m'], '', 300, /default/],
+    ['rclone 2s', 'rclone', ['rclone', 'mount', 'a:', '/m', '--dir-cache-time', '2s'], '', 2, /2s/],
+    ['rclone =1m30s', 'rclone', ['rclone', 'mount', '--dir-cache-time=1m30s'], '', 90, /1m30s/],
+    ['nfs default', 'nfs', undefined, 'rw,vers=4.2', 60, /default/],
+    ['nfs acdirmax', 'nfs', undefined, 'rw,acdirmin=3,acdirmax=9', 9, /acdirmax=9/],
+    ['nfs noac', 'nfs', undefined, 'rw,noac', 0, /noac/],
+    ['cifs actimeo', 'cifs', undefined, 'rw,actimeo=5', 5, /actimeo=5/],
+    ['davfs2', 'davfs2', undefined, '', null, /dir_refresh/],
+    ['a local disk', 'local-disk', undefined, '', 0, /local/],
+  ];
+  for (const [what, kind, argv, sup, seconds, how] of table) {
+    it(what, () => {
+      const c = listingCacheOf(kind, argv, sup);
+      assert.equal(c.seconds, seconds);
+      assert.match(c.how, how);
+    });
+  }
+  it('Go durations as rclone takes them', () => {
+    assert.equal(parseGoDuration('5m0s'), 300);
+    assert.equal(parseGoDuration('1h'), 3600);
+    assert.equal(parseGoDuration('300ms'), 0.3);
+    assert.equal(parseGoDuration('12'), 12);
+    assert.equal(parseGoDuration('soon'), undefined);
+  });
+  it('the probe reports it, and doctor says what it means', () => {
+    const p = interpretProbe({ ...allGood(mount('fuse.sshfs')), fuseArgv: sshfs('dcache_timeout=5') }, NOW);
+    assert.equal(p.listingCacheS, 5);
+    assert.match(
+      describeProbe(p).join('\n'),
+      /^listings cached: up to 5 s \(dcache_timeout=5\): server changes reach the local folder that much later$/m,
+    );
   });
 });

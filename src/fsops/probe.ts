@@ -46,6 +46,10 @@ export interface ProbeObservations {
   caseFold?: Outcome & { foundOtherCase?: boolean };
   /** The longest name (bytes) that could be created, searched down from 255. */
   maxNameLength?: number;
+  /** The command line of the FUSE program serving the mount, when it could be read from /proc. */
+  fuseArgv?: string[];
+  /** The mount's superblock options from mountinfo (NFS and SMB clients show their cache times there). */
+  superOptions?: string;
 }
 
 export interface MountProbe {
@@ -71,6 +75,11 @@ export interface MountProbe {
   fsync: boolean | null;
   caseSensitive: boolean | null;
   maxNameLength: number | null;
+  /**
+   * How long the mount may show a folder's listing as it was (seconds; 0: not cached), from the mount's
+   * options or its program's defaults: a server change reaches the local folder up to this much later.
+   */
+  listingCacheS: number | null;
   /** Why a capability is missing or unknown, by field name (an errno, or what was seen instead). */
   notes: Partial<Record<CapabilityName, string>>;
 }
@@ -87,7 +96,8 @@ export type CapabilityName =
   | 'modesKept'
   | 'fsync'
   | 'caseSensitive'
-  | 'maxNameLength';
+  | 'maxNameLength'
+  | 'listingCacheS';
 
 /** Magic numbers are not in mountinfo; the type and source say which program serves a FUSE mount. */
 export function kindOf(mount: Pick<MountIdentity, 'fsType' | 'source'> | undefined): RemoteKind {
@@ -219,6 +229,8 @@ export function interpretProbe(obs: ProbeObservations, now: Date): MountProbe {
   let caseSensitive: boolean | null = null;
   if (obs.caseFold?.ok === true) caseSensitive = obs.caseFold.foundOtherCase !== true;
 
+  const cache = listingCacheOf(kind, obs.fuseArgv, obs.superOptions ?? '');
+  notes.listingCacheS = cache.how;
   return {
     version: 1,
     probedAt: now.toISOString(),
@@ -236,6 +248,7 @@ export function interpretProbe(obs: ProbeObservations, now: Date): MountProbe {
     fsync: outcome(obs.fsync),
     caseSensitive,
     maxNameLength: obs.maxNameLength ?? null,
+    listingCacheS: cache.seconds,
     notes,
   };
 }
@@ -337,4 +350,102 @@ export function symlinkLimit(probe: MountProbe | undefined, target: string): str
 /** The link text has a `..` component (it may lead out of its folder). */
 function hasParentStep(target: string): boolean {
   return target.split('/').includes('..');
+}
+
+/** The `-o` options of a FUSE command line (`-o a,b` and `-oa,b`), in order. */
+function fuseOptions(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === '-o') out.push(...(argv[i + 1] ?? '').split(','));
+    else if (a.startsWith('-o')) out.push(...a.slice(2).split(','));
+  });
+  return out;
+}
+
+/** The value of the last `NAME=VALUE` among `options`, if any. */
+function optionValue(options: readonly string[], name: string): string | undefined {
+  let v: string | undefined;
+  for (const o of options) if (o.startsWith(`${name}=`)) v = o.slice(name.length + 1);
+  return v;
+}
+
+/** A Go duration as rclone takes it (`5m`, `2s`, `1h30m`, `300ms`, or bare seconds), in seconds. */
+export function parseGoDuration(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6, µs: 1e-6, ns: 1e-9 };
+  let total = 0;
+  let rest = text;
+  while (rest !== '') {
+    const m = /^(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/.exec(rest);
+    if (m === null) return undefined;
+    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+
+/** The value after `--NAME` or `--NAME=` on a command line. */
+function flagValue(argv: readonly string[], name: string): string | undefined {
+  let v: string | undefined;
+  argv.forEach((a, i) => {
+    if (a === `--${name}`) v = argv[i + 1];
+    else if (a.startsWith(`--${name}=`)) v = a.slice(name.length + 3);
+  });
+  return v;
+}
+
+/**
+ * How long the mount may show a folder's listing as it was, and how that was found: from the FUSE
+ * program's command line (sshfs, rclone), the mount's options (NFS, SMB), or the program's default.
+ */
+export function listingCacheOf(
+  kind: RemoteKind,
+  argv: readonly string[] | undefined,
+  superOptions: string,
+): { seconds: number | null; how: string } {
+  const sup = superOptions.split(',');
+  switch (kind) {
+    case 'sshfs': {
+      if (argv === undefined)
+        return { seconds: 20, how: "sshfs's default (its command line could not be read)" };
+      const o = fuseOptions(argv);
+      if (o.includes('cache=no') || o.includes('dir_cache=no')) return { seconds: 0, how: 'cache=no' };
+      for (const name of ['dcache_dir_timeout', 'dcache_timeout', 'cache_dir_timeout', 'cache_timeout']) {
+        const v = optionValue(o, name);
+        if (v !== undefined && /^\d+$/.test(v)) return { seconds: Number(v), how: `${name}=${v}` };
+      }
+      return { seconds: 20, how: "sshfs's default" };
+    }
+    case 'rclone': {
+      const v = argv === undefined ? undefined : flagValue(argv, 'dir-cache-time');
+      const s = v === undefined ? undefined : parseGoDuration(v);
+      if (s !== undefined) return { seconds: s, how: `--dir-cache-time ${v ?? ''}` };
+      return {
+        seconds: 300,
+        how: `rclone's default${argv === undefined ? ' (its command line could not be read)' : ''}`,
+      };
+    }
+    case 'nfs': {
+      if (sup.includes('noac')) return { seconds: 0, how: 'noac' };
+      const v = optionValue(sup, 'acdirmax') ?? optionValue(sup, 'actimeo');
+      return v !== undefined
+        ? { seconds: Number(v), how: `acdirmax=${v}` }
+        : { seconds: 60, how: "NFS's default" };
+    }
+    case 'cifs': {
+      const v = optionValue(sup, 'actimeo');
+      return v !== undefined
+        ? { seconds: Number(v), how: `actimeo=${v}` }
+        : { seconds: 1, how: "cifs's default" };
+    }
+    case 'davfs2':
+      return {
+        seconds: null,
+        how: 'dir_refresh in davfs2.conf (60 s by default); it cannot be read from the mount',
+      };
+    case 'local-disk':
+      return { seconds: 0, how: 'a local filesystem' };
+    default:
+      return { seconds: null, how: 'unknown for this kind of mount' };
+  }
 }

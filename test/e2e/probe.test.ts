@@ -56,6 +56,11 @@ describe('mount probe on sshfs', () => {
     assert.match(out, /^mtime precision: 1 s \(whole seconds\)$/m);
     assert.match(out, /^modes set through the mount stick: yes$/m);
     assert.match(out, /^longest name: 255 bytes$/m);
+    // Read from sshfs's own command line: the fixture's options, or sshfs's default of 20 s.
+    assert.match(
+      out,
+      /^listings cached: (no \((cache=no)\)|up to \d+ s \((dcache_timeout=\d+|sshfs's default)\): .*)$/m,
+    );
     assert.match(out, /^options to use for sshfs:$/m);
     assert.match(out, /^ {2}-o reconnect: .*ENOTCONN/m);
     assert.match(out, /^ {2}-o dcache_timeout=\d+ .*: /m);
