@@ -8,11 +8,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  describeOutput,
   describeResult,
   killAllCli,
   linesOf,
   newPair,
   runCli,
+  spawnCli,
   startRemote,
   syncRaw,
   waitFor,
@@ -288,5 +290,46 @@ describe('mount probe on smbnetfs (samba shows its own modes)', () => {
     assert.equal(again.code, 0, describeResult(again));
     assert.match(again.stdout, /1 uploaded, .* 0 conflicts, 0 problems/, describeResult(again));
     await waitServerText(remote, p, 'a.txt', 'edited here again');
+  });
+});
+
+describe('a pass the remote fails part-way (sshfs killed mid-pass)', () => {
+  let remote: Remote;
+  before(async () => {
+    remote = await startRemote();
+  });
+  after(async () => {
+    await killAllCli();
+    await remote.stop();
+  });
+
+  it('says what it applied before the remote went, not "nothing was changed"', async () => {
+    const p = await newPair(remote, 'partway', { root: true });
+    const first = await syncRaw(p, ['-L', 'n']);
+    assert.equal(first.code, 0, describeResult(first));
+    const names = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}.bin`);
+    const mib = Buffer.alloc(1 << 20, 7);
+    for (const n of names) await writeFile(join(p.local, n), mib);
+    // 40 MiB at 2 MiB/s: about 20 s, so the mount is surely killed while the pass is still uploading.
+    const run = spawnCli(['sync', '-r', p.remote, '-l', p.local, '-L', 'n', '--bwlimit', '2M']);
+    await waitFor(
+      async () => (await readdir(p.server)).some((n) => names.includes(n)),
+      'the first upload on the server',
+      60_000,
+    );
+    await remote.killSshfs();
+    const exit = await run.exited;
+    const { stderr } = run.output();
+    assert.equal(exit.code, 1, describeOutput(run.output()));
+    const m = /remote unavailable: .*; before that: 0 downloaded, 0 placeholders, (\d+) uploaded, /.exec(
+      stderr,
+    );
+    assert.ok(m !== null, `the message says what was applied\n${describeOutput(run.output())}`);
+    assert.doesNotMatch(stderr, /nothing was changed/);
+    const uploaded = Number(m[1]);
+    const onServer = (await readdir(p.server)).filter((n) => names.includes(n)).length;
+    // Each counted upload is on the server; one more may have landed as the mount died.
+    assert.ok(uploaded >= 1 && uploaded <= onServer, `${uploaded} uploaded, ${onServer} on the server`);
+    assert.ok(onServer < names.length, 'the pass was cut short');
   });
 });
