@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hasCode, isFsError, messageOf } from '../errors.js';
+import { freshRemoteEntry } from '../fsops/fresh.js';
 import { mountOf } from '../fsops/mounts.js';
 import { kindOf } from '../fsops/probe.js';
 import { mountIdentityOf } from '../fsops/probe-run.js';
@@ -47,10 +48,15 @@ export async function remoteUnavailableReason(
     }
   }
   if (memory.marker) {
+    // Asked of the server past the mount's caches: a cached listing of a dead mount (sshfs keeps one for
+    // 20 s) must not pass for a live remote, now that one call's EIO alone no longer means "gone".
+    let marker: Awaited<ReturnType<typeof freshRemoteEntry>>;
     try {
-      const st = await fs.lstat(path.join(remote, MARKER));
-      if (!st.isDirectory()) throw new Error('not a folder');
-    } catch {
+      marker = await freshRemoteEntry(Buffer.from(remote, 'utf8').toString('latin1'), MARKER);
+    } catch (e) {
+      return `cannot read its marker ${path.join(remote, MARKER)}: ${isFsError(e) ? e.code : messageOf(e)}`;
+    }
+    if (marker?.kind !== 'dir') {
       return `its marker ${path.join(remote, MARKER)} is missing: the remote is not mounted, or it is not the folder that was synced (if it is, create that folder to resume)`;
     }
   }
