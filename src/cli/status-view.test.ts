@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderDaemonStatus, renderPairs, stateLabel } from './status-view.js';
 import { samplePair } from './testing-api.js';
+import { interpretProbe } from '../fsops/probe.js';
 
 const now = new Date('2026-11-28T10:18:00.000Z');
 
@@ -33,6 +34,28 @@ describe('renderPairs', () => {
       'photos    remote unavailable  never                 0             0       0          1         4',
       '',
       'photos: remote unavailable: /mnt/photos is not mounted',
+    ]);
+  });
+
+  it("names what the remote's mount cannot do, and the paths that stay local because of it", () => {
+    const mount = { mountPoint: '/mnt/c', fsType: 'fuse.rclone', source: 'c:', id: 44, dev: '0:39' };
+    const probe = interpretProbe(
+      {
+        mount,
+        scratch: { ok: true },
+        hardLink: { ok: false, error: 'EIO' },
+        symlink: { ok: false, error: 'EIO', wanted: 'file' },
+      },
+      now,
+    );
+    const local = interpretProbe({ mount: { ...mount, fsType: 'ext4' }, scratch: { ok: true } }, now);
+    const lines = renderPairs(
+      [samplePair({ name: 'cloud', mount: probe, skipped: 2 }), samplePair({ name: 'disk', mount: local })],
+      now,
+    );
+    assert.deepEqual(lines.slice(-2), [
+      'cloud: remote (rclone): no hard links, no symlinks',
+      'cloud: 2 path(s) stay local only: the remote cannot store them (see the log)',
     ]);
   });
 
