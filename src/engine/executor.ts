@@ -40,11 +40,10 @@ export interface ExecContext {
    */
   onLocalWrite?: (path: RelPath) => () => void;
   /**
-   * Called before the executor opens R/path itself (a download, a byte comparison, a check past the mount's
-   * caches), so that the kernel's open event is not taken for a program's; the returned function is called
-   * when it is done.
+   * Called right before the executor opens R/path itself (a download, a byte comparison, a check past the
+   * mount's caches), so that the kernel's open event is not taken for a program's.
    */
-  onRemoteRead?: (path: RelPath) => () => void;
+  onRemoteOpen?: (path: RelPath) => void;
   /** Called right before a placeholder for `path` is made, so opens through it can be watched from the start. */
   beforePlaceholder?: (path: RelPath) => void;
   /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
@@ -98,14 +97,10 @@ export class Executor {
     );
   }
 
-  /** Runs `fn`, which opens R/path, with the open known as ours (ExecContext.onRemoteRead). */
-  private async readingRemote<T>(path: RelPath, fn: () => Promise<T>): Promise<T> {
-    const done = this.ctx.onRemoteRead?.(path);
-    try {
-      return await fn();
-    } finally {
-      done?.();
-    }
+  /** Runs `fn`, which opens R/path once, with that open known as ours (ExecContext.onRemoteOpen). */
+  private readingRemote<T>(path: RelPath, fn: () => Promise<T>): Promise<T> {
+    this.ctx.onRemoteOpen?.(path);
+    return fn();
   }
 
   /**

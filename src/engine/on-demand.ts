@@ -37,8 +37,8 @@ export interface OnDemandHost {
   localChanged(changes: LocalChanges): void;
   /** True while the local root is being changed by us at `path` (events there are ours, not the user's). */
   isOwnLocalWrite(path: RelPath): boolean;
-  /** True if an open of R/path was made by us (a download, a check past the caches), not by a program. */
-  isOwnRemoteRead(path: RelPath): boolean;
+  /** True if this open event of R/path is one of our own opens (a download, a check past the caches). */
+  claimOwnRemoteOpen(path: RelPath): boolean;
   /** A paused pair hydrates nothing: opens read the remote through the placeholder. */
   isPaused?(): boolean;
   /** Told of each hydration and eviction, for status views. */
@@ -166,7 +166,7 @@ export class OnDemand {
   /** An open of R/rel was seen. Cheap and synchronous: anything that is not a placeholder is ignored. */
   request(rel: RelPath, via: Via): void {
     if (this.closed || this.queued.has(rel) || this.host.isPaused?.() === true) return;
-    if (via === 'inotify' && this.host.isOwnRemoteRead(rel)) return;
+    if (via === 'inotify' && this.host.claimOwnRemoteOpen(rel)) return;
     // A failed attempt read the remote file too; its own open event must not start the next attempt at once.
     const failedAt = this.failed.get(rel);
     if (failedAt !== undefined) {

@@ -54,8 +54,11 @@ const SCAN_CONCURRENCY = 32;
 const PLAN_BATCH = 500;
 /** A temp file on the remote older than this is left over from a stop; a younger one may be an upload. */
 const STRAY_REMOTE_TEMP_MS = 3600_000;
-/** How long after our own read of a remote file its open events are still taken for ours. */
-const OWN_READ_GRACE_MS = 2000;
+/**
+ * An open of a remote file we made is matched with the kernel's open event within this time; an event that
+ * never comes (a folder not watched) is forgotten after it.
+ */
+const OWN_OPEN_WINDOW_MS = 5000;
 /**
  * Actions applied at once. A small file costs about ten round trips (create, write, fsync, close, utimes,
  * checks, rename): overlapping them is what makes many small files fast on a slow link.
@@ -128,9 +131,8 @@ export class Pair {
   private readonly ownWrites = new Map<RelPath, number>();
   /** Paths with a kernel event taken for ours while we were changing them: checked again when we are done. */
   private readonly eventsWhileOwn = new Set<RelPath>();
-  /** Remote paths we are reading right now (a count), and when the last read of each ended. */
-  private readonly ownReads = new Map<RelPath, number>();
-  private readonly ownReadEnded = new Map<RelPath, number>();
+  /** Our own opens of remote files whose kernel open events have not come yet: path -> when each was made. */
+  private readonly ownOpens = new Map<RelPath, number[]>();
   /** Temp-name prefixes of this pair's recent processes, this one's last (see META_TEMP_PREFIXES). */
   private tempPrefixes: string[] = [];
   /** Told before each placeholder is made (the on-demand service watches its folder). */
@@ -215,15 +217,9 @@ export class Pair {
             this.onLocalChange?.([p]);
         };
       },
-      onRemoteRead: (p) => {
-        this.ownReads.set(p, (this.ownReads.get(p) ?? 0) + 1);
-        return () => {
-          const left = (this.ownReads.get(p) ?? 1) - 1;
-          if (left > 0) this.ownReads.set(p, left);
-          else this.ownReads.delete(p);
-          this.ownReadEnded.set(p, Date.now());
-          this.forgetOldReads();
-        };
+      onRemoteOpen: (p) => {
+        if (this.ownOpens.size >= 1024) this.forgetOldOpens();
+        this.ownOpens.set(p, [...(this.ownOpens.get(p) ?? []), Date.now()]);
       },
       beforePlaceholder: (p) => this.onPlaceholder?.(p),
       onProgress: (progress) => this.onNotice?.({ type: 'progress', progress }),
@@ -266,20 +262,22 @@ export class Pair {
   }
 
   /**
-   * Is an open of R/path (a kernel event on the remote) our own read? Yes while we read it, and for a moment
-   * after: the event is delivered after the open itself, possibly once the read is over.
+   * Is this open event of R/path one of our own opens (a download, a check past the caches)? Each of ours
+   * is matched with one event, so a program's open right after ours is still seen as the program's.
    */
-  isOwnRemoteRead(path: RelPath): boolean {
-    if ((this.ownReads.get(path) ?? 0) > 0) return true;
-    const ended = this.ownReadEnded.get(path);
-    return ended !== undefined && Date.now() - ended < OWN_READ_GRACE_MS;
+  claimOwnRemoteOpen(path: RelPath): boolean {
+    const since = Date.now() - OWN_OPEN_WINDOW_MS;
+    const times = (this.ownOpens.get(path) ?? []).filter((t) => t >= since);
+    const claimed = times.shift() !== undefined;
+    if (times.length > 0) this.ownOpens.set(path, times);
+    else this.ownOpens.delete(path);
+    return claimed;
   }
 
-  /** Keeps ownReadEnded small: entries past the grace period say nothing any more. */
-  private forgetOldReads(): void {
-    if (this.ownReadEnded.size < 1024) return;
-    const now = Date.now();
-    for (const [p, t] of this.ownReadEnded) if (now - t >= OWN_READ_GRACE_MS) this.ownReadEnded.delete(p);
+  /** Drops our opens whose events did not come in time: they say nothing any more. */
+  private forgetOldOpens(): void {
+    const since = Date.now() - OWN_OPEN_WINDOW_MS;
+    for (const [p, times] of this.ownOpens) if (times.every((t) => t < since)) this.ownOpens.delete(p);
   }
 
   /** Opens the pair's state, taking its lock. A dry run creates nothing (no folder, no database, no lock). */
@@ -303,7 +301,7 @@ export class Pair {
     pair.releaseLock = lock?.release;
     const pins = archive.getMeta(META_PINS);
     if (pins !== undefined) pair.pinnedPaths = JSON.parse(pins) as RelPath[];
-    if (!dryRun) pair.rememberTempPrefix();
+    pair.tempPrefixes = pair.ourTempPrefixes();
     pair.useProbe(parseProbe(archive.getMeta(META_PROBE)));
     try {
       const knownRemote = archive.getMeta(META.remoteRoot);
@@ -521,9 +519,10 @@ export class Pair {
     return this.execute(archive, planned, opts);
   }
 
-  /** Adds this process's temp prefix to the pair's, before it can name any temp file. */
+  /** Adds this process's temp prefix to the pair's before a pass can name a temp file on the remote. */
   private rememberTempPrefix(): void {
-    const known = this.ourTempPrefixes();
+    if (this.tempPrefixes.at(-1) === OWN_TEMP_PREFIX) return;
+    const known = this.tempPrefixes;
     this.tempPrefixes = [...known.filter((p) => p !== OWN_TEMP_PREFIX), OWN_TEMP_PREFIX].slice(
       -KEPT_TEMP_PREFIXES,
     );
@@ -554,6 +553,7 @@ export class Pair {
 
   private async execute(archive: Archive, planned: number, opts: PassOptions): Promise<PassOutcome> {
     opts.onPhase?.('syncing');
+    this.rememberTempPrefix();
     this.counts = emptyCounts();
     this.conflicts = [];
     this.applying = true;

@@ -89,7 +89,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       touched: pair.touched,
       isPinned: pair.isPinned,
       isOwnLocalWrite: (p) => pair.isOwnLocalWrite(p),
-      isOwnRemoteRead: (p) => pair.isOwnRemoteRead(p),
+      claimOwnRemoteOpen: (p) => pair.claimOwnRemoteOpen(p),
       isPaused: () => this.paused,
       requestPass: (why) => {
         this.log.debug(`pass requested: ${why}`);
