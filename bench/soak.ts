@@ -39,7 +39,8 @@ function argOf(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
-const MINUTES = Number(argOf('--minutes') ?? 20);
+// An hour by default: the memory check needs 20 minutes of the last daemon after its 10-minute warm-up.
+const MINUTES = Number(argOf('--minutes') ?? 60);
 const PACE_MS = Number(argOf('--pace') ?? 300);
 const SEED = Number(argOf('--seed') ?? Math.floor(Math.random() * 2 ** 31));
 const REPORT = argOf('--report') ?? join(tmpdir(), `lazysync-soak-${Date.now()}.json`);
