@@ -18,6 +18,7 @@ import { OWN_TEMP_PREFIX, isTempInFlight, sweepTemp, tempPrefixOf } from '../fso
 import { factsOf, parseProbe, probeIsStale, symlinkLimit, type MountProbe } from '../fsops/probe.js';
 import { summarizeProbe } from '../fsops/probe-advice.js';
 import { mountIdentityOf, probeMount } from '../fsops/probe-run.js';
+import { isMountPoint } from '../fsops/mounts.js';
 import type { Logger } from '../log.js';
 import { loadIgnore, matcherOf } from '../scan/ignore.js';
 import { scanTree } from '../scan/walk.js';
@@ -433,7 +434,10 @@ export class Pair {
   private async planAndApply(opts: PassOptions): Promise<PassOutcome> {
     const archive = this.archiveInstance;
     this.touched.clear();
-    const ignore = await loadIgnore(this.cfg.local, this.cfg.ignore);
+    const ignore = withFilesystemFolders(
+      await loadIgnore(this.cfg.local, this.cfg.ignore),
+      await rootsAreMountPoints(this.localRoot, this.remoteRoot),
+    );
     const strayTemps: { root: string; rel: RelPath }[] = [];
     const warn = (side: string) => (rel: RelPath, message: string) =>
       this.log.warn({ side, path: display(rel) }, `${side} ${display(rel)}: ${message}`);
@@ -698,4 +702,22 @@ export class Pair {
 /** How long after its latest failure a path that failed `count` times in a row is tried again. */
 export function backoffMs(firstMs: number, count: number): number {
   return Math.min(firstMs * 2 ** Math.max(0, Math.min(count - 1, 20)), BACKOFF_MAX_MS);
+}
+
+/**
+ * A root that is a mount point has its filesystem's own top-level `lost+found` (ext4, davfs2): it is not
+ * the user's and is never synced, on either side (left out on one side only, it would look deleted there).
+ */
+function withFilesystemFolders(
+  ignore: (rel: RelPath, isDir: boolean) => boolean,
+  mountRoot: boolean,
+): (rel: RelPath, isDir: boolean) => boolean {
+  if (!mountRoot) return ignore;
+  return (rel, isDir) => (isDir && rel === 'lost+found') || ignore(rel, isDir);
+}
+
+/** Whether either root is itself a mount point (a root that cannot be resolved now is not). */
+async function rootsAreMountPoints(...roots: string[]): Promise<boolean> {
+  const each = await Promise.all(roots.map((r) => isMountPoint(r).catch(() => false)));
+  return each.some(Boolean);
 }

@@ -85,7 +85,6 @@ const KNOWN: Partial<Record<RemoteKind, Partial<Record<Scenario, string>>>> = {
   'rclone-writes': { 'conflict seen through a stale view': STALE_UPLOAD },
   davfs2: {
     'conflict seen through a stale view': STALE_UPLOAD,
-    'the mount root as R': "davfs2's own lost+found folder is synced as if it were the server's",
     'unmount and remount':
       'after a remount davfs2 shows the upload time as the mtime of uploaded files: the next pass downloads them again',
   },
