@@ -26,6 +26,14 @@ describe('describeAction', () => {
         { op: 'conflict', path: 'c', local: lF1, remote: rF1, winner: 'remote' },
         'conflict c (newer: remote)',
       ],
+      [
+        { op: 'conflict', path: 'c', local: lF1, remote: rF1, winner: 'local', check: true },
+        'compare c (same size and time on both sides: a conflict if the bytes differ)',
+      ],
+      [
+        { op: 'download', path: 'd', local: lF1, remote: rF1, unlessSame: true },
+        'compare d (only its time changed on the remote: downloaded if the bytes differ)',
+      ],
     ];
     for (const [a, line] of lines) assert.equal(describeAction(a), line);
   });

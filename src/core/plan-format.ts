@@ -7,6 +7,9 @@ export function describeAction(a: Action): string | undefined {
   const p = display(a.path);
   switch (a.op) {
     case 'download':
+      if (a.unlessSame === true)
+        return `compare ${p} (only its time changed on the remote: downloaded if the bytes differ)`;
+      return `${a.op} ${p}`;
     case 'placeholder':
     case 'upload':
       return `${a.op} ${p}`;
