@@ -1,11 +1,34 @@
 // Byte comparison of two files, for deciding whether a "conflict" is really the same content twice.
 import fs from 'node:fs/promises';
 import { constants } from 'node:fs';
+import type { Action, Entry } from '../core/types.js';
 
 const CHUNK = 1 << 20;
 
-/** True if both files hold the same bytes. Reads both in parallel, 1 MiB at a time, and stops at the first difference. */
-export async function sameBytes(a: Buffer, b: Buffer): Promise<boolean> {
+/**
+ * Whether the executor compares the bytes of these two entries before acting on them: only two files of one
+ * size can hold the same bytes.
+ */
+export function comparesBytes(local: Entry | undefined, remote: Entry | undefined): boolean {
+  return local?.kind === 'file' && remote?.kind === 'file' && local.size === remote.size;
+}
+
+/**
+ * How many bytes of each file applying `a` compares at most (0: none): a conflict between files of one size
+ * (a first sync's `check` conflicts among them), a download that is skipped if the bytes are the same.
+ */
+export function bytesToCompare(a: Action): number {
+  if (a.op === 'conflict' || (a.op === 'download' && a.unlessSame === true)) {
+    return comparesBytes(a.local, a.remote) ? a.remote.size : 0;
+  }
+  return 0;
+}
+
+/**
+ * True if both files hold the same bytes. Reads both in parallel, 1 MiB at a time, and stops at the first
+ * difference. `onChunk` is told how many bytes of each file every step compared.
+ */
+export async function sameBytes(a: Buffer, b: Buffer, onChunk?: (n: number) => void): Promise<boolean> {
   const [fa, fb] = await Promise.all([
     fs.open(a, constants.O_RDONLY | constants.O_NOFOLLOW),
     fs.open(b, constants.O_RDONLY | constants.O_NOFOLLOW),
@@ -18,6 +41,7 @@ export async function sameBytes(a: Buffer, b: Buffer): Promise<boolean> {
       if (na !== nb) return false;
       if (na === 0) return true;
       if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      onChunk?.(na);
     }
   } finally {
     await Promise.all([fa.close(), fb.close()]);

@@ -20,7 +20,7 @@ import {
 import { expectFreshRemote } from '../fsops/expect.js';
 import { expectParents } from '../fsops/parents.js';
 import type { RemoteFacts } from '../fsops/probe.js';
-import { sameBytes } from './compare.js';
+import { comparesBytes, sameBytes } from './compare.js';
 import { keepVersion, stampOf } from '../versions/versions.js';
 import type { Archive } from '../store/archive.js';
 import type { Logger } from '../log.js';
@@ -48,6 +48,11 @@ export interface ExecContext {
   beforePlaceholder?: (path: RelPath) => void;
   /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
   onProgress?: (p: Progress) => void;
+  /**
+   * Progress of a byte comparison of `path` on both sides: `bytes` of each file compared of `total` so far;
+   * called with done=true once at the end (same, different or failed; `bytes` may then fall short).
+   */
+  onCompare?: (p: CompareProgress) => void;
   /** Resolves when `bytes` more may be transferred (the pair's --bwlimit). */
   throttle?: (bytes: number) => Promise<void>;
   /** What the remote's mount can do (from its probe); without it, what a local disk can. */
@@ -59,6 +64,13 @@ export interface ExecContext {
 export interface Progress {
   path: RelPath;
   direction: 'download' | 'upload';
+  bytes: number;
+  total: number;
+  done: boolean;
+}
+
+export interface CompareProgress {
+  path: RelPath;
   bytes: number;
   total: number;
   done: boolean;
@@ -220,6 +232,22 @@ export class Executor {
     };
   }
 
+  /** Whether `path` holds the same bytes on both sides (files of `size` bytes), reported to onCompare. */
+  private sameOnBoth(path: RelPath, size: number): Promise<boolean> {
+    const { localRoot, remoteRoot, onCompare: report } = this.ctx;
+    let bytes = 0;
+    const onChunk =
+      report === undefined
+        ? undefined
+        : (n: number) => {
+            bytes += n;
+            report({ path, bytes, total: size, done: false });
+          };
+    return this.readingRemote(path, () =>
+      sameBytes(absOf(localRoot, path), absOf(remoteRoot, path), onChunk),
+    ).finally(() => report?.({ path, bytes, total: size, done: true }));
+  }
+
   private journalled<T>(
     path: RelPath,
     op: string,
@@ -315,12 +343,8 @@ export class Executor {
    * copy's, record both as they are instead of downloading the same content again.
    */
   private async recordIfSame(path: RelPath, local: Entry | undefined, remote: Entry): Promise<boolean> {
-    if (local?.kind !== 'file' || remote.kind !== 'file' || local.size !== remote.size) return false;
-    const { localRoot, remoteRoot } = this.ctx;
-    const same = await this.readingRemote(path, () =>
-      sameBytes(absOf(localRoot, path), absOf(remoteRoot, path)),
-    );
-    if (!same) return false;
+    if (local === undefined || !comparesBytes(local, remote)) return false;
+    if (!(await this.sameOnBoth(path, remote.size))) return false;
     await this.expect('local', path, local);
     this.record(path, local, remote);
     this.ctx.onDone('recorded', path);
@@ -441,13 +465,7 @@ export class Executor {
    * the winner is copied into the name on the loser's side, and the conflict copy to the winner's side.
    */
   private async conflict(path: RelPath, local: Entry, remote: Entry, winner: Side): Promise<void> {
-    const { localRoot, remoteRoot } = this.ctx;
-    if (
-      local.kind === 'file' &&
-      remote.kind === 'file' &&
-      local.size === remote.size &&
-      (await this.readingRemote(path, () => sameBytes(absOf(localRoot, path), absOf(remoteRoot, path))))
-    ) {
+    if (comparesBytes(local, remote) && (await this.sameOnBoth(path, remote.size))) {
       this.record(path, local, remote);
       this.ctx.onDone('recorded', path);
       return;

@@ -24,7 +24,8 @@ import { loadIgnore, matcherOf } from '../scan/ignore.js';
 import { scanTree } from '../scan/walk.js';
 import { Archive } from '../store/archive.js';
 import { acquireLock } from '../store/lock.js';
-import { Executor, type Done, type Progress } from './executor.js';
+import { bytesToCompare } from './compare.js';
+import { Executor, type CompareProgress, type Done, type Progress } from './executor.js';
 import {
   MARKER,
   META,
@@ -86,6 +87,11 @@ export interface PassOptions {
    * retries every failed path (a `sync` the user started).
    */
   backoffMs?: number;
+  /**
+   * Told how many bytes the plan compares on both sides (before applying starts; 0 when none), then of each
+   * comparison's progress (a first sync's files that agree in size and mtime second, for one).
+   */
+  compares?: { planned: (bytes: number) => void; progress: (p: CompareProgress) => void };
 }
 
 /** What a pair reports as it goes, for status views. */
@@ -154,6 +160,8 @@ export class Pair {
   private probeDue = false;
   /** The current pass has started applying its plan: `counts` say what it did. */
   private applying = false;
+  /** Told of the current pass's byte comparisons (PassOptions.compares). */
+  private compareProgress: ((p: CompareProgress) => void) | undefined;
 
   private constructor(
     readonly cfg: PairConfig,
@@ -224,6 +232,7 @@ export class Pair {
       },
       beforePlaceholder: (p) => this.onPlaceholder?.(p),
       onProgress: (progress) => this.onNotice?.({ type: 'progress', progress }),
+      onCompare: (p) => this.compareProgress?.(p),
       throttle: (n) => this.bandwidth.take(n),
       remoteFacts: () => factsOf(this.probe),
       symlinkLimit: (target) => symlinkLimit(this.probe, target),
@@ -487,6 +496,7 @@ export class Pair {
     const planner = new Planner(this.policy);
     const deletes = new DeleteCounter();
     let planned = 0;
+    let compareBytes = 0;
     let batch: Action[] = [];
     const flush = (): void => {
       if (batch.length > 0 && !opts.dryRun) archive?.planAddMany(batch);
@@ -495,6 +505,7 @@ export class Pair {
     const take = (actions: Action[]): void => {
       for (const a of actions) {
         deletes.add(a);
+        compareBytes += bytesToCompare(a);
         const line = describeAction(a);
         if (line !== undefined) planned++;
         if (opts.dryRun) {
@@ -520,7 +531,13 @@ export class Pair {
     }
 
     for (const s of strayTemps) await this.sweepStray(s.root, s.rel).catch(() => undefined);
-    return this.execute(archive, planned, opts);
+    opts.compares?.planned(compareBytes);
+    this.compareProgress = opts.compares?.progress;
+    try {
+      return await this.execute(archive, planned, opts);
+    } finally {
+      this.compareProgress = undefined;
+    }
   }
 
   /** Adds this process's temp prefix to the pair's before a pass can name a temp file on the remote. */
