@@ -11,6 +11,8 @@ export interface LogOptions {
   level: LogLevel;
   /** Also write JSON lines here. */
   file?: string;
+  /** Where the human-readable lines go instead of stderr's file descriptor (still colored if stderr is a terminal). */
+  stderr?: NodeJS.WritableStream;
 }
 
 export function createLogger(opts: LogOptions): Logger {
@@ -19,7 +21,7 @@ export function createLogger(opts: LogOptions): Logger {
     {
       level: 'trace',
       stream: pretty({
-        destination: 2,
+        destination: opts.stderr ?? 2,
         sync: true,
         colorize: process.stderr.isTTY === true,
         ignore: 'pid,hostname',

@@ -2,12 +2,17 @@
 import { pairConfigFrom, type RawOptions } from '../config.js';
 import { Pair, type PassOutcome } from '../engine/pair.js';
 import { createLogger } from '../log.js';
+import { CompareBar } from './compare-progress.js';
 
 export async function syncCommand(opts: RawOptions): Promise<number> {
   const cfg = pairConfigFrom(opts, true);
+  // Comparing much (a first sync's files that agree in size and mtime second) shows a bar on a terminal;
+  // log lines go past it.
+  const bar = process.stderr.isTTY ? new CompareBar(process.stderr) : undefined;
   const log = createLogger({
     level: cfg.logLevel,
     ...(cfg.logFile !== undefined ? { file: cfg.logFile } : {}),
+    ...(bar !== undefined ? { stderr: bar.logStream } : {}),
   });
   const pair = await Pair.open(cfg, log, cfg.dryRun);
   try {
@@ -15,9 +20,14 @@ export async function syncCommand(opts: RawOptions): Promise<number> {
       dryRun: cfg.dryRun,
       confirmDeletes: cfg.confirmDeletes,
       print: (line) => process.stdout.write(`${line}\n`),
+      ...(bar !== undefined
+        ? { compares: { planned: (n) => bar.planned(n), progress: (p) => bar.progress(p) } }
+        : {}),
     });
+    bar?.stop();
     return report(outcome, cfg.dryRun);
   } finally {
+    bar?.stop();
     pair.close();
   }
 }
