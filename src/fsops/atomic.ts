@@ -8,6 +8,7 @@ import { hasCode, LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { entryFromStats, pooledLinkWriter, type LinkWriter } from './entry.js';
 import { isAbsent } from './fserr.js';
+import { remoteWrite } from './quiet.js';
 
 // The executor's checks and directory helpers live in their own files; they are part of this API.
 export { ensureDir, ensureParents } from './dirs.js';
@@ -112,7 +113,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       opts.bufferSize ?? DEFAULT_BUFFER,
       expect.size,
       opts.onChunk,
-      dstSide === 'local',
+      dstSide,
     );
     if (copied !== expect.size) throw changed('changed size during the copy');
     faultPoint('copy: fsync temp', tmp);
@@ -189,8 +190,9 @@ const FLUSH_EVERY = 32 << 20;
 /**
  * Copies `input` to `output` from offset 0 to the source's end, reading ahead of the writes. Returns the
  * bytes copied: more than `expected` means the source grew (the copy stops there), fewer that it shrank.
- * With `flushAhead`, written data is synced in the background as the copy goes on (for the local disk,
- * where that overlaps with the reads; on a network mount a sync only stalls the server).
+ * To the local disk, written data is synced in the background as the copy goes on (that overlaps with
+ * the reads; on a network mount a sync only stalls the server). To the remote, each write keeps clear of
+ * fresh checks (see quiet.ts).
  */
 async function copyData(
   input: FileHandle,
@@ -198,8 +200,9 @@ async function copyData(
   bufferSize: number,
   expected: number,
   onChunk: CopyOptions['onChunk'],
-  flushAhead: boolean,
+  dstSide: Side,
 ): Promise<number> {
+  const flushAhead = dstSide === 'local';
   const chunk = Math.max(4096, bufferSize);
   const reads: Promise<{ buf: Buffer; pos: number; n: number }>[] = [];
   let next = 0;
@@ -224,7 +227,9 @@ async function copyData(
       if (n === 0) break;
       let off = 0;
       while (off < n) {
-        const { bytesWritten } = await output.write(buf, off, n - off, pos + off);
+        const write = async (): Promise<number> =>
+          (await output.write(buf, off, n - off, pos + off)).bytesWritten;
+        const bytesWritten = await (dstSide === 'remote' ? remoteWrite(write) : write());
         off += bytesWritten;
       }
       copied = pos + n;

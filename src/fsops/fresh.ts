@@ -6,10 +6,12 @@ import { hasCode } from '../errors.js';
 import { nativeAddon, type FreshStats } from '../native-addon.js';
 import { absOf, lstatEntry } from './entry.js';
 import { isAbsent, isMountGone } from './fserr.js';
+import { quietCheck } from './quiet.js';
 
 /**
  * The entry at `root/rel` on the remote, read past the mount's caches (see native/fresh_stat.c: the open
- * makes sshfs and NFS ask the server, statx's FORCE_SYNC makes the kernel ask the mount). Undefined when
+ * makes sshfs and NFS ask the server, statx's FORCE_SYNC makes the kernel ask the mount; quiet.ts says
+ * why this process's own writes to the remote pause meanwhile). Undefined when
  * the server has nothing there. A symlink cannot be opened without following it: its link text is read as
  * usual. Where the path cannot be opened (no read permission, a special file), the ordinary lstat is the
  * best that can be had. The open is an access of R/rel: callers that watch opens on R must know it is theirs.
@@ -38,7 +40,12 @@ export async function freshRemoteEntry(root: string, rel: RelPath): Promise<Entr
   return lstatEntry(root, rel, 'remote'); // a special file: lstatEntry says which
 }
 
-async function freshStats(abs: Buffer): Promise<FreshStats> {
+/** The open and stat, while none of this process's writes to a remote is on the wire (see quiet.ts). */
+function freshStats(abs: Buffer): Promise<FreshStats> {
+  return quietCheck(() => openAndStat(abs));
+}
+
+async function openAndStat(abs: Buffer): Promise<FreshStats> {
   const addon = nativeAddon();
   if (addon !== undefined) {
     try {
