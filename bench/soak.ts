@@ -30,7 +30,7 @@ import {
   type DaemonDir,
 } from '../test/fixture/daemon.js';
 import { newPair, type Pair } from '../test/fixture/pair.js';
-import { DEFAULT_SSHFS_OPTIONS, startRemote, type Remote } from '../test/fixture/remote.js';
+import { NOCACHE_SSHFS_OPTIONS, startRemote, type Remote } from '../test/fixture/remote.js';
 import { DEFAULT_RULES, MemoryWatch, judgeMemory } from './soak-memory.js';
 
 // ---- options ----
@@ -753,7 +753,7 @@ async function main(): Promise<number> {
   });
   // no_contain_symlinks: sshfs's default refuses to read a ".." link through the mount (EPERM), and
   // lazysync then rightly leaves such a remote link alone; the soak's relative links are meant to sync.
-  const remote = await startRemote({ sshfsOptions: [...DEFAULT_SSHFS_OPTIONS, 'no_contain_symlinks'] });
+  const remote = await startRemote({ sshfsOptions: [...NOCACHE_SSHFS_OPTIONS, 'no_contain_symlinks'] });
   const dir = await daemonDir();
   dir.env = { ...dir.env, ...memoryWatch.env() };
   live.dir = dir.dir;

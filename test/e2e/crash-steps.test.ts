@@ -36,7 +36,7 @@ import {
   type TreeEntry,
   type TreeSpec,
 } from '../fixture/index.js';
-import { startRemote } from '../fixture/remote.js';
+import { NOCACHE_SSHFS_OPTIONS, startRemote } from '../fixture/remote.js';
 
 const execFileP = promisify(execFile);
 const TEMP_PREFIX = '.lazysync-tmp-';
@@ -461,7 +461,10 @@ describe(
   () => {
     let remote: Remote;
     before(async () => {
-      remote = await startRemote();
+      // Caches off: every step starts from the server folder restored from a snapshot, hundreds of times
+      // per scenario, and a pass must see the restored state at once; with sshfs's caches each restore
+      // would wait out the cache. What a stale view does is tested in stale-view.test.ts.
+      remote = await startRemote({ sshfsOptions: NOCACHE_SSHFS_OPTIONS });
     });
     after(async () => {
       await killAllCli();

@@ -266,6 +266,7 @@ describe('daemon: control API and client plumbing', { timeout: 600_000 }, () => 
       logLines(d.logFile).filter((l) => l.level === 30 && /^pass: /.test(l.msg ?? '')).length;
     const before = passLines();
     await writeTree(a.server, { 'later.txt': 'later' });
+    await a.caughtUp?.(); // until the mount shows the change, as a user would wait
     await d.ok(['rescan', 'A']);
     await d.waitFor(() => isPlaceholder(a, 'later.txt'), 'later.txt');
     await d.waitFor(() => passLines() > before, 'an info line of the pass that made later.txt');

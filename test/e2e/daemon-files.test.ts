@@ -104,6 +104,7 @@ describe('daemon: pin, unpin, free, versions, restore, conflicts', { timeout: 90
     assert.equal((await d.pair('pinfile')).counts.pinned, 1);
 
     await writeFileAt(p.server, 'doc.txt', 'version two, longer', LATER);
+    await p.caughtUp?.(); // until the mount shows the change, as a user would wait
     await d.ok(['rescan', 'pinfile']);
     await d.waitFor(
       () => isLocalCopy(p, 'doc.txt', 'version two, longer'),
@@ -131,6 +132,7 @@ describe('daemon: pin, unpin, free, versions, restore, conflicts', { timeout: 90
       'dir/sub/deep.txt': 'deeper',
       'fresh.txt': 'f',
     });
+    await p.caughtUp?.(); // until the mount shows the change, as a user would wait
     await rescanned('pinfolder');
     await d.waitFor(
       async () =>
@@ -222,6 +224,7 @@ describe('daemon: pin, unpin, free, versions, restore, conflicts', { timeout: 90
     // stamped in a later second than the remote one (stamps have whole seconds).
     await nextSecond(nowSec());
     await writeFileAt(p.server, 'r.txt', 'third, from the server', LATER);
+    await p.caughtUp?.(); // until the mount shows the change, as a user would wait
     await rescanned('versions');
     await d.waitFor(
       () => isLocalCopy(p, 'r.txt', 'third, from the server'),

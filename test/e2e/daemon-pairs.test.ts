@@ -127,6 +127,7 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
 
           // A is not held up: a server-side file shows up after `rescan A` (its interval is an hour).
           await writeTree(a.server, { 'a2.txt': 'a two' });
+          await a.caughtUp?.(); // until the mount shows the change, as a user would wait
           const r = await d.ok(['rescan', 'A']);
           assert.match(r.stdout, /\bA\b/, r.stdout);
           await d.waitFor(() => isPlaceholder(a, 'a2.txt'), 'a2.txt to appear in A after rescan A');
@@ -284,6 +285,7 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
         await writeTree(a.server, { 'new.txt': 'created while paused' });
         await writeFileAt(a.server, 'a.txt', 'edited on the server while paused', LATER);
         await writeTree(a.local, { 'up.txt': 'created locally while paused' });
+        await a.caughtUp?.(); // until the mount shows the change, as a user would wait
         await d.ok(['rescan', 'A']);
         // A runs a pass every second when not paused: let the other pair finish two passes meanwhile.
         for (let i = 0; i < 2; i++) await d.waitPass('W', (await d.pair('W')).lastPass?.finishedAt);
@@ -338,6 +340,7 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
         assert.deepEqual(await readSpec(a.local), ten);
 
         for (let i = 0; i < 6; i++) await remove(a.server, `f${i}.txt`);
+        await a.caughtUp?.(); // until the mount shows the change, as a user would wait
         await d.ok(['rescan', 'A']);
         const waiting = await d.waitPair(
           'A',
@@ -380,10 +383,12 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
         // The confirmation was for that pass only: the next mass deletion waits again.
         for (let i = 6; i < 10; i++) await writeTree(a.server, { [`g${i}.txt`]: `g ${i}` });
         const since = (await d.pair('A')).lastPass?.finishedAt;
+        await a.caughtUp?.(); // until the mount shows the change, as a user would wait
         await d.ok(['rescan', 'A']);
         await d.waitPass('A', since);
         assert.equal(Object.keys(await readSpec(a.local)).length, 8);
         for (const n of ['f6', 'f7', 'f8', 'f9', 'g6', 'g7']) await remove(a.server, `${n}.txt`);
+        await a.caughtUp?.(); // until the mount shows the change, as a user would wait
         await d.ok(['rescan', 'A']);
         await d.waitPair(
           'A',
@@ -528,6 +533,7 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
         await d.waitPass('A');
         assert.ok(existsSync(d.socket), 'the socket exists while the daemon runs');
         await writeTree(a.server, { 'big.bin': big });
+        await a.caughtUp?.(); // until the mount shows the change, as a user would wait
         await d.ok(['rescan', 'A']);
         // Polled straight from the socket (a client process per poll could miss a transfer of half a second).
         let seen: ApiPairStatus['transfers'][number] | undefined;
@@ -641,6 +647,7 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
         // The first daemon goes on serving A.
         const since = (await d.pair('A')).lastPass?.finishedAt;
         await writeTree(a.server, { 'y.txt': 'after the refusals' });
+        await a.caughtUp?.(); // until the mount shows the change, as a user would wait
         await d.ok(['rescan', 'A']);
         await d.waitPass('A', since);
         assert.ok(await isPlaceholder(a, 'y.txt'), `y.txt is ${await describeLocal(a, 'y.txt')}`);

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,6 +13,7 @@ import {
   findNamed,
   killAllCli,
   listVersions,
+  newPair,
   nowSec,
   readSpec,
   startRemote,
@@ -42,9 +43,8 @@ async function withTmpfsPair(
   const disk = join(remote.base, `tmpfs-${name}`);
   await mountTmpfs(disk, size);
   try {
-    const server = join(remote.serverDir, name);
-    await mkdir(server);
-    await fn({ server, remote: join(remote.mountDir, name), local: join(disk, 'local') }, disk);
+    const p = await newPair(remote, name);
+    await fn({ ...p, local: join(disk, 'local') }, disk);
   } finally {
     await killAllCli();
     unmountTmpfs(disk);

@@ -220,6 +220,7 @@ describe('the remote fails', { timeout: 300_000 }, () => {
       const big = randomBytes(5 << 20);
       await writeFileAt(p.server, 'big.bin', big);
       const archive = archiveDigest(p.local);
+      await p.caughtUp?.();
 
       // A download slowed to ~3 s by --bwlimit: kill sshfs once its temp file is there.
       const child = spawnCli(['sync', '-r', p.remote, '-l', p.local, '-L', 'n', '--bwlimit', '2M']);

@@ -166,6 +166,7 @@ describe('safety', { timeout: 600_000 }, () => {
     }
     await writeTree(p.server, files);
     const dir = join(p.local, 'many');
+    await p.caughtUp?.();
 
     const child = spawnCli(['sync', '-r', p.remote, '-l', p.local, '-L', 'n']);
     // Kill while a copy is in flight (a temp file is there) once some files have arrived; if no temp file is
