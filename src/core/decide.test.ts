@@ -94,7 +94,7 @@ const rS3: Entry = { ...rS1, target: 'three', mtime: T2 + 3000 };
 const smallFiles: Policy = { lazy: true, wantLocalCopy: (_path, remote) => remote.size < 150 };
 
 const table: Row[] = [
-  // DESIGN.md's table, row by row.
+  // docs/design.md's contract table, row by row.
   { desc: 'remote created file (lazy): placeholder', remote: rF1, want: [placeholder(undefined, rF1)] },
   {
     desc: 'remote created file (eager): download',
@@ -533,7 +533,7 @@ const table: Row[] = [
   },
 ];
 
-describe('decide: DESIGN.md table and rules', () => {
+describe('decide: contract table and rules', () => {
   for (const row of table) {
     it(row.desc, () => {
       const archive = row.archive && rec(p, row.archive[0], row.archive[1]);

@@ -1,4 +1,4 @@
-// The per-path decision: archive (common ancestor) + local + remote -> actions, as in DESIGN.md's table.
+// The per-path decision: archive (common ancestor) + local + remote -> actions, as in docs/design.md's contract table.
 import { isUnchanged, mtimeSeconds, onlyStampMoved, rulesFor, sameContent } from './changes.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 

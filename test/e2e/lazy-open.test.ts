@@ -294,7 +294,7 @@ describe('lazy mode: opening placeholders', { timeout: 900_000 }, () => {
     const run = startRun(p, log, ['--interval', '3600', '--max-size', '1M', '--pin', 'pinned-big.bin']);
     try {
       await waitPlaceholders(run, p, ['big.bin', 'small.bin']);
-      // DESIGN.md: larger files stay placeholders "unless pinned".
+      // docs/design.md: larger files stay placeholders "unless pinned".
       await waitFor(
         async () =>
           (await isRegular(p, 'pinned-big.bin')) &&

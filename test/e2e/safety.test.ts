@@ -1,4 +1,4 @@
-// Safety promises of DESIGN.md through the CLI: idempotent passes, restarts, kill -9, an unavailable remote,
+// Safety promises of docs/design.md through the CLI: idempotent passes, restarts, kill -9, an unavailable remote,
 // --dry-run, the mass-delete guard, the pair lock and the not-a-mount warning.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// DESIGN.md's behaviour table, row by row, in eager mode (-L n), through the real CLI against a real sshfs remote.
+// The contract table of docs/design.md, row by row, in eager mode (-L n), through the real CLI against a real sshfs remote.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -49,7 +49,7 @@ async function seedFromRemote(p: Pair, spec: Record<string, string>): Promise<vo
   await assertInSync(p);
 }
 
-describe('DESIGN.md table, eager mode (-L n)', { timeout: 300_000 }, () => {
+describe('contract table, eager mode (-L n)', { timeout: 300_000 }, () => {
   let remote: Remote;
   before(async () => {
     remote = await startRemote();

@@ -1,4 +1,4 @@
-// DESIGN.md's table in lazy mode (the default): placeholders are absolute symlinks into R, hydrated on demand.
+// docs/design.md's contract table in lazy mode (the default): placeholders are absolute symlinks into R, hydrated on demand.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, readFile, readlink } from 'node:fs/promises';
@@ -46,7 +46,7 @@ async function assertLocalCopy(p: Pair, rel: string, content: string): Promise<v
   );
 }
 
-describe('DESIGN.md table, lazy mode (default)', { timeout: 300_000 }, () => {
+describe('contract table, lazy mode (default)', { timeout: 300_000 }, () => {
   let remote: Remote;
   before(async () => {
     remote = await startRemote();

@@ -1,5 +1,5 @@
 // A pure in-memory model of one pair: both roots, the archive and the versions, with the executor's actions.
-// Written from DESIGN.md and src/engine/executor.ts (what each action checks, keeps and records); no I/O.
+// Written from docs/design.md and src/engine/executor.ts (what each action checks, keeps and records); no I/O.
 import { isUnchanged } from '../../src/core/changes.js';
 import { wantsLocalCopy } from '../../src/core/decide.js';
 import { conflictName } from '../../src/core/names.js';
