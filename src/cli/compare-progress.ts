@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { display } from '../core/paths.js';
 import type { CompareProgress } from '../engine/executor.js';
-import { formatRate, formatSize } from './format.js';
+import { fitLabel, formatRate, formatSize } from './format.js';
 
 /**
  * A bar is shown for a pass that compares at least this many bytes of each side (64 MiB: well over a
@@ -14,7 +14,6 @@ import { formatRate, formatSize } from './format.js';
 export const BAR_MIN_BYTES = 64 * 1024 * 1024;
 /** ...or for a smaller one once its comparing has gone on this long with bytes still to compare (a slow link). */
 export const BAR_AFTER_MS = 1000;
-const LABEL_WIDTH = 40;
 
 export interface CompareState {
   /** Bytes (of each side) the pass compares, as far as known. */
@@ -60,10 +59,9 @@ export class CompareTally {
   }
 }
 
-/** The bar's label: the path for people, at most LABEL_WIDTH characters, its end kept. */
+/** The bar's label: the path (binary, as the engine names it) for people, fitted (fitLabel). */
 export function compareLabel(rel: string): string {
-  const shown = rel === '' ? '.' : display(rel);
-  return shown.length <= LABEL_WIDTH ? shown.padEnd(LABEL_WIDTH) : `…${shown.slice(-(LABEL_WIDTH - 1))}`;
+  return fitLabel(rel === '' ? '.' : display(rel));
 }
 
 /** `comparing [bar]  25% 64.0 MiB / 256 MiB  410 MiB/s  photos/a.raw`; `from`: compared when the bar began. */

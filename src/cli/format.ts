@@ -107,6 +107,14 @@ export function displayText(text: string): string {
 }
 
 /** A relative path from the API for people: the pair's root itself is `.`. */
+/** How wide a progress bar's label is. */
+const LABEL_WIDTH = 40;
+
+/** A progress bar's label: `shown` padded or cut to LABEL_WIDTH characters, its end (the file name) kept. */
+export function fitLabel(shown: string): string {
+  return shown.length <= LABEL_WIDTH ? shown.padEnd(LABEL_WIDTH) : `…${shown.slice(-(LABEL_WIDTH - 1))}`;
+}
+
 export function displayPath(rel: string): string {
   return rel === '' ? '.' : displayText(rel);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { PairStatus } from '../engine/status.js';
 import type { ApiEvent } from './client.js';
-import { displayPath, formatDuration, formatRate, formatSize } from './format.js';
+import { displayPath, fitLabel, formatDuration, formatRate, formatSize } from './format.js';
 import { isWithin } from './paths.js';
 
 type TransferEvent = Extract<ApiEvent, { type: 'transfer' }>;
@@ -37,12 +37,10 @@ export function isPinTransfer(targets: PinTarget[], e: ApiEvent): e is TransferE
 
 /** A transfer gets a bar once it has run this long, so small files do not flash one. */
 const SHOW_AFTER_MS = 300;
-const LABEL_WIDTH = 40;
 
-/** The file's name for a bar: at most LABEL_WIDTH characters, the end kept. */
+/** The file's name for a bar, fitted (fitLabel). */
 export function barLabel(rel: string): string {
-  const shown = displayPath(rel);
-  return shown.length <= LABEL_WIDTH ? shown.padEnd(LABEL_WIDTH) : `…${shown.slice(-(LABEL_WIDTH - 1))}`;
+  return fitLabel(displayPath(rel));
 }
 
 /** One bar's line: `file [bar]  25% 1.0 MiB / 4.0 MiB  2.0 MiB/s  2 s left`; `from` is where its count began. */
