@@ -35,37 +35,27 @@ describe('quiet: fresh checks and remote writes never overlap', () => {
     assert.deepEqual(log, ['write 1 starts', 'write 1 ends', 'check', 'write 2']);
   });
 
-  it('checks overlap each other, and writes each other', async () => {
-    const c = gate();
-    let inside = 0;
-    let most = 0;
-    const held = (): Promise<void> =>
-      (async () => {
+  for (const [kind, run] of [
+    ['checks', quietCheck],
+    ['writes', remoteWrite],
+  ] as const) {
+    it(`${kind} overlap each other`, async () => {
+      const g = gate();
+      let inside = 0;
+      let most = 0;
+      const held = async (): Promise<void> => {
         inside++;
         most = Math.max(most, inside);
-        await c.open;
+        await g.open;
         inside--;
-      })();
-    const checks = [quietCheck(held), quietCheck(held)];
-    await settle();
-    assert.equal(most, 2, 'both checks ran at once');
-    c.release();
-    await Promise.all(checks);
-    const w = gate();
-    most = 0;
-    const held2 = (): Promise<void> =>
-      (async () => {
-        inside++;
-        most = Math.max(most, inside);
-        await w.open;
-        inside--;
-      })();
-    const writes = [remoteWrite(held2), remoteWrite(held2)];
-    await settle();
-    assert.equal(most, 2, 'both writes ran at once');
-    w.release();
-    await Promise.all(writes);
-  });
+      };
+      const both = [run(held), run(held)];
+      await settle();
+      assert.equal(most, 2, `both ${kind} ran at once`);
+      g.release();
+      await Promise.all(both);
+    });
+  }
 
   it('a failing write or check lets the other kind go on', async () => {
     await assert.rejects(
