@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { display } from '../core/paths.js';
 import type { CompareProgress } from '../engine/executor.js';
-import { fitLabel, formatRate, formatSize } from './format.js';
+import { fitLabel, formatRate } from './format.js';
+import { barParts } from './pin-progress.js';
 
 /**
  * A bar is shown for a pass that compares at least this many bytes of each side (64 MiB: well over a
@@ -70,13 +71,8 @@ const formatLine: cliProgress.GenericFormatter = (
   params,
   payload: { label: string; from: number },
 ) => {
-  const seconds = Math.max((Date.now() - params.startTime) / 1000, 0.001);
-  const pct = Math.floor(params.progress * 100);
-  const bar = cliProgress.Format.BarFormat(params.progress, options);
-  return (
-    `comparing ${bar} ${String(pct).padStart(3)}% ${formatSize(params.value)} / ${formatSize(params.total)}  ` +
-    `${formatRate((params.value - payload.from) / seconds)}  ${payload.label}`
-  );
+  const { bar, percent, amount, rate } = barParts(options, params, payload.from);
+  return `comparing ${bar} ${percent} ${amount}  ${formatRate(rate)}  ${payload.label}`;
 };
 
 /**

@@ -43,18 +43,34 @@ export function barLabel(rel: string): string {
   return fitLabel(displayPath(rel));
 }
 
-/** One bar's line: `file [bar]  25% 1.0 MiB / 4.0 MiB  2.0 MiB/s  2 s left`; `from` is where its count began. */
+/** What a bar's line is made of: the bar, percent, `value / total`, and the rate since `from`. */
+export interface BarParts {
+  bar: string;
+  percent: string;
+  amount: string;
+  rate: number;
+}
+
+/** The parts of a cli-progress line; `from` is where the bar's own count began. */
+export function barParts(options: cliProgress.Options, params: cliProgress.Params, from: number): BarParts {
+  const seconds = Math.max((Date.now() - params.startTime) / 1000, 0.001);
+  return {
+    bar: cliProgress.Format.BarFormat(params.progress, options),
+    percent: `${String(Math.floor(params.progress * 100)).padStart(3)}%`,
+    amount: `${formatSize(params.value)} / ${formatSize(params.total)}`,
+    rate: (params.value - from) / seconds,
+  };
+}
+
+/** One bar's line: `file [bar]  25% 1.0 MiB / 4.0 MiB  2.0 MiB/s  2 s left`. */
 const formatLine: cliProgress.GenericFormatter = (
   options,
   params,
   payload: { label: string; from: number },
 ) => {
-  const seconds = Math.max((Date.now() - params.startTime) / 1000, 0.001);
-  const rate = (params.value - payload.from) / seconds;
+  const { bar, percent, amount, rate } = barParts(options, params, payload.from);
   const left = rate > 0 ? `${formatDuration((params.total - params.value) / rate)} left` : '';
-  const pct = Math.floor(params.progress * 100);
-  const bar = cliProgress.Format.BarFormat(params.progress, options);
-  return `${payload.label} ${bar} ${String(pct).padStart(3)}% ${formatSize(params.value)} / ${formatSize(params.total)}  ${formatRate(rate)}  ${left}`;
+  return `${payload.label} ${bar} ${percent} ${amount}  ${formatRate(rate)}  ${left}`;
 };
 
 export class PinProgress {
