@@ -61,11 +61,35 @@ describe('sameBytes', () => {
       await writeFile(join(d, 'c'), other);
       const path = (n: string): Buffer => Buffer.from(join(d, n));
       const chunks: number[] = [];
-      assert.equal(await sameBytes(path('a'), path('b'), (n) => chunks.push(n)), true);
+      assert.equal(await sameBytes(path('a'), path('b'), (n) => void chunks.push(n)), true);
       assert.deepEqual(chunks, [1024 * 1024, 1024 * 1024, 512 * 1024]);
       chunks.length = 0;
-      assert.equal(await sameBytes(path('a'), path('c'), (n) => chunks.push(n)), false);
+      assert.equal(await sameBytes(path('a'), path('c'), (n) => void chunks.push(n)), false);
       assert.deepEqual(chunks, [1024 * 1024, 1024 * 1024]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('waits for its chunk callback before reading on (a rate limit holds the reads back)', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'lazysync-compare-'));
+    try {
+      const data = Buffer.alloc(3 * 1024 * 1024, 1);
+      await writeFile(join(d, 'a'), data);
+      await writeFile(join(d, 'b'), data);
+      let pending = 0;
+      let most = 0;
+      let calls = 0;
+      const same = await sameBytes(Buffer.from(join(d, 'a')), Buffer.from(join(d, 'b')), async () => {
+        calls++;
+        most = Math.max(most, ++pending);
+        // Long enough for reads of the page cache to run ahead, were they not held back.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        pending--;
+      });
+      assert.equal(same, true);
+      assert.equal(calls, 3);
+      assert.equal(most, 1, 'a chunk was read while the callback for the one before still held');
     } finally {
       await rm(d, { recursive: true, force: true });
     }

@@ -28,7 +28,11 @@ export function bytesToCompare(a: Action): number {
  * True if both files hold the same bytes. Reads both in parallel, 1 MiB at a time, and stops at the first
  * difference. `onChunk` is told how many bytes of each file every step compared.
  */
-export async function sameBytes(a: Buffer, b: Buffer, onChunk?: (n: number) => void): Promise<boolean> {
+export async function sameBytes(
+  a: Buffer,
+  b: Buffer,
+  onChunk?: (n: number) => void | Promise<void>,
+): Promise<boolean> {
   const [fa, fb] = await Promise.all([
     fs.open(a, constants.O_RDONLY | constants.O_NOFOLLOW),
     fs.open(b, constants.O_RDONLY | constants.O_NOFOLLOW),
@@ -41,7 +45,7 @@ export async function sameBytes(a: Buffer, b: Buffer, onChunk?: (n: number) => v
       if (na !== nb) return false;
       if (na === 0) return true;
       if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
-      onChunk?.(na);
+      await onChunk?.(na); // a rate limit may hold the next read back
     }
   } finally {
     await Promise.all([fa.close(), fb.close()]);

@@ -232,17 +232,18 @@ export class Executor {
     };
   }
 
-  /** Whether `path` holds the same bytes on both sides (files of `size` bytes), reported to onCompare. */
+  /**
+   * Whether `path` holds the same bytes on both sides (files of `size` bytes), reported to onCompare. The
+   * remote copy's bytes cross the link like a download's, so they count against the rate limit.
+   */
   private sameOnBoth(path: RelPath, size: number): Promise<boolean> {
-    const { localRoot, remoteRoot, onCompare: report } = this.ctx;
+    const { localRoot, remoteRoot, onCompare: report, throttle } = this.ctx;
     let bytes = 0;
-    const onChunk =
-      report === undefined
-        ? undefined
-        : (n: number) => {
-            bytes += n;
-            report({ path, bytes, total: size, done: false });
-          };
+    const onChunk = (n: number): Promise<void> | undefined => {
+      bytes += n;
+      report?.({ path, bytes, total: size, done: false });
+      return throttle?.(n);
+    };
     return this.readingRemote(path, () =>
       sameBytes(absOf(localRoot, path), absOf(remoteRoot, path), onChunk),
     ).finally(() => report?.({ path, bytes, total: size, done: true }));
