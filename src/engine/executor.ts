@@ -18,6 +18,7 @@ import {
   symlinkNew,
 } from '../fsops/atomic.js';
 import { expectFreshRemote } from '../fsops/expect.js';
+import { freshFileStats } from '../fsops/fresh.js';
 import { expectParents } from '../fsops/parents.js';
 import type { RemoteFacts } from '../fsops/probe.js';
 import { comparesBytes, sameBytes } from './compare.js';
@@ -379,6 +380,12 @@ export class Executor {
               onTemp(t);
             },
             onChunk: this.progress(path, direction, source.size),
+            ...(from === 'remote'
+              ? {
+                  sourceNow: () =>
+                    this.readingRemote(path, () => freshFileStats(absOf(this.root(from), path))),
+                }
+              : {}),
             beforeRename: () => this.clear(to, path, existing),
           }),
         ),

@@ -65,6 +65,12 @@ export interface CopyOptions {
   bufferSize?: number;
   /** The side `dst` is on, for the returned Entry (ino is 0 on the remote). Default 'local'. */
   dstSide?: Side;
+  /**
+   * The source's size and mtime as they are now, read past any cache (undefined: no longer a file there),
+   * for the check after the copy. Without it the source is looked at by its handle and its path, which a
+   * network mount may answer from its cache: a rewrite during the copy would then go unseen.
+   */
+  sourceNow?: () => Promise<{ size: number; mtimeMs: number } | undefined>;
 }
 
 /**
@@ -140,17 +146,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       throw e;
     }
 
-    const after = await input.stat();
-    let atPath: Stats | undefined;
-    try {
-      atPath = await fsp.lstat(src);
-    } catch (e) {
-      if (!isAbsent(e)) throw e;
-    }
-    const withIno = expect.ino !== 0; // the remote's inode numbers are not trusted
-    if (!sameFile(before, after, withIno) || !atPath?.isFile() || !sameFile(before, atPath, withIno)) {
-      throw changed('changed during the copy');
-    }
+    if (!(await sourceUnchanged(opts, input, before))) throw changed('changed during the copy');
     await opts.beforeRename?.();
     faultPoint('copy: rename temp into place', dst);
     await fsp.rename(tmp, dst);
@@ -165,6 +161,26 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     }
     if (tmpName !== undefined) writing.delete(tmpName);
   }
+}
+
+/**
+ * Whether the source is still the file `before` describes: looked at by its handle and by its path (the
+ * same inode locally), or, with opts.sourceNow, as the server has it now.
+ */
+async function sourceUnchanged(opts: CopyOptions, input: FileHandle, before: Stats): Promise<boolean> {
+  if (opts.sourceNow !== undefined) {
+    const now = await opts.sourceNow();
+    return now !== undefined && now.size === before.size && now.mtimeMs === before.mtimeMs;
+  }
+  const after = await input.stat();
+  let atPath: Stats | undefined;
+  try {
+    atPath = await fsp.lstat(opts.src);
+  } catch (e) {
+    if (!isAbsent(e)) throw e;
+  }
+  const withIno = opts.expect.ino !== 0; // the remote's inode numbers are not trusted
+  return sameFile(before, after, withIno) && atPath?.isFile() === true && sameFile(before, atPath, withIno);
 }
 
 /** The source is the file the plan saw: size, mtime to the whole second (the remote's precision), ino. */

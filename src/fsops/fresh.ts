@@ -40,6 +40,23 @@ export async function freshRemoteEntry(root: string, rel: RelPath): Promise<Entr
   return lstatEntry(root, rel, 'remote'); // a special file: lstatEntry says which
 }
 
+/**
+ * The size and mtime (ms) of the file at `abs` on the remote as the server has them now, or undefined if
+ * nothing or something else than a file is there. For checking a copy's remote source after the copy: the
+ * mount's cached attributes would not show a rewrite made during it.
+ */
+export async function freshFileStats(abs: Buffer): Promise<{ size: number; mtimeMs: number } | undefined> {
+  let st: FreshStats;
+  try {
+    st = await freshStats(abs);
+  } catch (e) {
+    if (isAbsent(e) || hasCode(e, 'ELOOP')) return undefined;
+    throw e;
+  }
+  if ((st.mode & constants.S_IFMT) !== constants.S_IFREG) return undefined;
+  return { size: st.size, mtimeMs: st.mtimeSec * 1000 + st.mtimeNsec / 1e6 };
+}
+
 /** The open and stat, while none of this process's writes to a remote is on the wire (see quiet.ts). */
 function freshStats(abs: Buffer): Promise<FreshStats> {
   return quietCheck(() => openAndStat(abs));
