@@ -1,4 +1,4 @@
-// The soak (issue #6 item 7): a real `lazysync daemon` with an eager and a lazy pair on a real sshfs remote,
+// The soak: a real `lazysync daemon` with an eager and a lazy pair on a real sshfs remote,
 // random changes on both sides for N minutes with unmounts, sshfs kills and daemon restarts, then checks
 // that both sides converge, nothing is lost (a ledger of every content written), no temp file is left and
 // the daemon's memory did not grow. See docs/reliability.md for the rules the ledger applies.

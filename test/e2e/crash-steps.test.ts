@@ -1,4 +1,4 @@
-// Interrupted at every step (issue #6, item 1): a pass with every kind of change is killed with SIGKILL at
+// Interrupted at every step: a pass with every kind of change is killed with SIGKILL at
 // its 1st, 2nd, ... Kth filesystem or archive step (LAZYSYNC_FAULT_STEP, src/fault.ts); after each kill two
 // ordinary passes at most must lose nothing, converge, leave no temp file and an empty journal.
 // docs/reliability.md describes the method and the results. For debugging:

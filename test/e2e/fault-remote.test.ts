@@ -1,4 +1,4 @@
-// Issue #6 item 3, the remote fails: unmounted mid-scan and mid-copy, sshfs killed (ENOTCONN), sshd killed
+// The remote fails: unmounted mid-scan and mid-copy, sshfs killed (ENOTCONN), sshd killed
 // (EIO), the served folder replaced, a read-only mount (EROFS). A partial or failed scan is never read as
 // deletions; the pair pauses as remote-unavailable with the reason and resumes by itself.
 import { after, describe, it } from 'node:test';

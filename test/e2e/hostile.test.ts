@@ -1,4 +1,4 @@
-// Hostile input (issue #6 item 6): what a remote, a local folder, a config file or an API client can throw at
+// Hostile input: what a remote, a local folder, a config file or an API client can throw at
 // lazysync. Each case gets a clear error (or is synced unchanged, for odd names) and changes nothing else:
 // both trees are compared byte for byte, with their inodes and times, before and after.
 import { describe, it, before, after } from 'node:test';

@@ -1,4 +1,4 @@
-// Races against a pass (issue #6 item 5): a file rewritten or appended to while it is copied never lands
+// Races against a pass: a file rewritten or appended to while it is copied never lands
 // torn; files created during a pass are picked up by the next; an editor's atomic save is an edit, not a
 // conflict; a directory swapped for a symlink during a pass never makes lazysync read or write outside its
 // roots. The copy window is widened with a big file and --bwlimit, and each race is started once the copy's
