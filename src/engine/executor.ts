@@ -56,6 +56,11 @@ export interface ExecContext {
   onCompare?: (p: CompareProgress) => void;
   /** Resolves when `bytes` more may be transferred (the pair's --bwlimit). */
   throttle?: (bytes: number) => Promise<void>;
+  /**
+   * Resolves once a check of the remote past its caches can show what the server held when the plan was
+   * made (RemoteFacts.settleMs); rejects with a LazysyncError when the pass is stopping meanwhile.
+   */
+  remoteSettled?: () => Promise<void>;
   /** What the remote's mount can do (from its probe); without it, what a local disk can. */
   remoteFacts?: () => RemoteFacts;
   /** Why the remote cannot store a symlink with this link text, for the one warning about it. */
@@ -121,8 +126,9 @@ export class Executor {
    * plan saw. On the remote the server is asked past the mount's caches (a stale view never destroys): a
    * difference throws StaleViewError with what the server has, and the pass decides the path again.
    */
-  private expectBeforeDestroy(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
+  private async expectBeforeDestroy(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
     if (side === 'local') return this.expect(side, path, expected);
+    await this.ctx.remoteSettled?.();
     return this.readingRemote(path, () => expectFreshRemote(this.ctx.remoteRoot, path, expected));
   }
 

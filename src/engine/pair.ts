@@ -1,6 +1,7 @@
 // One pair's resources (roots, archive, lock, logger) and its passes: health -> scan+plan -> guard ->
 // execute -> record. Passes of one pair never overlap.
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PairConfig } from '../config.js';
@@ -15,7 +16,14 @@ import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
 import { OWN_TEMP_PREFIX, isTempInFlight, sweepTemp, tempPrefixOf } from '../fsops/atomic.js';
-import { factsOf, parseProbe, probeIsStale, symlinkLimit, type MountProbe } from '../fsops/probe.js';
+import {
+  factsOf,
+  parseProbe,
+  probeIsStale,
+  staleViewRisk,
+  symlinkLimit,
+  type MountProbe,
+} from '../fsops/probe.js';
 import { summarizeProbe } from '../fsops/probe-advice.js';
 import { mountIdentityOf, probeMount } from '../fsops/probe-run.js';
 import { isMountPoint } from '../fsops/mounts.js';
@@ -162,6 +170,8 @@ export class Pair {
   private applying = false;
   /** Told of the current pass's byte comparisons (PassOptions.compares). */
   private compareProgress: ((p: CompareProgress) => void) | undefined;
+  /** The current pass's wait for the remote's caches (RemoteFacts.settleMs), shared by its steps. */
+  private settle: { until: number; stopping?: () => boolean; wait?: Promise<void> } = { until: 0 };
 
   private constructor(
     readonly cfg: PairConfig,
@@ -234,6 +244,7 @@ export class Pair {
       onProgress: (progress) => this.onNotice?.({ type: 'progress', progress }),
       onCompare: (p) => this.compareProgress?.(p),
       throttle: (n) => this.bandwidth.take(n),
+      remoteSettled: () => (this.settle.wait ??= this.waitSettled()),
       remoteFacts: () => factsOf(this.probe),
       symlinkLimit: (target) => symlinkLimit(this.probe, target),
     });
@@ -406,6 +417,8 @@ export class Pair {
     this.useProbe(probe);
     this.archive.setMeta(META_PROBE, JSON.stringify(probe));
     this.log.info({ probe }, `remote mount probed: ${summarizeProbe(probe)}`);
+    const risk = staleViewRisk(probe);
+    if (risk !== undefined) this.log.warn(risk);
   }
 
   async pass(opts: PassOptions): Promise<PassOutcome> {
@@ -573,6 +586,10 @@ export class Pair {
   }
 
   private async execute(archive: Archive, planned: number, opts: PassOptions): Promise<PassOutcome> {
+    this.settle = {
+      until: Date.now() + factsOf(this.probe).settleMs,
+      ...(opts.stopping && { stopping: opts.stopping }),
+    };
     opts.onPhase?.('syncing');
     this.rememberTempPrefix();
     this.counts = emptyCounts();
@@ -674,6 +691,26 @@ export class Pair {
       for (const s of archive.skipList()) if (!skippedNow.has(s.path)) archive.skipClear(s.path);
     }
     return { status: 'done', counts: this.counts, conflicts: this.conflicts, problems, planned };
+  }
+
+  /**
+   * Waits until a check past the remote's caches shows at least what the server held when this pass's plan
+   * was made. On mounts whose program answers opens from its own cache (rclone, davfs2) nothing sooner
+   * can tell a server edit from the view the plan was made from (docs/design.md, "A stale view never
+   * destroys"). Rejects if the pass is stopping meanwhile: its remaining steps are left for the next pass.
+   */
+  private async waitSettled(): Promise<void> {
+    const { until, stopping } = this.settle;
+    if (until <= Date.now()) return;
+    this.log.info(
+      `waiting ${((until - Date.now()) / 1000).toFixed(1)} s for the ${this.probe?.kind ?? 'remote'} mount's cache ` +
+        '(it shows the server up to that late) before anything on the remote is overwritten or removed',
+    );
+    while (Date.now() < until) {
+      if (stopping?.() === true)
+        throw new LazysyncError('changed', 'the pass is stopping; left for the next one');
+      await sleep(Math.min(200, until - Date.now()));
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 // What a probe means for people (pure): one line per capability with what lazysync does about it, and the
 // mount options to use for that kind of mount, each with why. `lazysync doctor` and `status` print these.
-import type { MountProbe, RemoteKind } from './probe.js';
+import { settleMsOf, staleViewRisk, type MountProbe, type RemoteKind } from './probe.js';
 
 export interface Advice {
   /** The option as it is written for that mount program (or config file). */
@@ -41,14 +41,18 @@ const ADVICE: Partial<Record<RemoteKind, Advice[]>> = {
       why: 'with "off" files cannot be opened for reading and writing at once nor written out of order, so programs editing in place through the mount fail; lazysync itself writes sequentially',
     },
     {
-      option: '--dir-cache-time 10s (default 5m)',
-      why: 'rclone shows listings up to this old: with the default a server change takes up to 5 minutes to reach the local folder',
+      option: '--dir-cache-time 2s (default 5m)',
+      why: 'rclone shows listings up to this old, and answers even an open from them: a server change takes that long to reach the local folder, and a pass that overwrites or deletes on the remote first waits it out (up to 60 s; longer is not waited for, and a server edit that recent can be overwritten, kept only as a version)',
     },
   ],
   davfs2: [
     {
       option: 'buf_size 32 (in /etc/davfs2/davfs2.conf or ~/.davfs2/davfs2.conf)',
       why: "kernels that read directories 32 KiB at a time get EINVAL from every listing with davfs2's default 16 KiB buffer: the remote then looks unreadable",
+    },
+    {
+      option: 'dir_refresh 2 (default 60)',
+      why: 'davfs2 shows a folder as it last read it for this many seconds, and answers even an open from that: a server change takes that long to reach the local folder, and a pass that overwrites or deletes on the remote first waits it out',
     },
     {
       option: 'delay_upload 0 (default 10)',
@@ -119,8 +123,10 @@ export function describeProbe(probe: MountProbe): string[] {
         ? `listings cached: unknown${how}`
         : s === 0
           ? `listings cached: no${how}`
-          : `listings cached: up to ${s} s${how}: server changes reach the local folder that much later`,
+          : `listings cached: up to ${s} s${how}: server changes reach the local folder that much later${settleMsOf(probe) > 0 ? '; this mount answers opens from that cache too, so a pass waits that long before it overwrites or deletes on the remote' : ''}`,
     );
+    const risk = staleViewRisk(probe);
+    if (risk !== undefined) lines.push(`warning: ${risk}`);
   }
   return lines;
 }

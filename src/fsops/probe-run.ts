@@ -3,10 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { isFsError, messageOf } from '../errors.js';
 import { mountContaining, parseMountinfo } from './mounts.js';
 import {
   interpretProbe,
+  kindOf,
   type MountIdentity,
   type MountProbe,
   type Outcome,
@@ -121,6 +124,7 @@ async function observeMount(remote: string, leaveNoStateDir: boolean): Promise<P
   const obs: ProbeObservations = { mount, scratch, superOptions: line?.superOptions ?? '' };
   const argv = mount === undefined ? undefined : await fuseArgvOf(mount);
   if (argv !== undefined) obs.fuseArgv = argv;
+  if (kindOf(mount) === 'davfs2') obs.davfsConfig = await davfsConfigOf(argv);
   try {
     if (scratch.ok) await experiment(dir, obs);
   } finally {
@@ -257,6 +261,25 @@ async function longestName(dir: string): Promise<number | undefined> {
     else hi = mid - 1;
   }
   return lo;
+}
+
+/**
+ * The configuration files mount.davfs read, in its order: the system file, then the one named by `conf=`
+ * on its command line or else the user's (davfs2.conf(5)). Files that cannot be read are left out.
+ */
+async function davfsConfigOf(argv: readonly string[] | undefined): Promise<{ file: string; text: string }[]> {
+  // mount.davfs splits its `-o` list in place: the options show as separate arguments.
+  const conf = argv
+    ?.flatMap((a) => a.split(','))
+    .find((a) => a.startsWith('conf='))
+    ?.slice('conf='.length);
+  const files = ['/etc/davfs2/davfs2.conf', conf ?? join(homedir(), '.davfs2', 'davfs2.conf')];
+  const out: { file: string; text: string }[] = [];
+  for (const file of files) {
+    const text = await fsp.readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) out.push({ file, text });
+  }
+  return out;
 }
 
 /**

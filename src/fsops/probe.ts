@@ -50,6 +50,11 @@ export interface ProbeObservations {
   fuseArgv?: string[];
   /** The mount's superblock options from mountinfo (NFS and SMB clients show their cache times there). */
   superOptions?: string;
+  /**
+   * davfs2 only: the text of the configuration files mount.davfs read, in the order it read them (the system
+   * file, then the user's or the one named by `conf=`), with the name of each; its cache times are there.
+   */
+  davfsConfig?: { file: string; text: string }[];
 }
 
 export interface MountProbe {
@@ -229,7 +234,13 @@ export function interpretProbe(obs: ProbeObservations, now: Date): MountProbe {
   let caseSensitive: boolean | null = null;
   if (obs.caseFold?.ok === true) caseSensitive = obs.caseFold.foundOtherCase !== true;
 
-  const cache = listingCacheOf(kind, obs.fuseArgv, obs.superOptions ?? '');
+  const cache = listingCacheOf(
+    kind,
+    obs.fuseArgv,
+    obs.superOptions ?? '',
+    obs.davfsConfig,
+    obs.mount?.mountPoint,
+  );
   notes.listingCacheS = cache.how;
   return {
     version: 1,
@@ -311,6 +322,12 @@ export interface RemoteFacts {
   mtimesRewritten: boolean;
   /** After an upload, read the final path again: the server may show other metadata than the temp file had. */
   rereadAfterUpload: boolean;
+  /**
+   * How long after a view of the remote was taken a check past the caches first shows the server as it
+   * was then (ms): 0 where opening a file asks the server (sshfs, NFS); the listing cache where the mount's
+   * program answers opens from its own cache (see settleMsOf).
+   */
+  settleMs: number;
 }
 
 export function factsOf(probe: MountProbe | undefined): RemoteFacts {
@@ -326,7 +343,45 @@ export function factsOf(probe: MountProbe | undefined): RemoteFacts {
     modesKept,
     mtimesRewritten,
     rereadAfterUpload: !modesKept || mtimesRewritten,
+    settleMs: settleMsOf(probe),
   };
+}
+
+/**
+ * Mounts whose program answers an open and a stat from its own cache until that cache expires: rclone's
+ * VFS and davfs2 (measured: a server edit showed through neither before the listing cache ran out, however
+ * the file was opened or stat'ed).
+ */
+const CACHES_OPENS: ReadonlySet<RemoteKind> = new Set(['rclone', 'davfs2']);
+
+/** The longest a pass waits for such a cache; longer caches are a risk the probe warns about instead. */
+export const MAX_SETTLE_S = 60;
+
+/**
+ * How long a pass waits, after its plan is made, before it checks a remote path it is about to overwrite
+ * or delete, so that the check sees at least what the server held when the plan was made: the listing
+ * cache (plus half a second for the timers) on mounts that answer opens from their own cache, if it is
+ * known, not 0 and at most MAX_SETTLE_S; else 0.
+ */
+export function settleMsOf(probe: MountProbe | undefined): number {
+  if (probe === undefined || !CACHES_OPENS.has(probe.kind)) return 0;
+  const s = probe.listingCacheS;
+  return s === null || s === 0 || s > MAX_SETTLE_S ? 0 : Math.ceil(s * 1000) + 500;
+}
+
+/**
+ * Why a server edit may still be overwritten on this mount (kept as a remote version, no conflict), or
+ * undefined: its cache is too long to wait out, or unknown.
+ */
+export function staleViewRisk(probe: MountProbe): string | undefined {
+  if (!CACHES_OPENS.has(probe.kind) || settleMsOf(probe) > 0 || probe.listingCacheS === 0) return undefined;
+  const s = probe.listingCacheS;
+  return (
+    `the ${probe.kind} mount answers from its own cache for ${s === null ? 'an unknown time' : `up to ${s} s`}` +
+    `${probe.notes.listingCacheS !== undefined ? ` (${probe.notes.listingCacheS})` : ''}, longer than lazysync waits ` +
+    `(${MAX_SETTLE_S} s): a server edit made that recently can be overwritten by a local edit, kept only as a ` +
+    'remote version with no conflict reported; see `lazysync doctor` for the option that shortens it'
+  );
 }
 
 /** Why a symlink cannot be stored on the remote, for the one warning about it. */
@@ -394,6 +449,45 @@ function flagValue(argv: readonly string[], name: string): string | undefined {
   return v;
 }
 
+/** An rclone duration flag's value in seconds, or rclone's default for it. */
+function rcloneDuration(
+  argv: readonly string[] | undefined,
+  name: string,
+  defaultS: number,
+  defaultText: string,
+): { seconds: number; how: string } {
+  const v = argv === undefined ? undefined : flagValue(argv, name);
+  const s = v === undefined ? undefined : parseGoDuration(v);
+  return s !== undefined
+    ? { seconds: s, how: `--${name} ${v ?? ''}` }
+    : { seconds: defaultS, how: `--${name} ${defaultText} (default)` };
+}
+
+/**
+ * davfs2's `dir_refresh` for the mount at `mountPoint`: the last one set, in the files' order, outside any
+ * section or in the section named after the mount point (davfs2.conf(5)); undefined if none is set.
+ */
+export function davfsDirRefresh(
+  files: readonly { file: string; text: string }[],
+  mountPoint: string,
+): { seconds: number; how: string } | undefined {
+  let found: { seconds: number; how: string } | undefined;
+  for (const { file, text } of files) {
+    let applies = true;
+    for (const raw of text.split('\n')) {
+      const line = raw.replace(/#.*/, '').trim();
+      const section = /^\[(.*)\]$/.exec(line);
+      if (section !== null) {
+        applies = section[1]?.trim().replaceAll('\\ ', ' ') === mountPoint;
+        continue;
+      }
+      const m = /^dir_refresh\s+(\d+)$/.exec(line);
+      if (applies && m !== null) found = { seconds: Number(m[1]), how: `dir_refresh ${m[1]} in ${file}` };
+    }
+  }
+  return found;
+}
+
 /**
  * How long the mount may show a folder's listing as it was, and how that was found: from the FUSE
  * program's command line (sshfs, rclone), the mount's options (NFS, SMB), or the program's default.
@@ -402,6 +496,8 @@ export function listingCacheOf(
   kind: RemoteKind,
   argv: readonly string[] | undefined,
   superOptions: string,
+  davfsConfig?: readonly { file: string; text: string }[],
+  mountPoint?: string,
 ): { seconds: number | null; how: string } {
   const sup = superOptions.split(',');
   switch (kind) {
@@ -417,13 +513,11 @@ export function listingCacheOf(
       return { seconds: 20, how: "sshfs's default" };
     }
     case 'rclone': {
-      const v = argv === undefined ? undefined : flagValue(argv, 'dir-cache-time');
-      const s = v === undefined ? undefined : parseGoDuration(v);
-      if (s !== undefined) return { seconds: s, how: `--dir-cache-time ${v ?? ''}` };
-      return {
-        seconds: 300,
-        how: `rclone's default${argv === undefined ? ' (its command line could not be read)' : ''}`,
-      };
+      // A lookup is answered from the kernel's entry cache (--attr-timeout), then from rclone's listing.
+      const dir = rcloneDuration(argv, 'dir-cache-time', 300, '5m');
+      const attr = rcloneDuration(argv, 'attr-timeout', 1, '1s');
+      const unread = argv === undefined ? ' (its command line could not be read)' : '';
+      return { seconds: dir.seconds + attr.seconds, how: `${dir.how} + ${attr.how}${unread}` };
     }
     case 'nfs': {
       if (sup.includes('noac')) return { seconds: 0, how: 'noac' };
@@ -438,11 +532,10 @@ export function listingCacheOf(
         ? { seconds: Number(v), how: `actimeo=${v}` }
         : { seconds: 1, how: "cifs's default" };
     }
-    case 'davfs2':
-      return {
-        seconds: null,
-        how: 'dir_refresh in davfs2.conf (60 s by default); it cannot be read from the mount',
-      };
+    case 'davfs2': {
+      const found = davfsDirRefresh(davfsConfig ?? [], mountPoint ?? '');
+      return found ?? { seconds: 60, how: "davfs2's default dir_refresh (none set in its configuration)" };
+    }
     case 'local-disk':
       return { seconds: 0, how: 'a local filesystem' };
     default:

@@ -2,8 +2,7 @@
 // caches, rclone, davfs2, smbnetfs), through the real CLI. One remote per kind, shared by that kind's
 // scenarios (each its own folder R and its own L); kinds run one after another.
 //
-// LAZYSYNC_MATRIX_KINDS=davfs2,smbnetfs runs only those kinds; LAZYSYNC_MATRIX_STRICT=1 runs the rows the
-// product is known to fail as ordinary tests instead of `todo`.
+// LAZYSYNC_MATRIX_KINDS=davfs2,smbnetfs runs only those kinds.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -70,23 +69,6 @@ type Scenario = (typeof SCENARIOS)[number];
 
 /** Remotes that can store a symlink; on the others a local symlink stays local with one warning. */
 const STORES_SYMLINKS: ReadonlySet<RemoteKind> = new Set(['sshfs-cached', 'sshfs-nocache']);
-
-/**
- * Rows the product fails today, each with what fails and why; they run as `todo` (reported, not failing
- * the suite) until LAZYSYNC_MATRIX_STRICT=1 or the entry is removed.
- */
-/** Nothing read through these mounts returns the server's present attributes before their caches expire. */
-const STALE_UPLOAD =
-  'an edit made on the server while the mount still shows the old file is overwritten by the local edit: ' +
-  'the server edit is kept only as a remote version, no conflict is reported (depends on the cache timing)';
-
-const KNOWN: Partial<Record<RemoteKind, Partial<Record<Scenario, string>>>> = {
-  'rclone-off': { 'conflict seen through a stale view': STALE_UPLOAD },
-  'rclone-writes': { 'conflict seen through a stale view': STALE_UPLOAD },
-  davfs2: {
-    'conflict seen through a stale view': STALE_UPLOAD,
-  },
-};
 
 interface Ctx {
   kind: RemoteKind;
@@ -390,8 +372,6 @@ function kindsToRun(): RemoteKind[] {
   return kinds.filter(isRemoteKind);
 }
 
-const STRICT = process.env.LAZYSYNC_MATRIX_STRICT === '1';
-
 /** Scenarios that take the whole remote away, run alone after the others. */
 const EXCLUSIVE: ReadonlySet<Scenario> = new Set(['unmount and remount']);
 
@@ -410,8 +390,7 @@ for (const kind of kindsToRun()) {
       await remote?.stop();
     });
     const row = (scenario: Scenario): void => {
-      const known = STRICT ? undefined : KNOWN[kind]?.[scenario];
-      it(scenario, known === undefined ? {} : { todo: known }, async () => {
+      it(scenario, async () => {
         assert.ok(remote !== undefined, `the ${kind} remote did not start`);
         await RUNNERS[scenario]({ kind, remote });
       });
