@@ -14,7 +14,7 @@ import {
   pairUrl,
   type ApiEvent,
 } from './client.js';
-import { apiError, startStandIn, waitFor, type StandIn } from './testing-api.js';
+import { apiError, startStandIn, waitFor, type StandIn } from '../../test/unit/api.js';
 
 describe('ApiClient.request', () => {
   let api: StandIn;
@@ -175,14 +175,14 @@ describe('ApiClient.events', () => {
       await s.ready;
       api.emit({ type: 'state', pair: 'p', state: 'syncing', reason: null });
       api.emit({ type: 'pass', pair: 'p', applied: 3, problems: 0, durationMs: 5 });
-      await waitFor(() => got.length === 2);
+      await waitFor(() => got.length === 2, 'got.length === 2');
       assert.deepEqual(
         got.map((e) => e.type),
         ['state', 'pass'],
       );
       assert.equal(typeof got[0]?.time, 'string');
       s.close();
-      await waitFor(() => api.streams() === 0);
+      await waitFor(() => api.streams() === 0, 'api.streams() === 0');
       assert.equal(ended, false);
     } finally {
       await api.close();
@@ -198,7 +198,7 @@ describe('ApiClient.events', () => {
     );
     await s.ready;
     await api.close();
-    await waitFor(() => ends.length === 1);
+    await waitFor(() => ends.length === 1, 'ends.length === 1');
     assert.equal(ends[0], undefined);
     const none = new ApiClient(api.socket).events(() => undefined);
     await assert.rejects(none.ready, NoDaemonError);

@@ -18,7 +18,14 @@ import { resumeCommand } from './resume.js';
 import { stopCommand } from './stop.js';
 import { unpinCommand } from './unpin.js';
 import { versionsCommand } from './versions.js';
-import { apiError, captureIo, samplePair, startStandIn, type Reply, type StandIn } from './testing-api.js';
+import {
+  apiError,
+  captureIo,
+  samplePair,
+  startStandIn,
+  type Reply,
+  type StandIn,
+} from '../../test/unit/api.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lazysync-cmds-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

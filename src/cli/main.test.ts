@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { apiError, startStandIn, type StandIn } from './testing-api.js';
+import { apiError, startStandIn, type StandIn } from '../../test/unit/api.js';
 
 /** Runs the program in a child process (as bin/lazysync.js does); returns the exit code and the output. */
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {

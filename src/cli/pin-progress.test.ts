@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { ApiEvent } from './client.js';
 import { PinProgress, barLabel, isPinTransfer, pinTargets } from './pin-progress.js';
-import { samplePair } from './testing-api.js';
+import { samplePair } from '../../test/unit/api.js';
 
 const time = '2026-11-28T10:00:00Z';
 function transfer(

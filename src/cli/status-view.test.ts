@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderDaemonStatus, renderPairs, stateLabel } from './status-view.js';
-import { samplePair } from './testing-api.js';
+import { samplePair } from '../../test/unit/api.js';
 import { interpretProbe } from '../fsops/probe.js';
 
 const now = new Date('2026-11-28T10:18:00.000Z');

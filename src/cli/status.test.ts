@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiClient, NoDaemonError } from './client.js';
 import { runLive } from './live.js';
 import { statusCommand } from './status.js';
-import { apiError, captureIo, samplePair, startStandIn, waitFor, type StandIn } from './testing-api.js';
+import { apiError, captureIo, samplePair, startStandIn, waitFor, type StandIn } from '../../test/unit/api.js';
 
 let api: StandIn;
 let fetches = 0;
@@ -53,7 +53,7 @@ describe('status --watch', () => {
     const io = captureIo(true);
     const stop = new AbortController();
     const done = statusCommand(undefined, { socket: api.socket, watch: true }, io, stop.signal);
-    await waitFor(() => io.raw.length >= 2, 3000);
+    await waitFor(() => io.raw.length >= 2, 'io.raw.length >= 2', 3000);
     stop.abort();
     assert.equal(await done, 0);
     assert.ok(io.raw[0]?.startsWith('\x1b[2J\x1b[H'), 'the first frame clears the screen');
@@ -66,14 +66,18 @@ describe('status --watch', () => {
     const io = captureIo(false);
     const stop = new AbortController();
     const done = statusCommand('a', { socket: api.socket, watch: true }, io, stop.signal);
-    await waitFor(() => io.stdout.filter((l) => l.startsWith('PAIR')).length >= 2, 3000);
+    await waitFor(
+      () => io.stdout.filter((l) => l.startsWith('PAIR')).length >= 2,
+      `io.stdout.filter((l) => l.startsWith('PAIR')).length >= 2`,
+      3000,
+    );
     stop.abort();
     await done;
     assert.ok(io.stdout.includes(''), 'blocks are separated by a blank line');
     const json = captureIo(true);
     const stop2 = new AbortController();
     const done2 = statusCommand('a', { socket: api.socket, watch: true, json: true }, json, stop2.signal);
-    await waitFor(() => json.stdout.length >= 2, 3000);
+    await waitFor(() => json.stdout.length >= 2, 'json.stdout.length >= 2', 3000);
     stop2.abort();
     await done2;
     for (const line of json.stdout) assert.equal(JSON.parse(line).name, 'a');
@@ -84,7 +88,7 @@ describe('status --watch', () => {
     const d = await startStandIn({ 'GET /v1/status': () => ({ body: daemon }) });
     const io = captureIo();
     const done = statusCommand(undefined, { socket: d.socket, watch: true }, io);
-    await waitFor(() => io.stdout.length > 0);
+    await waitFor(() => io.stdout.length > 0, 'io.stdout.length > 0');
     await d.close();
     await assert.rejects(done, NoDaemonError);
   });
@@ -107,7 +111,7 @@ describe('runLive', () => {
       intervalMs: 60_000,
       stop: stop.signal,
     });
-    await waitFor(() => draws === 1 && api.streams() > 0);
+    await waitFor(() => draws === 1 && api.streams() > 0, 'draws === 1 && api.streams() > 0');
     api.emit({ type: 'pass', pair: 'b', applied: 1, problems: 0, durationMs: 1 });
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(draws, 1, 'an event of another pair does not redraw');
@@ -122,13 +126,13 @@ describe('runLive', () => {
         done: false,
       });
     }
-    await waitFor(() => draws === 2);
+    await waitFor(() => draws === 2, 'draws === 2');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(draws, 2, 'a burst of events costs one redraw');
     stop.abort();
     assert.equal(await done, 0);
     assert.deepEqual(io.stdout, ['frame 1', 'frame 2']);
-    await waitFor(() => api.streams() === 0);
+    await waitFor(() => api.streams() === 0, 'api.streams() === 0');
   });
 
   it('stops at once when already stopped, and counts its fetches', async () => {

@@ -23,7 +23,7 @@ import {
   T2,
   eager,
   rec,
-} from './testing-entries.js';
+} from '../../test/unit/entries.js';
 
 describe('isUnchanged', () => {
   it('a file is unchanged only with the same size, mtime and mode', () => {

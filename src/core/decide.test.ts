@@ -26,7 +26,7 @@ import {
   rS2,
   T2,
   file,
-} from './testing-entries.js';
+} from '../../test/unit/entries.js';
 
 const p = 'a/p';
 

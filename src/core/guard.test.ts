@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDeletes, countDeletions, DeleteCounter, HANDFUL } from './guard.js';
 import type { Action, Entry, Side } from './types.js';
-import { lD, lF1, lS1, P, rD, rF1 } from './testing-entries.js';
+import { lD, lF1, lS1, P, rD, rF1 } from '../../test/unit/entries.js';
 
 function removes(side: Side, n: number, entry: Entry): Action[] {
   return Array.from({ length: n }, (_, i): Action => ({ op: 'remove', side, path: `f${i}`, [side]: entry }));

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeAction } from './plan-format.js';
 import type { Action } from './types.js';
-import { lD, lF1, lS1, P, rF1, rS2 } from './testing-entries.js';
+import { lD, lF1, lS1, P, rF1, rS2 } from '../../test/unit/entries.js';
 
 describe('describeAction', () => {
   it('one line per action that changes something', () => {

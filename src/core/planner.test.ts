@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Planner } from './planner.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath } from './types.js';
-import { eager, lazy, lD, lF1, lF2, lS1, P, rD, rec, rF1, rF2 } from './testing-entries.js';
+import { eager, lazy, lD, lF1, lF2, lS1, P, rD, rec, rF1, rF2 } from '../../test/unit/entries.js';
 
 /** One input row: a path and what the archive, the local scan and the remote scan hold for it. */
 type Input = [path: RelPath, archive?: [Entry, Entry], local?: Entry, remote?: Entry];

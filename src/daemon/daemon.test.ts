@@ -10,7 +10,7 @@ import { silentLogger } from '../log.js';
 import { Daemon, type DaemonOptions } from './daemon.js';
 import { pidFilePath, readPidFile } from './pid.js';
 import { DaemonRunningError } from './socket.js';
-import { request, standIns, tempPairs, type StandInScript } from './testing.js';
+import { request, standIns, tempPairs, type StandInScript } from '../../test/unit/daemon.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -220,7 +220,7 @@ describe('Daemon', () => {
       import { Daemon } from ${url('./daemon.js')};
       import { namedPairFrom } from ${url('../config-file.js')};
       import { silentLogger } from ${url('../log.js')};
-      import { standIns } from ${url('./testing.js')};
+      import { standIns } from ${url('../../test/unit/daemon.js')};
       const d = await Daemon.start({
         socket: ${JSON.stringify(t.socket)},
         pairs: [namedPairFrom('a', ${JSON.stringify(t.remote('a'))}, ${JSON.stringify(t.local('a'))}, {})],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfigFile, namedPairFrom } from '../config-file.js';
 import { silentLogger } from '../log.js';
 import { Daemon } from './daemon.js';
-import { request, standIns, tempPairs, type Reply } from './testing.js';
+import { request, standIns, tempPairs, type Reply } from '../../test/unit/daemon.js';
 
 const t = tempPairs('a', 'b', 'c');
 const configPath = join(t.dir, 'config.toml');

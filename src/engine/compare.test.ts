@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decide } from '../core/decide.js';
 import type { Action, Policy } from '../core/types.js';
-import { T1, dir, file, placeholder } from '../core/testing-entries.js';
+import { T1, dir, file, placeholder } from '../../test/unit/entries.js';
 import { bytesToCompare, comparesBytes, sameBytes } from './compare.js';
 
 const policy: Policy = { lazy: true, wantLocalCopy: () => false };

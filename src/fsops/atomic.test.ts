@@ -6,7 +6,7 @@ import type { Entry } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { copyFileAtomic, sweepTemp, symlinkAtomic, symlinkNew, tempPathFor, TEMP_PREFIX } from './atomic.js';
 import { absOf, lstatEntry } from './entry.js';
-import { b, link, makeTmp, mkdir, names, put, rmTmp } from './testing-fs.js';
+import { b, link, makeTmp, mkdir, names, put, rmTmp } from '../../test/unit/fs.js';
 
 const isChanged = (e: unknown): boolean => e instanceof LazysyncError && e.code === 'changed';
 const temps = (dir: string): string[] => names(dir).filter((n) => n.startsWith(TEMP_PREFIX));

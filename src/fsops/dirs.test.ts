@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { LazysyncError } from '../errors.js';
 import { ensureDir, ensureParents } from './dirs.js';
 import { absOf } from './entry.js';
-import { b, link, makeTmp, mkdir, put, rmTmp } from './testing-fs.js';
+import { b, link, makeTmp, mkdir, put, rmTmp } from '../../test/unit/fs.js';
 
 const isIo = (e: unknown): boolean => e instanceof LazysyncError && e.code === 'io';
 

@@ -15,7 +15,7 @@ import {
   sameEntry,
 } from './entry.js';
 import { moduleForOtherUsers, NOBODY } from '../../test/fixture/other-user.js';
-import { link, makeTmp, mkdir, put, rmTmp } from './testing-fs.js';
+import { link, makeTmp, mkdir, put, rmTmp } from '../../test/unit/fs.js';
 
 describe('absOf', () => {
   it('joins root and a byte path into the Buffer fs calls get', () => {

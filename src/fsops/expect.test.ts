@@ -5,7 +5,7 @@ import type { Entry } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { lstatEntry } from './entry.js';
 import { expectEntry } from './expect.js';
-import { link, makeTmp, mkdir, put, rmTmp } from './testing-fs.js';
+import { link, makeTmp, mkdir, put, rmTmp } from '../../test/unit/fs.js';
 
 const isChanged = (e: unknown): boolean =>
   e instanceof LazysyncError &&

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isMountPoint, mountContaining, mountOf, parseMountinfo } from './mounts.js';
-import { makeTmp, rmTmp } from './testing-fs.js';
+import { makeTmp, rmTmp } from '../../test/unit/fs.js';
 
 const SAMPLE = [
   '22 27 0:21 / /proc rw,relatime - proc proc rw',

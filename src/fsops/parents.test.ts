@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LazysyncError } from '../errors.js';
 import { expectParents } from './parents.js';
-import { link, makeTmp, mkdir, put, rmTmp } from './testing-fs.js';
+import { link, makeTmp, mkdir, put, rmTmp } from '../../test/unit/fs.js';
 
 const swapped = (e: unknown): boolean =>
   e instanceof LazysyncError && e.code === 'changed' && /is now (a symlink|not a directory)/.test(e.message);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { Entry, RelPath } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { b, makeTmp, mkdir, put, rmTmp } from '../fsops/testing-fs.js';
+import { b, makeTmp, mkdir, put, rmTmp } from '../../test/unit/fs.js';
 import { loadIgnore, matcherOf } from './ignore.js';
 import { scanTree } from './walk.js';
 

@@ -7,7 +7,7 @@ import { comparePaths } from '../core/paths.js';
 import type { Entry, RelPath } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { moduleForOtherUsers, NOBODY } from '../../test/fixture/other-user.js';
-import { b, link, makeTmp, mkdir, put, rmTmp } from '../fsops/testing-fs.js';
+import { b, link, makeTmp, mkdir, put, rmTmp } from '../../test/unit/fs.js';
 import type { Listing } from './listdir.js';
 import { scanTree, walkListings, type ScanOptions } from './walk.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { InotifyAccessWatcher, type AccessKind } from './access-inotify.js';
-import { NO_ADDON, b, makeTmp, rmTmp, sh, sleep, touchOpen, waitFor } from './testing-watch.js';
+import { NO_ADDON, b, makeTmp, rmTmp, sh, sleep, touchOpen, waitFor } from '../../test/unit/watch.js';
 
 // A local temp dir stands in for the remote root R; placeholders in L are symlinks L/p -> R/p.
 describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, () => {
@@ -19,7 +19,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
     const name = `.barrier-${++barriers}`;
     fs.writeFileSync(`${R}/${name}`, '');
     touchOpen(`${R}/${name}`);
-    await waitFor(name, () => seen.some(([p]) => p === name));
+    await waitFor(() => seen.some(([p]) => p === name), name);
     seen = seen.filter(([p]) => p !== name);
   }
 
@@ -44,14 +44,14 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
 
   it('reports a read through a placeholder as an open of its remote path, once', async () => {
     assert.equal(fs.readFileSync(`${L}/sub/file`, 'utf8'), 'remote content');
-    await waitFor('the open', () => seen.length > 0);
+    await waitFor(() => seen.length > 0, 'the open');
     await sleep(20);
     assert.deepEqual(seen, [['sub/file', 'open']]);
   });
 
   it('keeps name bytes (non-UTF-8, newline)', async () => {
     touchOpen(`${L}/sub/\xff odd\nname`);
-    await waitFor('the open', () => seen.length > 0);
+    await waitFor(() => seen.length > 0, 'the open');
     assert.deepEqual(seen[0], ['sub/\xff odd\nname', 'open']);
   });
 
@@ -68,7 +68,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
     await sh('for f in "$1"/many/*; do cat "$f" > /dev/null; done', [L]);
     const opened = () =>
       new Set(seen.filter(([p, k]) => k === 'open' && p.startsWith('many/')).map(([p]) => p));
-    await waitFor('200 opens', () => opened().size === 200, 10000);
+    await waitFor(() => opened().size === 200, '200 opens', 10000);
     const ms = performance.now() - t0;
     console.log(`# 200 cat processes: ${opened().size}/200 opens reported, ${ms.toFixed(0)} ms in all`);
     assert.equal(seen.filter(([, k]) => k === 'open').length, 200);
@@ -76,7 +76,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
 
   it('reports a write through a placeholder as open then close-write', async () => {
     fs.writeFileSync(`${L}/sub/file`, 'written locally');
-    await waitFor('close-write', () => seen.some(([, k]) => k === 'close-write'));
+    await waitFor(() => seen.some(([, k]) => k === 'close-write'), 'close-write');
     assert.deepEqual(seen, [
       ['sub/file', 'open'],
       ['sub/file', 'close-write'],
@@ -106,7 +106,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
     assert.deepEqual(seen, []);
     w.setDirs(['', 'sub']);
     touchOpen(`${L}/sub/file`);
-    await waitFor('the open', () => seen.length > 0);
+    await waitFor(() => seen.length > 0, 'the open');
   });
 
   it('a missing wanted dir stays unwatched until it appears and refresh() adds it', async () => {
@@ -116,7 +116,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
     fs.writeFileSync(`${R}/later/x`, '');
     assert.deepEqual(w.refresh(), { repointed: 0, dropped: 0, added: 1 });
     touchOpen(`${R}/later/x`);
-    await waitFor('the open', () => seen.length > 0);
+    await waitFor(() => seen.length > 0, 'the open');
     assert.deepEqual(seen[0], ['later/x', 'open']);
     fs.rmSync(`${R}/later`, { recursive: true });
     await barrier(); // IN_IGNORED has dropped the watch of the deleted dir
@@ -130,7 +130,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
     try {
       // On a local fs the watch follows the inode: an open in sub2 is still reported under the old name.
       touchOpen(`${R}/sub2/file`);
-      await waitFor('the stale open', () => seen.length > 0);
+      await waitFor(() => seen.length > 0, 'the stale open');
       assert.deepEqual(seen[0], ['sub/file', 'open']);
       assert.deepEqual(w.refresh(), { repointed: 1, dropped: 0, added: 0 });
       assert.deepEqual(w.refresh(), { repointed: 0, dropped: 0, added: 0 });
@@ -139,7 +139,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
       await barrier();
       assert.deepEqual(seen, [], 'the old inode is no longer watched');
       touchOpen(`${R}/sub/new`);
-      await waitFor('the open', () => seen.length > 0);
+      await waitFor(() => seen.length > 0, 'the open');
       assert.deepEqual(seen[0], ['sub/new', 'open']);
     } finally {
       fs.rmSync(`${R}/sub`, { recursive: true });
@@ -153,7 +153,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
       w.setDirs(['', 'sub', 'sub2']); // sub2 is the inode already watched as 'sub': the same wd
       assert.deepEqual(w.stats(), { wanted: 3, watched: 3, watches: 2, limited: false });
       touchOpen(`${R}/sub2/file`);
-      await waitFor('two reports', () => seen.length === 2);
+      await waitFor(() => seen.length === 2, 'two reports');
       assert.deepEqual(seen.map(([p]) => p).sort(), ['sub/file', 'sub2/file']);
       fs.mkdirSync(`${R}/sub`);
       assert.deepEqual(w.refresh(), { repointed: 1, dropped: 0, added: 0 });
@@ -174,7 +174,7 @@ describe('InotifyAccessWatcher on a local stand-in for R', { skip: NO_ADDON }, (
     try {
       w2.setDirs(['', 'sub']);
       touchOpen(`${R}/sub/file`);
-      await waitFor('both watchers', () => seen.length === 2);
+      await waitFor(() => seen.length === 2, 'both watchers');
       assert.deepEqual(seen, [
         ['sub/file', 'open'],
         ['sub/file', 'open'],

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ProcAccessWatcher } from './access-proc.js';
-import { b, makeTmp, rmTmp, sleep, waitFor } from './testing-watch.js';
+import { b, makeTmp, rmTmp, sleep, waitFor } from '../../test/unit/watch.js';
 
 /** A child holding `file` open on its stdin for `seconds`; resolves when it has exited. */
 function holdOpen(file: string, seconds: number): { exited: Promise<void>; pid: number } {
@@ -31,7 +31,7 @@ describe('ProcAccessWatcher', () => {
     w.start();
     try {
       const child = holdOpen(`${R}/sub/file`, 1);
-      await waitFor('the open', () => seen.length > 0);
+      await waitFor(() => seen.length > 0, 'the open');
       await child.exited;
       await sleep(100);
       assert.deepEqual(seen, ['open sub/file']);
@@ -50,7 +50,7 @@ describe('ProcAccessWatcher', () => {
     });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     try {
-      await waitFor('the open', () => seen.length > 0);
+      await waitFor(() => seen.length > 0, 'the open');
       assert.deepEqual(seen, ['sub/\xff name']);
     } finally {
       w.stop();

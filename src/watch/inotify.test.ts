@@ -15,7 +15,7 @@ import {
   parseEvents,
   type InotifyEvent,
 } from './inotify.js';
-import { NO_ADDON, b, makeTmp, rmTmp, sleep, touchOpen, waitFor } from './testing-watch.js';
+import { NO_ADDON, b, makeTmp, rmTmp, sleep, touchOpen, waitFor } from '../../test/unit/watch.js';
 
 /** struct inotify_event bytes; `len` is the name field's size (NUL padding included). */
 function rawEvent(
@@ -94,7 +94,7 @@ describe('Inotify on a temp dir', { skip: NO_ADDON }, () => {
     try {
       const wd = ino.add(dir, IN_OPEN | IN_CLOSE_NOWRITE);
       touchOpen(`${dir}/n\xff\x01 me`);
-      await waitFor('IN_OPEN + IN_CLOSE_NOWRITE', () => evs.length >= 2);
+      await waitFor(() => evs.length >= 2, 'IN_OPEN + IN_CLOSE_NOWRITE');
       assert.equal(evs[0]?.wd, wd);
       assert.equal(evs[0]?.mask, IN_OPEN);
       assert.equal(evs[0]?.name?.toString('latin1'), 'n\xff\x01 me');
@@ -132,7 +132,7 @@ describe('Inotify on a temp dir', { skip: NO_ADDON }, () => {
       const wd = ino.add(dir, IN_OPEN);
       assert.equal(ino.remove(wd), true);
       assert.equal(ino.remove(wd), false);
-      await waitFor('IN_IGNORED', () => evs.some((e) => e.wd === wd && e.mask === IN_IGNORED));
+      await waitFor(() => evs.some((e) => e.wd === wd && e.mask === IN_IGNORED), 'IN_IGNORED');
     } finally {
       ino.close();
     }
@@ -162,7 +162,7 @@ describe('Inotify on a temp dir', { skip: NO_ADDON }, () => {
     });
     ino.add(dir, IN_OPEN);
     for (let i = 0; i < 5; i++) touchOpen(`${dir}/plain`); // one read() returns them together
-    await waitFor('the first event', () => evs.length > 0);
+    await waitFor(() => evs.length > 0, 'the first event');
     await sleep(100);
     touchOpen(`${dir}/plain`);
     await sleep(50);

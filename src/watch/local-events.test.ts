@@ -2,7 +2,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { LocalChangeWatcher } from './local-events.js';
-import { NO_ADDON, b, makeTmp, rmTmp, sleep, waitFor } from './testing-watch.js';
+import { NO_ADDON, b, makeTmp, rmTmp, sleep, waitFor } from '../../test/unit/watch.js';
 
 const QUIET = 40;
 
@@ -18,7 +18,7 @@ describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
   async function expectChange(what: string, action: () => void): Promise<void> {
     const before = changes;
     action();
-    await waitFor(`onChange after ${what}`, () => changes > before, 2000);
+    await waitFor(() => changes > before, `onChange after ${what}`, 2000);
     await sleep(QUIET * 3);
     assert.equal(changes, before + 1, `${what}: one onChange`);
   }

@@ -5,9 +5,9 @@ import http from 'node:http';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PairConfig } from '../config.js';
-import { display } from '../core/paths.js';
-import { LazysyncError } from '../errors.js';
+import type { PairConfig } from '../../src/config.js';
+import { display } from '../../src/core/paths.js';
+import { LazysyncError } from '../../src/errors.js';
 import type {
   ConflictListing,
   PairEvent,
@@ -15,8 +15,8 @@ import type {
   PairState,
   PairStatus,
   VersionListing,
-} from '../engine/status.js';
-import { statusOptions } from '../engine/status.js';
+} from '../../src/engine/status.js';
+import { statusOptions } from '../../src/engine/status.js';
 
 /** Behaviour switches for one stand-in, set before the daemon creates it. */
 export interface StandInScript {

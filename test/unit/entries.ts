@@ -1,5 +1,5 @@
 // Test vocabulary for the core, after Mutagen's testing_entries: named entries as each side sees them.
-import type { ArchiveRecord, Entry, Policy, RelPath } from './types.js';
+import type { ArchiveRecord, Entry, Policy, RelPath } from '../../src/core/types.js';
 
 const SECOND = 1000;
 /** Three distinct seconds, oldest first. */

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { PairStatus } from '../engine/status.js';
-import type { Io } from './io.js';
+import type { PairStatus } from '../../src/engine/status.js';
+import type { Io } from '../../src/cli/io.js';
 
 export interface Recorded {
   method: string;
@@ -148,11 +148,4 @@ export function samplePair(over: Partial<PairStatus> = {}): PairStatus {
   };
 }
 
-/** Polls `cond` until it holds; throws after `ms`. */
-export async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from '../fixture/poll.js';

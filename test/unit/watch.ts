@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
-import { Inotify } from './inotify.js';
+import { Inotify } from '../../src/watch/inotify.js';
 
 /** The reason to skip kernel tests when the addon is not built (one test in inotify.test.ts fails instead). */
 export const NO_ADDON: string | false = Inotify.available()
@@ -31,15 +31,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Resolves once `cond()` holds; rejects with `what` after `timeoutMs`. Polls every 5 ms. */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 /** Open and close a file (a read-only open: IN_OPEN + IN_CLOSE_NOWRITE). */
 export function touchOpen(file: string): void {
   fs.closeSync(fs.openSync(b(file), 'r'));
@@ -53,3 +44,5 @@ export function sh(script: string, args: string[] = []): Promise<{ stdout: strin
     });
   });
 }
+
+export { waitFor } from '../fixture/poll.js';
