@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LazysyncError, hasCode } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { parseSize } from './core/size.js';
+import { STATE_DIR } from './core/paths.js';
 
 export interface PairConfig {
   /** Absolute path of the remote root (the mounted folder), as the user named it. */
@@ -151,7 +152,7 @@ export function pairConfigFrom(raw: RawOptions, requireRemote: boolean): PairCon
 
   // A remote that was never synced and does not exist is a typo (usage); one that was synced before and is
   // gone now is an unmounted remote, which the pass reports as "remote unavailable".
-  const syncedBefore = fs.existsSync(path.join(local, '.lazysync', 'state.db'));
+  const syncedBefore = fs.existsSync(path.join(local, STATE_DIR, 'state.db'));
   if (requireRemote && !syncedBefore) {
     let st: fs.Stats | undefined;
     try {

@@ -42,6 +42,15 @@ export function baseName(p: RelPath): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
 
+/**
+ * The folder at the root of each side that holds lazysync's own things (on L the archive, on R the marker;
+ * versions and the probe's scratch on both). Never synced, never watched.
+ */
+export const STATE_DIR = '.lazysync';
+
+/** What every temp file of a copy is named from (atomic.ts adds this process's random part). */
+export const TEMP_PREFIX = '.lazysync-tmp-';
+
 /** True if `p` is `dir` or lies below it. */
 export function isWithin(p: RelPath, dir: RelPath): boolean {
   return dir === '' || p === dir || p.startsWith(`${dir}/`);

@@ -1,7 +1,7 @@
 // Absolute local paths from requests -> (pair, path relative to its local root), the runner's form.
 import fs from 'node:fs';
 import path from 'node:path';
-import { binaryFromText, display } from '../core/paths.js';
+import { binaryFromText, display, STATE_DIR, isWithin } from '../core/paths.js';
 import { ApiError } from './http.js';
 
 export interface PairRoot {
@@ -17,8 +17,6 @@ export interface Located {
   /** The relative path for answers (display form). */
   shown: string;
 }
-
-const STATE_DIR = '.lazysync';
 
 function realOrSelf(p: string): string {
   try {
@@ -59,7 +57,7 @@ export function locatePath(input: string, roots: readonly PairRoot[]): Located {
     }
   }
   if (best === undefined) throw new ApiError('not-found', `${abs} is not inside any pair's local folder`);
-  if (best.rel === STATE_DIR || best.rel.startsWith(`${STATE_DIR}/`)) {
+  if (isWithin(best.rel, STATE_DIR)) {
     throw new ApiError('bad-request', `${abs} is inside lazysync's own state folder`);
   }
   const rel = binaryFromText(best.rel);

@@ -7,6 +7,7 @@ import { freshRemoteEntry } from '../fsops/fresh.js';
 import { mountOf } from '../fsops/mounts.js';
 import { kindOf } from '../fsops/probe.js';
 import { mountIdentityOf } from '../fsops/probe-run.js';
+import { STATE_DIR } from '../core/paths.js';
 
 /** What the archive remembers about the remote from the first sync (meta keys). */
 export const META = {
@@ -15,7 +16,8 @@ export const META = {
   mount: 'remote.mount',
 } as const;
 
-export const MARKER = '.lazysync';
+/** The remote's marker: its state folder, made at the first sync; without it the remote is not the one synced. */
+export const MARKER = STATE_DIR;
 
 export interface RemoteMemory {
   /** The marker R/.lazysync was written by a completed first health check. */

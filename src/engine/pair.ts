@@ -10,7 +10,7 @@ import { decide } from '../core/decide.js';
 import { describeAction } from '../core/plan-format.js';
 import { Planner } from '../core/planner.js';
 import { isUnchanged, sameContent } from '../core/changes.js';
-import { display, isWithin } from '../core/paths.js';
+import { STATE_DIR, display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
@@ -45,7 +45,6 @@ import { archiveSubtree, mergeSorted } from './merge.js';
 import { PathScheduler } from './scheduler.js';
 import { TokenBucket } from './rate-limit.js';
 
-export const STATE_DIR = '.lazysync';
 /** Archive meta key of the paths pinned with `lazysync pin` (a JSON array of binary strings). */
 const META_PINS = 'pins';
 /**

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Entry } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { copyFileAtomic, sweepTemp, symlinkAtomic, symlinkNew, tempPathFor, TEMP_PREFIX } from './atomic.js';
+import { copyFileAtomic, sweepTemp, symlinkAtomic, symlinkNew, tempPathFor } from './atomic.js';
+import { TEMP_PREFIX } from '../core/paths.js';
 import { absOf, lstatEntry } from './entry.js';
 import { b, link, makeTmp, mkdir, names, put, rmTmp } from '../../test/unit/fs.js';
 

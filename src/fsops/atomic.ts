@@ -2,7 +2,7 @@
 import { constants, type Stats } from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { display } from '../core/paths.js';
+import { display, TEMP_PREFIX } from '../core/paths.js';
 import type { Entry, Side } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
@@ -15,7 +15,6 @@ export { ensureDir, ensureParents } from './dirs.js';
 export { expectEntry } from './expect.js';
 
 /** Every temp file starts with this; the scanner skips such names and a start sweeps them. */
-export const TEMP_PREFIX = '.lazysync-tmp-';
 
 const DEFAULT_BUFFER = 1 << 20;
 

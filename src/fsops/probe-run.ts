@@ -15,9 +15,9 @@ import {
   type Outcome,
   type ProbeObservations,
 } from './probe.js';
+import { STATE_DIR } from '../core/paths.js';
 
 /** The folder in R that holds lazysync's own things (the marker, versions, temp files, the probe). */
-const STATE = '.lazysync';
 /** Scratch folders are named so: one left by a killed probe is recognised and removed by the next. */
 export const PROBE_PREFIX = 'probe-';
 /** 2020-09-13 12:26:40.123456 UTC: a fraction finer than a millisecond shows how much of it is kept. */
@@ -113,7 +113,7 @@ export async function probeMount(
 async function observeMount(remote: string, leaveNoStateDir: boolean): Promise<ProbeObservations> {
   const line = await mountLineHolding(remote);
   const mount = line?.mount;
-  const state = `${remote}/${STATE}`;
+  const state = `${remote}/${STATE_DIR}`;
   const stateExisted = (await attempt(() => fsp.lstat(bin(state)))).ok;
   await removeLeftovers(state);
   const dir = `${state}/${PROBE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -197,7 +197,7 @@ async function experiment(dir: string, obs: ProbeObservations): Promise<void> {
     wanted: relTarget,
   };
   if (obs.symlink.ok) obs.symlink.readBack = await readLink(`${dir}/symlink`);
-  const absTarget = `/${STATE}-probe/absolute`;
+  const absTarget = `/${STATE_DIR}-probe/absolute`;
   obs.absoluteSymlink = {
     ...(await attempt(() => fsp.symlink(bin(absTarget), bin(`${dir}/absolute`)))),
     wanted: absTarget,

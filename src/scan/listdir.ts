@@ -1,9 +1,8 @@
 // Listing one directory for the scanner: readdir + parallel lstat, filtered, sorted by name bytes.
 import fsp from 'node:fs/promises';
-import { display, joinPath } from '../core/paths.js';
+import { display, joinPath, STATE_DIR, TEMP_PREFIX } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { TEMP_PREFIX } from '../fsops/atomic.js';
 import { absOf, observe, pooledReader, type FsReader, type Observation } from '../fsops/entry.js';
 import { codeOf, isAbsent, isMountGone } from '../fsops/fserr.js';
 import { expectParents } from '../fsops/parents.js';
@@ -40,7 +39,6 @@ export type Listing =
 /** lstat calls in flight for one directory; each is a round trip on a network mount. */
 const LSTAT_PARALLEL = 64;
 
-const ROOT_SKIP = '.lazysync';
 const TEMP_PREFIX_BYTES = TEMP_PREFIX; // ASCII: the same as a binary string
 
 /** One name's outcome: a child and/or a warning, nothing (vanished, ignored), or a problem for the whole dir. */
@@ -77,7 +75,7 @@ export async function listDir(ctx: ListContext, rel: RelPath): Promise<Listing> 
   const strayTemps: RelPath[] = [];
   const toProbe: RelPath[] = [];
   for (const name of names.map((b) => b.toString('latin1')).sort()) {
-    if (rel === '' && name === ROOT_SKIP) continue;
+    if (rel === '' && name === STATE_DIR) continue;
     const childRel = joinPath(rel, name);
     if (name.startsWith(TEMP_PREFIX_BYTES)) strayTemps.push(childRel);
     else if (!(ctx.ignore?.(childRel, false) && ctx.ignore(childRel, true))) toProbe.push(childRel);

@@ -2,7 +2,7 @@
 import type { Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { parseVersionName, versionName } from '../core/names.js';
-import { baseName, display, isWithin, joinPath, parentOf } from '../core/paths.js';
+import { baseName, display, isWithin, joinPath, parentOf, STATE_DIR } from '../core/paths.js';
 import type { EntryKind, RelPath } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
@@ -10,7 +10,7 @@ import { ensureParents } from '../fsops/dirs.js';
 import { absOf } from '../fsops/entry.js';
 import { isAbsent } from '../fsops/fserr.js';
 
-export const VERSIONS_DIR = '.lazysync/versions';
+export const VERSIONS_DIR = `${STATE_DIR}/versions`;
 
 /** `YYYYMMDD-HHMMSS` in UTC. */
 export function stampOf(ms: number): string {
@@ -52,7 +52,7 @@ export async function keepVersion(
   nowMs: number,
   opts: KeepOptions = {},
 ): Promise<RelPath> {
-  if (rel === '' || isWithin(rel, '.lazysync')) {
+  if (rel === '' || isWithin(rel, STATE_DIR)) {
     throw new LazysyncError('io', `${display(rel)}: not something that can be kept as a version`);
   }
   const src = absOf(root, rel);

@@ -1,6 +1,6 @@
 // Open detection on the remote root: inotify IN_OPEN / IN_CLOSE_WRITE on the remote directories that hold
 // placeholder targets. The kernel reports every open made on this machine through the mount, however short.
-import { joinPath } from '../core/paths.js';
+import { joinPath, STATE_DIR, isWithin } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
 import {
   IN_CLOSE_NOWRITE,
@@ -32,7 +32,6 @@ export interface AccessHandlers {
 // CLOSE_NOWRITE is not reported; it is in the mask so that back-to-back opens of one file stay separate
 // events (inotify merges an event identical to the last unread one).
 const EVENTS = IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE;
-const META_DIR = '.lazysync';
 /**
  * Watches a set of directories of the remote root R (a binary string). Promises: after setDirs(D) every dir of
  * D that exists, is a directory and fits under the watch limit is watched, and nothing else is; an open of
@@ -86,7 +85,7 @@ export class InotifyAccessWatcher {
   /** Make the watched set `dirs`: watches are added for new (and previously failed) dirs, removed for others. */
   setDirs(dirs: Iterable<RelPath>): void {
     const next = new Set<RelPath>();
-    for (const d of dirs) if (d !== META_DIR && !d.startsWith(`${META_DIR}/`)) next.add(d);
+    for (const d of dirs) if (!isWithin(d, STATE_DIR)) next.add(d);
     for (const d of this.#wanted) if (!next.has(d)) this.#detach(d);
     this.#wanted = next;
     for (const d of next) if (!this.#dirWd.has(d)) this.#watch(d);
@@ -94,7 +93,7 @@ export class InotifyAccessWatcher {
 
   /** Adds one dir to the wanted set and watches it now (before a placeholder of a file in it is made). */
   addDir(dir: RelPath): void {
-    if (dir === META_DIR || dir.startsWith(`${META_DIR}/`) || this.#wanted.has(dir)) return;
+    if (isWithin(dir, STATE_DIR) || this.#wanted.has(dir)) return;
     this.#wanted.add(dir);
     this.#watch(dir);
   }
@@ -205,7 +204,7 @@ export class InotifyAccessWatcher {
     if (dirs === undefined) return; // a watch removed while its events were queued
     const name = ev.name.toString('latin1');
     for (const d of dirs) {
-      if (d === '' && name === META_DIR) continue;
+      if (d === '' && name === STATE_DIR) continue;
       this.#handlers.onAccess(joinPath(d, name), kind);
     }
   }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { RelPath } from '../core/types.js';
 import type { AccessKind } from './access-inotify.js';
+import { STATE_DIR, isWithin } from '../core/paths.js';
 
 export interface ProcAccessOptions {
   /** Time between scans (default 200 ms). */
@@ -11,8 +12,6 @@ export interface ProcAccessOptions {
   /** The directory to scan (default '/proc'); for tests. */
   procDir?: string;
 }
-
-const META_DIR = '.lazysync';
 
 /**
  * Every intervalMs, lists the fds of all processes (except this one) and calls onAccess(rel, 'open') for
@@ -177,7 +176,7 @@ export class ProcAccessWatcher {
       if (target.length <= prefix.length || target.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0)
         continue;
       const rel = target.toString('latin1', prefix.length);
-      if (rel === META_DIR || rel.startsWith(`${META_DIR}/`)) return undefined;
+      if (isWithin(rel, STATE_DIR)) return undefined;
       return rel;
     }
     return undefined;

@@ -2,7 +2,7 @@
 // with the paths that changed.
 import { lstatSync } from 'node:fs';
 import fsp from 'node:fs/promises';
-import { joinPath } from '../core/paths.js';
+import { joinPath, STATE_DIR, TEMP_PREFIX } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
 import {
   IN_ATTRIB,
@@ -42,9 +42,7 @@ export type LocalChanges = RelPath[] | 'all';
 const MAX_PATHS = 5000;
 
 const EVENTS = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
-const META_DIR = '.lazysync';
 /** Temporary files of lazysync's own atomic copies (fsops/atomic.ts): never a user's change. */
-const TEMP_PREFIX = '.lazysync-tmp-';
 
 /**
  * Watches L recursively except L/.lazysync, and calls onChange(paths) after changes settle. Promises: a
@@ -161,7 +159,7 @@ export class LocalChangeWatcher {
       for (const e of entries) {
         if (!e.isDirectory()) continue;
         const name = e.name.toString('latin1');
-        if (rel === '' && name === META_DIR) continue;
+        if (rel === '' && name === STATE_DIR) continue;
         this.#walkQueue.push(joinPath(rel, name));
       }
     }
@@ -212,7 +210,7 @@ export class LocalChangeWatcher {
     const dir = this.#wdPath.get(ev.wd);
     if (dir === undefined || mask & IN_UNMOUNT) return;
     const name = ev.name === null ? null : ev.name.toString('latin1');
-    if (dir === '' && name === META_DIR) return;
+    if (dir === '' && name === STATE_DIR) return;
     if (mask & IN_OPEN) {
       if (!(mask & IN_ISDIR) && name !== null) this.#onOpen?.(joinPath(dir, name));
       return;
