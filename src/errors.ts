@@ -8,7 +8,6 @@ export type ErrorCode =
   | 'locked' // another lazysync already runs this pair
   | 'archive-corrupt' // the state database cannot be opened or is not ours
   | 'changed' // a path no longer looks like the plan expected: skipped, retried next pass
-  | 'mass-delete' // the pass would delete too much and waits for confirmation
   | 'unsupported' // the remote cannot store this (a symlink where it has none): left out, warned about once
   | 'io'; // any other failure of one path
 

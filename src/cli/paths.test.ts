@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { absolutePath, isWithin } from './paths.js';
+import { absolutePath, isUnderFolder } from './paths.js';
 
 describe('absolutePath', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lazysync-paths-'));
@@ -31,12 +31,12 @@ describe('absolutePath', () => {
   });
 });
 
-describe('isWithin', () => {
+describe('isUnderFolder', () => {
   it('matches the folder and below it, by whole names', () => {
-    assert.equal(isWithin('/a/b', '/a/b'), true);
-    assert.equal(isWithin('/a/b/c', '/a/b'), true);
-    assert.equal(isWithin('/a/b/..c', '/a/b'), true);
-    assert.equal(isWithin('/a/bc', '/a/b'), false);
-    assert.equal(isWithin('/a', '/a/b'), false);
+    assert.equal(isUnderFolder('/a/b', '/a/b'), true);
+    assert.equal(isUnderFolder('/a/b/c', '/a/b'), true);
+    assert.equal(isUnderFolder('/a/b/..c', '/a/b'), true);
+    assert.equal(isUnderFolder('/a/bc', '/a/b'), false);
+    assert.equal(isUnderFolder('/a', '/a/b'), false);
   });
 });

@@ -25,7 +25,7 @@ function logicalCwd(env: NodeJS.ProcessEnv, cwd: string): string {
 }
 
 /** Whether the absolute `p` is the folder `root` or below it (by name, as the API matches it). */
-export function isWithin(p: string, root: string): boolean {
+export function isUnderFolder(p: string, root: string): boolean {
   const rel = path.relative(root, p);
   return rel === '' || (rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel));
 }

@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import type { PairStatus } from '../engine/status.js';
 import type { ApiEvent } from './client.js';
 import { displayPath, fitLabel, formatDuration, formatRate, formatSize } from './format.js';
-import { isWithin } from './paths.js';
+import { isUnderFolder } from './paths.js';
 
 type TransferEvent = Extract<ApiEvent, { type: 'transfer' }>;
 
@@ -19,7 +19,7 @@ export function pinTargets(pairs: PairStatus[], paths: string[]): PinTarget[] {
   const targets: PinTarget[] = [];
   for (const p of paths) {
     const owner = pairs
-      .filter((pair) => isWithin(p, pair.local))
+      .filter((pair) => isUnderFolder(p, pair.local))
       .sort((a, b) => b.local.length - a.local.length)[0];
     if (owner !== undefined) targets.push({ pair: owner.name, prefix: path.relative(owner.local, p) });
   }

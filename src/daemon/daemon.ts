@@ -15,7 +15,7 @@ import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/status.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import { FailedRunner } from './failed-runner.js';
-import { ApiError } from './http.js';
+import { HttpError } from './http.js';
 import type { PairRoot } from './locate.js';
 import { removePidFile, writePidFile } from './pid.js';
 import { ControlServer, type AddPairRequest, type ControlTarget } from './server.js';
@@ -134,7 +134,7 @@ export class Daemon implements ControlTarget {
       const options = req.options ?? {};
       const np = namedPairFrom(req.name, req.remote, req.local, options);
       const clash = pairClash(this.namedPairs(), np);
-      if (clash !== undefined) throw new ApiError('conflict', clash);
+      if (clash !== undefined) throw new HttpError('conflict', clash);
       const runner = this.makeRunner(np);
       const err = await this.startOrError(runner);
       if (err !== undefined) throw err;
@@ -159,10 +159,10 @@ export class Daemon implements ControlTarget {
   remove(name: string): Promise<void> {
     return this.serially(async () => {
       this.refuseEdits();
-      if (!this.entries.has(name)) throw new ApiError('not-found', `no pair named '${name}'`);
+      if (!this.entries.has(name)) throw new HttpError('not-found', `no pair named '${name}'`);
       await this.started; // stopping a runner that is still opening would leave it running
       const entry = this.entries.get(name);
-      if (entry === undefined) throw new ApiError('not-found', `no pair named '${name}'`);
+      if (entry === undefined) throw new HttpError('not-found', `no pair named '${name}'`);
       if (!removePairFromFile(this.configPath(), name)) {
         this.log.warn(`pair ${name} was not in ${this.configPath()} any more; stopping it anyway`);
       }
@@ -176,7 +176,7 @@ export class Daemon implements ControlTarget {
   setBwlimit(rate: number | undefined, pair?: string): void {
     if (pair !== undefined) {
       const entry = this.entries.get(pair);
-      if (entry === undefined) throw new ApiError('not-found', `no pair named '${pair}'`);
+      if (entry === undefined) throw new HttpError('not-found', `no pair named '${pair}'`);
       entry.runner.setBwlimit(rate);
       return;
     }
@@ -187,7 +187,7 @@ export class Daemon implements ControlTarget {
   setLogLevel(level: LogLevel, pair?: string): void {
     if (pair !== undefined) {
       const entry = this.entries.get(pair);
-      if (entry === undefined) throw new ApiError('not-found', `no pair named '${pair}'`);
+      if (entry === undefined) throw new HttpError('not-found', `no pair named '${pair}'`);
       entry.runner.setLogLevel(level);
       return;
     }
@@ -282,9 +282,9 @@ export class Daemon implements ControlTarget {
   }
 
   private refuseEdits(): void {
-    if (this.stopping !== undefined) throw new ApiError('conflict', 'the daemon is shutting down');
+    if (this.stopping !== undefined) throw new HttpError('conflict', 'the daemon is shutting down');
     if (!this.opts.persist) {
-      throw new ApiError(
+      throw new HttpError(
         'conflict',
         'this daemon runs the pair given on its command line (`lazysync run`) and has no config file; ' +
           'use `lazysync daemon` (or `lazysync start`) to add and remove pairs',

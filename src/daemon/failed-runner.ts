@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
 import type { ConflictListing, PairRunnerApi, PairStatus, VersionListing } from '../engine/status.js';
 import { statusOptions } from '../engine/status.js';
-import { ApiError } from './http.js';
+import { HttpError } from './http.js';
 
 export class FailedRunner extends EventEmitter implements PairRunnerApi {
   constructor(
@@ -16,7 +16,7 @@ export class FailedRunner extends EventEmitter implements PairRunnerApi {
   }
 
   private refuse(): never {
-    throw new ApiError(
+    throw new HttpError(
       'conflict',
       `pair ${this.name} is not running: ${this.reason} (fix the cause and restart the daemon, or remove and add the pair)`,
     );

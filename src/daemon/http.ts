@@ -17,8 +17,11 @@ const STATUS: Record<ApiErrorCode, number> = {
 
 export const MAX_BODY_BYTES = 1 << 20;
 
-/** An error with its API code; `status` defaults to the code's (400, 404, 409, 500). */
-export class ApiError extends Error {
+/**
+ * Why the daemon cannot serve a request: the API's error code and the HTTP status it is sent with (the
+ * code's by default: 400, 404, 409, 500). The client turns the reply into its own ApiError.
+ */
+export class HttpError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
   /** Fields sent beside `error` (e.g. what `free` did before refusing). */
@@ -29,7 +32,7 @@ export class ApiError extends Error {
     opts?: { status?: number; extra?: Record<string, unknown> },
   ) {
     super(message);
-    this.name = 'ApiError';
+    this.name = 'HttpError';
     this.code = code;
     this.status = opts?.status ?? STATUS[code];
     this.extra = opts?.extra;
@@ -41,15 +44,15 @@ export class ApiError extends Error {
  * request, a pair held by another process or a path that changed under us is a conflict, anything else
  * failed.
  */
-export function toApiError(e: unknown): ApiError {
-  if (e instanceof ApiError) return e;
+export function toHttpError(e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
   if (e instanceof LazysyncError) {
-    if (e.code === 'usage') return new ApiError('bad-request', e.message);
-    if (e.code === 'locked' || e.code === 'changed' || e.code === 'mass-delete') {
-      return new ApiError('conflict', e.message);
+    if (e.code === 'usage') return new HttpError('bad-request', e.message);
+    if (e.code === 'locked' || e.code === 'changed') {
+      return new HttpError('conflict', e.message);
     }
   }
-  return new ApiError('failed', messageOf(e));
+  return new HttpError('failed', messageOf(e));
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -62,7 +65,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, e: ApiError, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, e: HttpError, headers: Record<string, string> = {}): void {
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   sendJson(res, e.status, { error: { code: e.code, message: e.message }, ...e.extra });
 }
@@ -78,13 +81,13 @@ export async function readJsonBody(req: IncomingMessage, max = MAX_BODY_BYTES): 
       tooBig = true; // keep reading (and dropping) so the answer reaches the client
     else chunks.push(chunk);
   }
-  if (tooBig) throw new ApiError('bad-request', `the request body is larger than ${max} bytes`);
+  if (tooBig) throw new HttpError('bad-request', `the request body is larger than ${max} bytes`);
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ApiError('bad-request', `the request body is not valid JSON: ${messageOf(e)}`);
+    throw new HttpError('bad-request', `the request body is not valid JSON: ${messageOf(e)}`);
   }
 }
 
@@ -92,5 +95,5 @@ export async function readJsonBody(req: IncomingMessage, max = MAX_BODY_BYTES): 
 export function validate<T extends z.ZodType>(schema: T, data: unknown, what: string): z.output<T> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  throw new ApiError('bad-request', describeZodError(r.error, data, { lang: 'json', root: what }));
+  throw new HttpError('bad-request', describeZodError(r.error, data, { lang: 'json', root: what }));
 }

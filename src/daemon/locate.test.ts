@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError } from './http.js';
+import { HttpError } from './http.js';
 import { groupByPair, locatePath } from './locate.js';
 
 const roots = [
@@ -14,7 +14,7 @@ const roots = [
 
 function assertApiError(fn: () => unknown, code: string, message: string | RegExp): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ApiError);
+    assert.ok(e instanceof HttpError);
     assert.equal(e.code, code);
     if (typeof message === 'string') assert.equal(e.message, message);
     else assert.match(e.message, message);

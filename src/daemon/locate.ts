@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { binaryFromText, display, STATE_DIR, isWithin } from '../core/paths.js';
-import { ApiError } from './http.js';
+import { HttpError } from './http.js';
 
 export interface PairRoot {
   name: string;
@@ -42,9 +42,9 @@ function relativeInside(p: string, root: string): string | undefined {
  * path in no pair.
  */
 export function locatePath(input: string, roots: readonly PairRoot[]): Located {
-  if (input.includes('\0')) throw new ApiError('bad-request', 'a path must not contain NUL bytes');
+  if (input.includes('\0')) throw new HttpError('bad-request', 'a path must not contain NUL bytes');
   if (!path.isAbsolute(input)) {
-    throw new ApiError('bad-request', `${JSON.stringify(input)} is not an absolute path`);
+    throw new HttpError('bad-request', `${JSON.stringify(input)} is not an absolute path`);
   }
   const abs = path.resolve(input);
   let best: { pair: string; rel: string; rootLength: number } | undefined;
@@ -56,9 +56,9 @@ export function locatePath(input: string, roots: readonly PairRoot[]): Located {
       }
     }
   }
-  if (best === undefined) throw new ApiError('not-found', `${abs} is not inside any pair's local folder`);
+  if (best === undefined) throw new HttpError('not-found', `${abs} is not inside any pair's local folder`);
   if (isWithin(best.rel, STATE_DIR)) {
-    throw new ApiError('bad-request', `${abs} is inside lazysync's own state folder`);
+    throw new HttpError('bad-request', `${abs} is inside lazysync's own state folder`);
   }
   const rel = binaryFromText(best.rel);
   return { pair: best.pair, rel, shown: display(rel) };

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { pairName, pairOptionsSchema, type PairOptions } from '../config-file.js';
 import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/status.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
-import { ApiError, validate } from './http.js';
+import { HttpError, validate } from './http.js';
 import { groupByPair, locatePath, type PairRoot } from './locate.js';
 
 export interface AddPairRequest {
@@ -23,12 +23,12 @@ export interface ControlTarget {
   runner(name: string): PairRunnerApi | undefined;
   /** Every pair's local root, to find the pair of a path. */
   roots(): PairRoot[];
-  /** Starts the pair and saves it; ApiError conflict if its name or folder is taken. */
+  /** Starts the pair and saves it; HttpError conflict if its name or folder is taken. */
   add(req: AddPairRequest): Promise<PairStatus>;
   remove(name: string): Promise<void>;
-  /** Throws ApiError not-found for an unknown pair. */
+  /** Throws HttpError not-found for an unknown pair. */
   setLogLevel(level: LogLevel, pair?: string): void;
-  /** Bytes per second (undefined: unlimited) for one pair or all; ApiError not-found for an unknown pair. */
+  /** Bytes per second (undefined: unlimited) for one pair or all; HttpError not-found for an unknown pair. */
   setBwlimit(rate: number | undefined, pair?: string): void;
   shutdown(): Promise<void>;
   /** Events of every pair, present and future; returns the unsubscribe function. */
@@ -93,7 +93,7 @@ function runnerOf(target: ControlTarget, name: string): PairRunnerApi {
   if (r === undefined) {
     const known = target.runners().map((x) => x.name);
     const hint = known.length === 0 ? 'there are no pairs' : `pairs: ${known.join(', ')}`;
-    throw new ApiError('not-found', `no pair named '${name}' (${hint})`);
+    throw new HttpError('not-found', `no pair named '${name}' (${hint})`);
   }
   return r;
 }
@@ -104,7 +104,7 @@ function param(ctx: RouteContext, i: number): string {
 
 function queryParam(ctx: RouteContext, key: string): string {
   const v = ctx.query.get(key);
-  if (v === null || v === '') throw new ApiError('bad-request', `query.${key}: is required`);
+  if (v === null || v === '') throw new HttpError('bad-request', `query.${key}: is required`);
   return v;
 }
 
@@ -197,7 +197,7 @@ const free: Handler = async (ctx) => {
   const refused = results.flatMap(({ pair, refused }) => refused.map((f) => ({ pair, ...f })));
   if (freed.length === 0 && refused.length > 0) {
     const why = refused.map((f) => `${f.path}: ${f.reason}`).join('; ');
-    throw new ApiError('conflict', `nothing was freed: ${why}`, { extra: { freed, refused } });
+    throw new HttpError('conflict', `nothing was freed: ${why}`, { extra: { freed, refused } });
   }
   return { body: { freed, refused } };
 };

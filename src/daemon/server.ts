@@ -3,7 +3,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { messageOf } from '../errors.js';
-import { ApiError, readJsonBody, sendError, sendJson, toApiError } from './http.js';
+import { HttpError, readJsonBody, sendError, sendJson, toHttpError } from './http.js';
 import { ROUTES, type ControlTarget, type Route } from './routes.js';
 import { listenOnSocket } from './socket.js';
 
@@ -77,7 +77,7 @@ export class ControlServer {
       if (answer.after !== undefined) res.once('finish', answer.after);
       sendJson(res, answer.status ?? 200, answer.body);
     } catch (e) {
-      const err = toApiError(e);
+      const err = toHttpError(e);
       if (err.code === 'failed') this.log.warn(`control API: ${req.method} ${req.url}: ${err.message}`);
       else this.log.debug(`control API: ${req.method} ${req.url}: ${err.message}`);
       if (res.headersSent) {
@@ -131,14 +131,14 @@ function match(pathname: string): { route: Route; params: string[] } {
     try {
       return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
     } catch {
-      throw new ApiError('bad-request', `bad percent-encoding in ${pathname}`);
+      throw new HttpError('bad-request', `bad percent-encoding in ${pathname}`);
     }
   }
-  throw new ApiError('not-found', `no endpoint ${pathname} (see docs/api.md; every endpoint is under /v1/)`);
+  throw new HttpError('not-found', `no endpoint ${pathname} (see docs/api.md; every endpoint is under /v1/)`);
 }
 
-function methodNotAllowed(method: string, pathname: string, allow: string[]): ApiError {
-  return new ApiError(
+function methodNotAllowed(method: string, pathname: string, allow: string[]): HttpError {
+  return new HttpError(
     'bad-request',
     `${method} is not allowed on ${pathname} (allowed: ${allow.join(', ')})`,
     {
