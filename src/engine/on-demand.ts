@@ -1,9 +1,8 @@
 // Lazy mode at run time: catches opens of placeholders (kernel events on R, or the /proc scan) and
 // hydrates them ahead of background work; notices writes through placeholders; keeps local copies under
 // --cache-max by freeing the least recently opened clean ones; triggers passes on local changes.
-import { readdirSync, readlinkSync } from 'node:fs';
 import type { PairConfig } from '../config.js';
-import { display, joinPath, parentOf } from '../core/paths.js';
+import { display, parentOf } from '../core/paths.js';
 import { formatSize } from '../core/size.js';
 import type { RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
@@ -12,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
 import { InotifyAccessWatcher, type AccessKind } from '../watch/access-inotify.js';
 import { ProcAccessWatcher } from '../watch/access-proc.js';
+import { openFilesOf, processIds } from '../watch/proc-fds.js';
 import { Inotify } from '../watch/inotify.js';
 import { LocalChangeWatcher, type LocalChanges } from '../watch/local-events.js';
 import type { Executor } from './executor.js';
@@ -331,28 +331,10 @@ export class OnDemand {
 function openFilesBelow(root: string): Set<RelPath> {
   const prefix = `${root}/`;
   const open = new Set<RelPath>();
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
-  } catch {
-    return open;
-  }
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue; // gone, or not ours to see
-    }
-    for (const fd of fds) {
-      try {
-        const target = readlinkSync(joinPath(`/proc/${pid}/fd`, fd), { encoding: 'buffer' }).toString(
-          'latin1',
-        );
-        if (target.startsWith(prefix)) open.add(target.slice(prefix.length));
-      } catch {
-        /* closed meanwhile */
-      }
+  for (const pid of processIds()) {
+    for (const [, target] of openFilesOf(pid) ?? []) {
+      const path = target.toString('latin1');
+      if (path.startsWith(prefix)) open.add(path.slice(prefix.length));
     }
   }
   return open;

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { RelPath } from '../core/types.js';
 import type { AccessKind } from './access-inotify.js';
+import { openFilesOf, processIds } from './proc-fds.js';
 import { STATE_DIR, isWithin } from '../core/paths.js';
 
 export interface ProcAccessOptions {
@@ -90,19 +91,7 @@ export class ProcAccessWatcher {
   /** One scan now; returns how many readlink calls it made. Exposed for tests and measurements. */
   scan(): number {
     if (this.#prefixes.length === 0) this.#resolveRoot();
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.#proc);
-    } catch {
-      return 0;
-    }
-    const pids: number[] = [];
-    for (const n of names) {
-      const c = n.charCodeAt(0);
-      if (c < 0x30 || c > 0x39) continue;
-      const pid = Number(n);
-      if (Number.isInteger(pid) && pid !== process.pid) pids.push(pid);
-    }
+    const pids = processIds(this.#proc).filter((pid) => pid !== process.pid);
     pids.sort((a, b) => a - b);
     const live = new Set(pids);
     for (const pid of this.#open.keys()) if (!live.has(pid)) this.#open.delete(pid);
@@ -142,24 +131,14 @@ export class ProcAccessWatcher {
 
   /** Scan one process's fds; report the new ones below R. Returns the readlink count (at least 1). */
   #scanPid(pid: number, report: (rel: RelPath) => void): number {
-    const dir = `${this.#proc}/${pid}/fd`;
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(dir);
-    } catch {
-      // ENOENT/ESRCH: the process is gone; EACCES: another user's process
+    const files = openFilesOf(pid, this.#proc);
+    if (files === undefined) {
       this.#open.delete(pid);
       return 1;
     }
     const before = this.#open.get(pid);
     let now: Set<string> | undefined;
-    for (const fd of fds) {
-      let target: Buffer;
-      try {
-        target = fs.readlinkSync(`${dir}/${fd}`, { encoding: 'buffer' });
-      } catch {
-        continue; // the fd was closed meanwhile
-      }
+    for (const [fd, target] of files) {
       const rel = this.#relOf(target);
       if (rel === undefined) continue;
       const key = `${fd}\0${rel}`;
@@ -168,7 +147,7 @@ export class ProcAccessWatcher {
     }
     if (now === undefined) this.#open.delete(pid);
     else this.#open.set(pid, now);
-    return fds.length + 1;
+    return files.length + 1;
   }
 
   #relOf(target: Buffer): RelPath | undefined {
