@@ -8,7 +8,7 @@ import { wantsLocalCopy } from '../core/decide.js';
 import type { Action, Entry, Policy, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { absOf, linkWriterFor, lstatEntry, readerFor } from '../fsops/entry.js';
+import { absOf, linkWriterFor, lstatEntry, placeholderTarget, readerFor } from '../fsops/entry.js';
 import {
   copyFileAtomic,
   ensureDir,
@@ -332,7 +332,7 @@ export class Executor {
     const done = this.ctx.onLocalWrite?.(path);
     try {
       await this.expect('remote', path, remote);
-      const target = Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1');
+      const target = Buffer.from(placeholderTarget(this.ctx.remoteRoot, path), 'latin1');
       await symlinkAtomic(
         target,
         absOf(this.ctx.localRoot, path),
@@ -401,7 +401,12 @@ export class Executor {
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
     this.ctx.beforePlaceholder?.(path);
-    await this.makeSymlink('local', path, Buffer.from(`${this.ctx.remoteRoot}/${path}`, 'latin1'), local);
+    await this.makeSymlink(
+      'local',
+      path,
+      Buffer.from(placeholderTarget(this.ctx.remoteRoot, path), 'latin1'),
+      local,
+    );
     this.record(path, await this.statOrFail('local', path), remote);
     this.ctx.onDone('placeholders', path);
   }
