@@ -3,13 +3,30 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ProcAccessWatcher } from './access-proc.js';
+import { openFilesOf } from './proc-fds.js';
 import { b, makeTmp, rmTmp, sleep, waitFor } from '../../test/unit/watch.js';
 
-/** A child holding `file` open on its stdin for `seconds`; resolves when it has exited. */
-function holdOpen(file: string, seconds: number): { exited: Promise<void>; pid: number } {
+interface Holder {
+  exited: Promise<void>;
+  /** True once the child has the file open (its /proc/PID/fd shows it). */
+  holding: () => boolean;
+  /** Ends the child (SIGTERM) and waits for its exit. */
+  stop: () => Promise<void>;
+}
+
+/** A child holding `file` open on its stdin for `seconds`, or until stop(). */
+function holdOpen(file: string, seconds: number): Holder {
   const child = spawn('sh', ['-c', `exec sleep ${seconds} < "$1"`, 'sh', file], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return { exited, pid: child.pid ?? -1 };
+  const pid = child.pid ?? -1;
+  return {
+    exited,
+    holding: () => (openFilesOf(pid) ?? []).some(([, target]) => target.toString() === file),
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+      return exited;
+    },
+  };
 }
 
 describe('ProcAccessWatcher', () => {
@@ -30,10 +47,10 @@ describe('ProcAccessWatcher', () => {
     const w = new ProcAccessWatcher(R, (rel, kind) => seen.push(`${kind} ${rel}`), { intervalMs: 50 });
     w.start();
     try {
-      const child = holdOpen(`${R}/sub/file`, 1);
+      const child = holdOpen(`${R}/sub/file`, 60);
       await waitFor(() => seen.length > 0, 'the open');
-      await child.exited;
-      await sleep(100);
+      await sleep(200); // a few more scans (every 50 ms) while it is still open: no second report
+      await child.stop();
       assert.deepEqual(seen, ['open sub/file']);
     } finally {
       w.stop();
@@ -64,29 +81,29 @@ describe('ProcAccessWatcher', () => {
     fs.writeFileSync(`${tmp}/remote-not`, '');
     const own = fs.openSync(`${R}/sub/file`, 'r');
     const children = [
-      holdOpen(`${R}/.lazysync/db`, 0.5),
-      holdOpen(`${tmp}/remote-not`, 0.5),
-      holdOpen(`${R}/sub/file`, 0.5), // the control: this one is reported
+      holdOpen(`${R}/.lazysync/db`, 60),
+      holdOpen(`${tmp}/remote-not`, 60),
+      holdOpen(`${R}/sub/file`, 60), // the control: this one is reported
     ];
     const seen: string[] = [];
     const w = new ProcAccessWatcher(R, (rel) => seen.push(rel));
     try {
-      await sleep(100); // let the children open their files
+      await waitFor(() => children.every((c) => c.holding()), 'the children to open their files');
       w.scan();
       w.scan();
       assert.deepEqual(seen, ['sub/file']);
     } finally {
       fs.closeSync(own);
-      await Promise.all(children.map((c) => c.exited));
+      await Promise.all(children.map((c) => c.stop()));
     }
   });
 
   it('bounds the work per scan and covers everything over several scans', async () => {
     const seen: string[] = [];
     const w = new ProcAccessWatcher(R, (rel) => seen.push(rel), { maxLinksPerTick: 5 });
-    const child = holdOpen(`${R}/sub/file`, 1);
+    const child = holdOpen(`${R}/sub/file`, 60);
     try {
-      await sleep(100);
+      await waitFor(child.holding, 'the child to open its file');
       const pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
       let scans = 0;
       while (seen.length === 0 && scans < pids + 5) {
@@ -104,7 +121,7 @@ describe('ProcAccessWatcher', () => {
       const ms = (performance.now() - t0) / 20;
       console.log(`# one full /proc scan: ${pids} processes, ${links} readlinks, ${ms.toFixed(2)} ms`);
     } finally {
-      await child.exited;
+      await child.stop();
     }
   });
 
