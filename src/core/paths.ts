@@ -48,7 +48,11 @@ export function baseName(p: RelPath): string {
  */
 export const STATE_DIR = '.lazysync';
 
-/** What every temp file of a copy is named from (atomic.ts adds this process's random part). */
+/**
+ * What every temp file of a copy is named from (atomic.ts adds this process's random part): the scan skips
+ * such names, the watchers never take them for a user's change, and a start sweeps them. ASCII, so the
+ * same as a binary string.
+ */
 export const TEMP_PREFIX = '.lazysync-tmp-';
 
 /** True if `p` is `dir` or lies below it. */

@@ -14,8 +14,6 @@ import { remoteWrite } from './quiet.js';
 export { ensureDir, ensureParents } from './dirs.js';
 export { expectEntry } from './expect.js';
 
-/** Every temp file starts with this; the scanner skips such names and a start sweeps them. */
-
 const DEFAULT_BUFFER = 1 << 20;
 
 /** Temp names of this process: a random prefix, then a counter (a random draw per file costs ~25 µs). */

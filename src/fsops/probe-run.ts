@@ -17,7 +17,6 @@ import {
 } from './probe.js';
 import { STATE_DIR } from '../core/paths.js';
 
-/** The folder in R that holds lazysync's own things (the marker, versions, temp files, the probe). */
 /** Scratch folders are named so: one left by a killed probe is recognised and removed by the next. */
 export const PROBE_PREFIX = 'probe-';
 /** 2020-09-13 12:26:40.123456 UTC: a fraction finer than a millisecond shows how much of it is kept. */

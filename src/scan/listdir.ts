@@ -39,8 +39,6 @@ export type Listing =
 /** lstat calls in flight for one directory; each is a round trip on a network mount. */
 const LSTAT_PARALLEL = 64;
 
-const TEMP_PREFIX_BYTES = TEMP_PREFIX; // ASCII: the same as a binary string
-
 /** One name's outcome: a child and/or a warning, nothing (vanished, ignored), or a problem for the whole dir. */
 export interface Probe {
   /** The name was listed but is gone now. */
@@ -77,7 +75,7 @@ export async function listDir(ctx: ListContext, rel: RelPath): Promise<Listing> 
   for (const name of names.map((b) => b.toString('latin1')).sort()) {
     if (rel === '' && name === STATE_DIR) continue;
     const childRel = joinPath(rel, name);
-    if (name.startsWith(TEMP_PREFIX_BYTES)) strayTemps.push(childRel);
+    if (name.startsWith(TEMP_PREFIX)) strayTemps.push(childRel);
     else if (!(ctx.ignore?.(childRel, false) && ctx.ignore(childRel, true))) toProbe.push(childRel);
   }
   const probes = await mapLimit(toProbe, LSTAT_PARALLEL, (p) => probe(ctx, p));

@@ -42,8 +42,6 @@ export type LocalChanges = RelPath[] | 'all';
 const MAX_PATHS = 5000;
 
 const EVENTS = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
-/** Temporary files of lazysync's own atomic copies (fsops/atomic.ts): never a user's change. */
-
 /**
  * Watches L recursively except L/.lazysync, and calls onChange(paths) after changes settle. Promises: a
  * write-and-close, create, delete, rename or chmod in any watched dir leads to one onChange() within
