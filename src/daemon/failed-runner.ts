@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
 import type { ConflictListing, PairRunnerApi, PairStatus, VersionListing } from '../engine/status.js';
-import { statusOptions } from '../engine/status.js';
+import { statusBeforeAnyPass } from '../engine/status.js';
 import { HttpError } from './http.js';
 
 export class FailedRunner extends EventEmitter implements PairRunnerApi {
@@ -45,19 +45,7 @@ export class FailedRunner extends EventEmitter implements PairRunnerApi {
   setBwlimit(_rate: number | undefined): void {}
 
   status(): PairStatus {
-    const c = this.cfg;
-    return {
-      name: this.name,
-      remote: c.remote,
-      local: c.local,
-      lazy: c.lazy,
-      state: 'error',
-      reason: this.reason,
-      lastPass: null,
-      counts: { placeholders: 0, localCopies: 0, localCopyBytes: 0, pinned: 0, conflicts: 0, problems: 0 },
-      transfers: [],
-      options: statusOptions(c),
-    };
+    return statusBeforeAnyPass(this.name, this.cfg, 'error', this.reason);
   }
 
   async pin(_paths: string[]): Promise<{ path: string; files: number }[]> {

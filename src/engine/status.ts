@@ -113,6 +113,27 @@ export interface PairRunnerApi {
   on(event: 'event', listener: (e: PairEvent) => void): this;
 }
 
+/** The status of a pair that has made no pass yet (a pair that failed to start, a test's stand-in). */
+export function statusBeforeAnyPass(
+  name: string,
+  cfg: PairConfig,
+  state: PairState,
+  reason: string | null,
+): PairStatus {
+  return {
+    name,
+    remote: cfg.remote,
+    local: cfg.local,
+    lazy: cfg.lazy,
+    state,
+    reason,
+    lastPass: null,
+    counts: { placeholders: 0, localCopies: 0, localCopyBytes: 0, pinned: 0, conflicts: 0, problems: 0 },
+    transfers: [],
+    options: statusOptions(cfg),
+  };
+}
+
 /** The options part of a pair's status, from its configuration (and its current rate limit). */
 export function statusOptions(
   cfg: PairConfig,

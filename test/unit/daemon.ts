@@ -16,7 +16,7 @@ import type {
   PairStatus,
   VersionListing,
 } from '../../src/engine/status.js';
-import { statusOptions } from '../../src/engine/status.js';
+import { statusBeforeAnyPass } from '../../src/engine/status.js';
 
 /** Behaviour switches for one stand-in, set before the daemon creates it. */
 export interface StandInScript {
@@ -87,19 +87,7 @@ export class StandInRunner extends EventEmitter implements PairRunnerApi {
   }
 
   status(): PairStatus {
-    const c = this.cfg;
-    return {
-      name: this.name,
-      remote: c.remote,
-      local: c.local,
-      lazy: c.lazy,
-      state: this.state,
-      reason: null,
-      lastPass: null,
-      counts: { placeholders: 0, localCopies: 0, localCopyBytes: 0, pinned: 0, conflicts: 0, problems: 0 },
-      transfers: [],
-      options: statusOptions(c),
-    };
+    return statusBeforeAnyPass(this.name, this.cfg, this.state, null);
   }
 
   async pin(paths: string[]): Promise<{ path: string; files: number }[]> {

@@ -1,9 +1,11 @@
 // Test helpers for the watchers: temp dirs, waiting for asynchronous kernel events, running small scripts.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { Inotify } from '../../src/watch/inotify.js';
+import { b } from './fs.js';
+
+/** Temp dirs and binary paths are the I/O helpers' (fs.ts). */
+export { b, makeTmp, rmTmp } from './fs.js';
 
 /** The reason to skip kernel tests when the addon is not built (one test in inotify.test.ts fails instead). */
 export const NO_ADDON: string | false = Inotify.available()
@@ -12,19 +14,6 @@ export const NO_ADDON: string | false = Inotify.available()
 
 function firstLine(e: unknown): string {
   return String(e).split('\n')[0] ?? '';
-}
-
-export function makeTmp(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `lazysync-${tag}-`));
-}
-
-export function rmTmp(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** A Buffer for a binary-string path. */
-export function b(p: string): Buffer {
-  return Buffer.from(p, 'latin1');
 }
 
 export function sleep(ms: number): Promise<void> {
