@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isUnchanged, onlyStampMoved, rulesFor, sameContent } from './changes.js';
+import { isUnchanged, onlyStampMoved, rulesFor, sameContent, stillAsPlanned } from './changes.js';
 import { decide } from './decide.js';
 import type { Action, Entry, Policy } from './types.js';
 import {
@@ -166,5 +166,20 @@ describe('metadata the server rewrites (policy from the mount probe)', () => {
       const base = local.kind === 'placeholder' ? rec('a', P, rF1) : archived;
       assert.deepEqual(decide('a', base, local, remote, policy), actions, what);
     }
+  });
+});
+
+describe('stillAsPlanned: the source of a copy is the file the plan saw', () => {
+  it('the same size, mtime second and inode: yes, whatever the sub-second part', () => {
+    assert.equal(stillAsPlanned({ ...lF1, mtime: lF1.mtime + 300 }, lF1), true);
+  });
+  it('another size, another second, another inode, or not a file: no', () => {
+    assert.equal(stillAsPlanned({ ...lF1, size: 101 }, lF1), false);
+    assert.equal(stillAsPlanned({ ...lF1, mtime: lF1.mtime + 1000 }, lF1), false);
+    assert.equal(stillAsPlanned(lF1saved, lF1), false);
+    assert.equal(stillAsPlanned(lD, lF1), false);
+  });
+  it('a plan without an inode (the remote) does not compare inodes', () => {
+    assert.equal(stillAsPlanned({ ...rF1, ino: 1234 }, rF1), true);
   });
 });

@@ -42,6 +42,21 @@ export function mtimeSeconds(e: Entry): number {
 }
 
 /**
+ * Whether a file about to be copied is still the one the plan saw: the same size and mtime second and,
+ * where the plan knows it, the same inode. Whole seconds, because the plan's entry may come from another
+ * kind of call than the copy's own look (a check past the mount's caches reads the time in other units).
+ */
+export function stillAsPlanned(now: Entry, planned: Entry): boolean {
+  return (
+    now.kind === 'file' &&
+    planned.kind === 'file' &&
+    now.size === planned.size &&
+    mtimeSeconds(now) === mtimeSeconds(planned) &&
+    (planned.ino === 0 || now.ino === planned.ino)
+  );
+}
+
+/**
  * Whether the local and the remote entry hold the same content, judged from metadata only, at the coarser
  * precision of the two sides. 'unknown' means same size but another mtime second: only the bytes can tell
  * (the executor compares them). A placeholder always shows the remote file's content.

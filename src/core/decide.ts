@@ -2,12 +2,25 @@
 import { isUnchanged, mtimeSeconds, onlyStampMoved, rulesFor, sameContent } from './changes.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
+/** Whether a file of `size` bytes is within --max-size (there is no limit without one). */
+function fitsMaxSize(policy: Policy, size: number): boolean {
+  return policy.maxSize === undefined || size <= policy.maxSize;
+}
+
 /**
- * Should this remote file be a real local copy rather than a placeholder? The policy's predicate decides
- * when there is one (it knows pins and size limits); otherwise eager mode says yes and lazy mode no.
+ * Should this remote file be a real local copy rather than a placeholder? Pinned paths always are; in
+ * eager mode every file within --max-size is; in lazy mode no other.
  */
 export function wantsLocalCopy(policy: Policy, path: RelPath, remote: Entry): boolean {
-  return policy.wantLocalCopy !== undefined ? policy.wantLocalCopy(path, remote) : !policy.lazy;
+  return policy.isPinned?.(path) === true || (!policy.lazy && fitsMaxSize(policy, remote.size));
+}
+
+/**
+ * Should a program's open of this placeholder hydrate it? Yes unless the file is over --max-size and not
+ * pinned: then the program reads the remote file through the placeholder.
+ */
+export function hydratesOnOpen(policy: Policy, path: RelPath, remote: Entry): boolean {
+  return policy.isPinned?.(path) === true || fitsMaxSize(policy, remote.size);
 }
 
 /**
@@ -71,6 +84,15 @@ export function decide(
   if (local === undefined) return d.createOnLocal();
   if (remote === undefined) return d.createOnRemote();
   return d.merge();
+}
+
+/**
+ * Both sides keep their content: `winner` keeps the name, the other becomes a conflict copy on both sides.
+ * The remote file's content lands on the local side (at the name or as the copy) as the policy wants it.
+ */
+export function conflictStep(policy: Policy, path: RelPath, local: Entry, remote: Entry, winner: Side): Action {
+  const localCopy = remote.kind === 'file' && wantsLocalCopy(policy, path, remote);
+  return { op: 'conflict', path, local, remote, winner, ...(localCopy && { localCopy: true }) };
 }
 
 /** The side whose entry is newer, in whole seconds; a tie goes to the local side. */
@@ -159,7 +181,7 @@ class Decider {
     if (sameContent(local, remote) === true) {
       if (local.kind === 'placeholder') return this.keepPlaceholder(remote);
       if (opts.firstSync === true && local.kind === 'file') {
-        return [this.act({ op: 'conflict', path, local, remote, winner: newer(local, remote), check: true })];
+        return [this.conflict(newer(local, remote), { check: true })];
       }
       return [this.act({ op: 'record', path, local, remote })];
     }
@@ -171,7 +193,13 @@ class Decider {
       local.kind === 'dir' || (remote.kind !== 'dir' && newer(local, remote) === 'local')
         ? 'local'
         : 'remote';
-    return [this.act({ op: 'conflict', path, local, remote, winner })];
+    return [this.conflict(winner)];
+  }
+
+  private conflict(winner: Side, extra: { check?: true } = {}): Action {
+    const local = this.need(this.local, 'local');
+    const remote = this.need(this.remote, 'remote');
+    return { ...conflictStep(this.policy, this.path, local, remote, winner), ...extra };
   }
 
   /** A placeholder of a remote file: already in sync, unless a local copy is wanted. */

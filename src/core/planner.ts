@@ -1,5 +1,5 @@
 // The subtree-aware planner: joins the per-path decisions of one pass into an executable, ordered stream.
-import { decide } from './decide.js';
+import { conflictStep, decide } from './decide.js';
 import { comparePaths, display, isWithin } from './paths.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
@@ -124,7 +124,7 @@ export class Planner {
       const d = this.stack[i];
       if (d === undefined || d.cancelled) continue;
       d.cancelled = true;
-      const instead = replacement(d);
+      const instead = replacement(d, this.policy);
       if (instead !== undefined) out.push(instead);
     }
   }
@@ -162,7 +162,7 @@ function dirChange(path: RelPath, action: Action): Deferred | undefined {
  * the other side (where it was deleted); a directory that was to be replaced by a non-directory keeps its
  * name, and the non-directory becomes a conflict copy.
  */
-function replacement(d: Deferred): Action | undefined {
+function replacement(d: Deferred, policy: Policy): Action | undefined {
   const { action, path, side } = d;
   if (action.op === 'forget') return undefined;
   const { local, remote } = action;
@@ -177,5 +177,5 @@ function replacement(d: Deferred): Action | undefined {
     };
   }
   if (local === undefined || remote === undefined) return undefined;
-  return { op: 'conflict', path, local, remote, winner: side };
+  return conflictStep(policy, path, local, remote, side);
 }

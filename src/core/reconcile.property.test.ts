@@ -174,8 +174,18 @@ function swapAction(a: Action): unknown {
       return { op: a.op, side: other(a.side), path: a.path, ...swapped(a) };
     case 'symlink':
       return { op: a.op, side: other(a.side), path: a.path, target: a.target, ...swapped(a) };
-    case 'conflict':
-      return untie({ ...a, local: a.remote, remote: a.local, winner: other(a.winner) });
+    case 'conflict': {
+      // In eager mode every remote file lands locally as a copy: the swapped remote is the old local.
+      const { localCopy: _, ...rest } = a;
+      const localCopy = a.local.kind === 'file';
+      return untie({
+        ...rest,
+        local: a.remote,
+        remote: a.local,
+        winner: other(a.winner),
+        ...(localCopy && { localCopy: true }),
+      });
+    }
     case 'record':
       return { op: a.op, path: a.path, local: a.remote, remote: a.local };
     case 'forget':

@@ -52,6 +52,8 @@ export type Side = 'local' | 'remote';
  *                to a conflict copy, and both names end up on both sides. The executor compares the bytes
  *                first when the sizes agree: the same bytes are only recorded. `check` marks a conflict
  *                that is most likely none (no archive yet, same size and mtime second): the bytes decide.
+ *                `localCopy` says that the remote file's content, wherever it lands on the local side (the
+ *                name or the conflict copy), is a local copy rather than a placeholder.
  * - record:      nothing to copy; write the archive from the current states.
  * - forget:      the path is gone on both sides; drop it from the archive.
  */
@@ -62,21 +64,28 @@ export type Action =
   | { op: 'mkdir'; side: Side; path: RelPath; local?: Entry; remote?: Entry }
   | { op: 'symlink'; side: Side; path: RelPath; target: string; local?: Entry; remote?: Entry }
   | { op: 'remove'; side: Side; path: RelPath; local?: Entry; remote?: Entry }
-  | { op: 'conflict'; path: RelPath; local: Entry; remote: Entry; winner: Side; check?: true }
+  | {
+      op: 'conflict';
+      path: RelPath;
+      local: Entry;
+      remote: Entry;
+      winner: Side;
+      check?: true;
+      localCopy?: true;
+    }
   | { op: 'record'; path: RelPath; local: Entry; remote: Entry }
   | { op: 'forget'; path: RelPath };
 
 export type Op = Action['op'];
 
-/** Per-pair choices that change decisions. Pure data plus pure predicates. */
+/** Per-pair choices that change decisions: plain data, and one pure predicate over paths. */
 export interface Policy {
-  /** Lazy mode: remote files become placeholders unless wantLocalCopy says otherwise. */
+  /** Lazy mode: remote files become placeholders unless pinned. Eager mode: local copies. */
   lazy: boolean;
-  /**
-   * True if this remote file should be a real local copy. When given it decides alone (it knows pins,
-   * eagerness and size limits); when absent, eager mode means yes and lazy mode no.
-   */
-  wantLocalCopy?: (path: RelPath, remote: Entry) => boolean;
+  /** --max-size: files larger than this stay placeholders unless pinned, in either mode. */
+  maxSize?: number;
+  /** Paths always kept as local copies (--pin patterns and `lazysync pin`). */
+  isPinned?: (path: RelPath) => boolean;
   /** False when modes set through the remote's mount do not stick (its server shows its own): not compared. */
   remoteModesKept?: boolean;
   /** True when the remote's server stamps its own mtimes on uploads: an mtime alone may not be a change. */

@@ -8,7 +8,7 @@ import type { Action, Policy } from '../core/types.js';
 import { T1, dir, file, placeholder } from '../../test/unit/entries.js';
 import { bytesToCompare, comparesBytes, sameBytes } from './compare.js';
 
-const policy: Policy = { lazy: true, wantLocalCopy: () => false };
+const policy: Policy = { lazy: true };
 
 describe('comparesBytes / bytesToCompare', () => {
   it('only two files of one size are compared', () => {

@@ -4,8 +4,7 @@
 import fs from 'node:fs/promises';
 import { baseName, display, joinPath, parentOf } from '../core/paths.js';
 import { conflictName } from '../core/names.js';
-import { wantsLocalCopy } from '../core/decide.js';
-import type { Action, Entry, Policy, RelPath, Side } from '../core/types.js';
+import type { Action, Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { absOf, linkWriterFor, lstatEntry, placeholderTarget, readerFor } from '../fsops/entry.js';
@@ -30,7 +29,6 @@ export interface ExecContext {
   localRoot: string;
   remoteRoot: string;
   archive: Archive;
-  policy: Policy;
   log: Logger;
   now: () => number;
   /** Called once per applied action with what was done, for the pass summary. */
@@ -296,7 +294,7 @@ export class Executor {
       case 'remove':
         return this.remove(a.side, a.path, a.side === 'local' ? a.local : a.remote);
       case 'conflict':
-        return this.conflict(a.path, a.local, a.remote, a.winner);
+        return this.conflict(a);
       case 'record':
         // The local side can change between the scan and this moment (a program saving over a placeholder):
         // recording the scanned state then would let the next pass take a concurrent edit for a plain one.
@@ -308,19 +306,6 @@ export class Executor {
       case 'forget':
         this.ctx.archive.delete(a.path);
         return;
-    }
-  }
-
-  /**
-   * Hydrates a placeholder: downloads the remote file as it is now (which may be newer than the archive:
-   * a placeholder has no content of its own to conflict with) and records a clean local copy.
-   */
-  async hydrate(path: RelPath, placeholder: Entry, remote: Entry): Promise<void> {
-    const done = this.ctx.onLocalWrite?.(path);
-    try {
-      await this.download(path, placeholder, remote);
-    } finally {
-      done?.();
     }
   }
 
@@ -483,7 +468,8 @@ export class Executor {
    * aside to a conflict name on its own side (a rename, so nothing is lost even if we stop right here),
    * the winner is copied into the name on the loser's side, and the conflict copy to the winner's side.
    */
-  private async conflict(path: RelPath, local: Entry, remote: Entry, winner: Side): Promise<void> {
+  private async conflict(a: Extract<Action, { op: 'conflict' }>): Promise<void> {
+    const { path, local, remote, winner } = a;
     if (comparesBytes(local, remote) && (await this.sameOnBoth(path, remote.size))) {
       this.record(path, local, remote);
       this.ctx.onDone('recorded', path);
@@ -495,30 +481,25 @@ export class Executor {
     const aside = await this.freeConflictPath(path);
     const asideDone = this.ctx.onLocalWrite?.(aside);
     try {
-      await this.resolveConflict(path, aside, local, remote, winner);
+      await this.resolveConflict(a, aside);
     } finally {
       asideDone?.();
     }
   }
 
-  private async resolveConflict(
-    path: RelPath,
-    aside: RelPath,
-    local: Entry,
-    remote: Entry,
-    winner: Side,
-  ): Promise<void> {
-    const { policy } = this.ctx;
+  private async resolveConflict(a: Extract<Action, { op: 'conflict' }>, aside: RelPath): Promise<void> {
+    const { path, local, remote, winner } = a;
+    const asLocalCopy = a.localCopy === true;
     const loser = other(winner);
     faultPoint('executor: rename conflict loser aside', path);
     await fs.rename(absOf(this.root(loser), path), absOf(this.root(loser), aside));
 
-    if (winner === 'local') await this.createOnRemote(path, local, undefined);
-    else await this.createOnLocal(path, remote, undefined, policy);
+    if (winner === 'local') await this.createOnRemote(path, local);
+    else await this.createOnLocal(path, remote, asLocalCopy);
 
     const moved = await this.statOrFail(loser, aside);
-    if (loser === 'local') await this.createOnRemote(aside, moved, undefined);
-    else await this.createOnLocal(aside, moved, undefined, policy);
+    if (loser === 'local') await this.createOnRemote(aside, moved);
+    else await this.createOnLocal(aside, moved, asLocalCopy);
 
     this.ctx.onDone('conflicts', path, display(aside));
     this.ctx.log.warn(
@@ -545,19 +526,21 @@ export class Executor {
     }
   }
 
-  private createOnRemote(path: RelPath, l: Entry, r: Entry | undefined): Promise<void> {
-    if (l.kind === 'file') return this.upload(path, l, r);
-    if (l.kind === 'dir') return this.mkdir('remote', path, l, r);
-    if (l.kind === 'symlink') return this.symlink('remote', path, l.target ?? '', l, r);
+  /** Puts the local `l` at `path` on the remote, where nothing is. */
+  private createOnRemote(path: RelPath, l: Entry): Promise<void> {
+    if (l.kind === 'file') return this.upload(path, l, undefined);
+    if (l.kind === 'dir') return this.mkdir('remote', path, l, undefined);
+    if (l.kind === 'symlink') return this.symlink('remote', path, l.target ?? '', l, undefined);
     return Promise.resolve();
   }
 
-  private createOnLocal(path: RelPath, r: Entry, l: Entry | undefined, policy: Policy): Promise<void> {
+  /** Puts the remote's `r` at `path` on the local side, where nothing is; a file as the plan chose. */
+  private createOnLocal(path: RelPath, r: Entry, asLocalCopy: boolean): Promise<void> {
     if (r.kind === 'file') {
-      return wantsLocalCopy(policy, path, r) ? this.download(path, l, r) : this.placeholder(path, l, r);
+      return asLocalCopy ? this.download(path, undefined, r) : this.placeholder(path, undefined, r);
     }
-    if (r.kind === 'dir') return this.mkdir('local', path, l, r);
-    if (r.kind === 'symlink') return this.symlink('local', path, r.target ?? '', l, r);
+    if (r.kind === 'dir') return this.mkdir('local', path, undefined, r);
+    if (r.kind === 'symlink') return this.symlink('local', path, r.target ?? '', undefined, r);
     return Promise.resolve();
   }
 }

@@ -4,9 +4,9 @@
 import type { PairConfig } from '../config.js';
 import { display, parentOf } from '../core/paths.js';
 import { formatSize } from '../core/size.js';
-import type { RelPath } from '../core/types.js';
+import { freeing } from '../core/requests.js';
+import type { Policy, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
-import { lstatEntry } from '../fsops/entry.js';
 import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
 import { InotifyAccessWatcher, type AccessKind } from '../watch/access-inotify.js';
@@ -14,8 +14,7 @@ import { ProcAccessWatcher } from '../watch/access-proc.js';
 import { openFilesOf, processIds } from '../watch/proc-fds.js';
 import { Inotify } from '../watch/inotify.js';
 import { LocalChangeWatcher, type LocalChanges } from '../watch/local-events.js';
-import type { Executor } from './executor.js';
-import type { PathScheduler } from './scheduler.js';
+import type { Lifecycle } from './lifecycle.js';
 
 export type Via = 'inotify' | 'proc';
 
@@ -26,11 +25,9 @@ export interface OnDemandHost {
   remoteRoot: string;
   log: Logger;
   archive: Archive;
-  executor: Executor;
-  scheduler: PathScheduler;
-  /** Paths changed outside the pass that is being planned or executed: its actions for them are stale. */
-  touched: Set<RelPath>;
-  isPinned(path: RelPath): boolean;
+  policy: Policy;
+  /** The owner of changes to the pair's files: hydrations and frees are requests to it. */
+  files: Lifecycle;
   /** Asks the pair's loop for a whole pass soon. */
   requestPass(reason: string): void;
   /** Tells the pair's loop what changed in the local folder (or through a placeholder): it syncs those soon. */
@@ -41,8 +38,6 @@ export interface OnDemandHost {
   claimOwnRemoteOpen(path: RelPath): boolean;
   /** A paused pair hydrates nothing: opens read the remote through the placeholder. */
   isPaused?(): boolean;
-  /** Told of each hydration and eviction, for status views. */
-  notify?(e: { type: 'hydrated' | 'freed'; path: string; size: number }): void;
 }
 
 /** Opens of local copies are written to the archive at most this often (they order evictions). */
@@ -52,8 +47,6 @@ const DIRS_PAGE = 1000;
 const RETRY_AFTER_FAILURE_MS = 2000;
 
 export class OnDemand {
-  /** Paths whose hydration is queued and not started yet. */
-  private readonly queued = new Set<RelPath>();
   private readonly inFlight = new Set<Promise<void>>();
   private evicting: Promise<void> | undefined;
   private evictAgain = false;
@@ -165,7 +158,7 @@ export class OnDemand {
 
   /** An open of R/rel was seen. Cheap and synchronous: anything that is not a placeholder is ignored. */
   request(rel: RelPath, via: Via): void {
-    if (this.closed || this.queued.has(rel) || this.host.isPaused?.() === true) return;
+    if (this.closed || this.host.isPaused?.() === true) return;
     if (via === 'inotify' && this.host.claimOwnRemoteOpen(rel)) return;
     // A failed attempt read the remote file too; its own open event must not start the next attempt at once.
     const failedAt = this.failed.get(rel);
@@ -175,15 +168,12 @@ export class OnDemand {
     }
     const rec = this.host.archive.get(rel);
     if (rec?.local.kind !== 'placeholder' || rec.remote.kind !== 'file') return;
-    // Each hydration starts at once, ahead of background work; several run together, one per path.
-    this.queued.add(rel);
-    const run = (): Promise<void> => {
-      this.queued.delete(rel);
-      return this.closed ? Promise.resolve() : this.hydrate(rel, via);
-    };
-    const p: Promise<void> = this.host.scheduler
-      .run(rel, run, { urgent: true })
-      .then(() => this.evictSoon())
+    const p: Promise<void> = this.host.files
+      .hydrate(rel, `open seen by ${via}`)
+      .then(
+        () => this.evictSoon(),
+        (e: unknown) => this.hydrationFailed(rel, via, e),
+      )
       .catch((e: unknown) => this.host.log.error(`after hydrating ${display(rel)}: ${messageOf(e)}`))
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -211,47 +201,23 @@ export class OnDemand {
     return this.evicting;
   }
 
-  private async hydrate(rel: RelPath, via: Via): Promise<void> {
-    const { archive, executor, log, cfg } = this.host;
-    const rec = archive.get(rel);
-    if (rec?.local.kind !== 'placeholder') return; // hydrated meanwhile, or gone
-    try {
-      const remote = await lstatEntry(this.host.remoteRoot, rel, 'remote');
-      if (remote?.kind !== 'file') return; // the next pass sorts it out
-      if (cfg.maxSize !== undefined && remote.size > cfg.maxSize && !this.host.isPinned(rel)) {
-        log.debug(
-          { path: display(rel), size: remote.size },
-          `not hydrating ${display(rel)}: larger than --max-size`,
-        );
-        return;
-      }
-      const t0 = performance.now();
-      await executor.hydrate(rel, rec.local, remote);
-      this.host.touched.add(rel);
-      archive.problemClear(rel); // an earlier failed hydration is solved
-      archive.touch([rel], Date.now());
-      const ms = Math.round(performance.now() - t0);
-      this.host.notify?.({ type: 'hydrated', path: display(rel), size: remote.size });
-      log.info(
-        { path: display(rel), size: remote.size, ms, via },
-        `hydrated ${display(rel)} (${formatSize(remote.size)} in ${ms} ms, open seen by ${via})`,
-      );
-    } catch (e) {
-      // Entries past their wait are dropped here: a path that failed and was never opened again (deleted,
-      // renamed) would otherwise stay in the map for the daemon's whole life.
-      const now = Date.now();
-      for (const [p, t] of this.failed) if (now - t >= RETRY_AFTER_FAILURE_MS) this.failed.delete(p);
-      this.failed.set(rel, now);
-      if (e instanceof LazysyncError && e.code === 'changed') {
-        log.info({ path: display(rel) }, `not hydrated yet: ${messageOf(e)}`);
-        return;
-      }
-      archive.problemSet(rel, `hydration failed: ${messageOf(e)}`);
-      log.warn(
-        { path: display(rel), via },
-        `hydrating ${display(rel)} failed: ${messageOf(e)}; it stays a placeholder`,
-      );
+  /** The placeholder stays; the next open or pass tries again (opens only after a short wait). */
+  private hydrationFailed(rel: RelPath, via: Via, e: unknown): void {
+    const { archive, log } = this.host;
+    // Entries past their wait are dropped here: a path that failed and was never opened again (deleted,
+    // renamed) would otherwise stay in the map for the daemon's whole life.
+    const now = Date.now();
+    for (const [p, t] of this.failed) if (now - t >= RETRY_AFTER_FAILURE_MS) this.failed.delete(p);
+    this.failed.set(rel, now);
+    if (e instanceof LazysyncError && e.code === 'changed') {
+      log.info({ path: display(rel) }, `not hydrated yet: ${messageOf(e)}`);
+      return;
     }
+    archive.problemSet(rel, `hydration failed: ${messageOf(e)}`);
+    log.warn(
+      { path: display(rel), via },
+      `hydrating ${display(rel)} failed: ${messageOf(e)}; it stays a placeholder`,
+    );
   }
 
   /**
@@ -289,7 +255,7 @@ export class OnDemand {
    * pinned path, a file open right now, or a copy edited since the last sync (the executor checks).
    */
   private async evict(): Promise<void> {
-    const { cfg, archive, log, executor } = this.host;
+    const { cfg, archive, log, files, policy } = this.host;
     if (cfg.cacheMax === undefined || this.closed) return;
     this.flushOpens();
     let bytes = archive.localCopyBytes();
@@ -301,26 +267,29 @@ export class OnDemand {
       if (page.length === 0) break;
       for (const rec of page) {
         if (bytes <= cfg.cacheMax) break;
-        if (this.host.isPinned(rec.path) || openNow.has(rec.path)) {
-          // Kept; a pinned copy does not count against the limit, an open one does (it is freed later).
-          if (this.host.isPinned(rec.path)) bytes -= rec.local.size;
+        // A pinned copy is kept and does not count against the limit; an open one counts (it is freed later).
+        const pinned = freeing(policy, rec);
+        if (pinned !== undefined && 'refuse' in pinned) {
+          bytes -= rec.local.size;
           offset++;
           continue;
         }
-        try {
-          await this.host.scheduler.run(rec.path, () => executor.free(rec.path, rec.local, rec.remote));
-          this.host.touched.add(rec.path);
-          bytes -= rec.local.size;
-          this.host.notify?.({ type: 'freed', path: display(rec.path), size: rec.local.size });
+        if (openNow.has(rec.path)) {
+          offset++;
+          continue;
+        }
+        const result = await files.free(rec.path);
+        if (result !== undefined && 'freed' in result) {
+          bytes -= result.freed;
           log.info(
-            { path: display(rec.path), size: rec.local.size },
-            `freed ${display(rec.path)} (${formatSize(rec.local.size)}): local copies are over --cache-max ${formatSize(cfg.cacheMax)}`,
+            { path: display(rec.path), size: result.freed },
+            `freed ${display(rec.path)} (${formatSize(result.freed)}): local copies are over --cache-max ${formatSize(cfg.cacheMax)}`,
           );
-        } catch (e) {
+        } else {
           // Edited or changed since the last sync: not a clean copy, so not ours to drop nor to count.
           offset++;
           bytes -= rec.local.size;
-          log.debug({ path: display(rec.path) }, `not freed: ${messageOf(e)}`);
+          log.debug({ path: display(rec.path) }, `not freed: ${result?.refused ?? 'not a local copy'}`);
         }
       }
     }

@@ -6,14 +6,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PairConfig } from '../config.js';
 import { DeleteCounter, checkDeletes } from '../core/guard.js';
-import { decide } from '../core/decide.js';
 import { describeAction } from '../core/plan-format.js';
 import { Planner } from '../core/planner.js';
 import { isUnchanged, sameContent } from '../core/changes.js';
 import { STATE_DIR, display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
-import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
+import { LazysyncError, MOUNT_GONE_CODES, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
 import { OWN_TEMP_PREFIX, isTempInFlight, sweepTemp, tempPrefixOf } from '../fsops/atomic.js';
 import {
@@ -42,7 +41,7 @@ import {
   type RemoteMemory,
 } from './health.js';
 import { archiveSubtree, mergeSorted } from './merge.js';
-import { PathScheduler } from './scheduler.js';
+import { APPLY_CONCURRENCY, Lifecycle } from './lifecycle.js';
 import { TokenBucket } from './rate-limit.js';
 
 /** Archive meta key of the paths pinned with `lazysync pin` (a JSON array of binary strings). */
@@ -68,11 +67,6 @@ const STRAY_REMOTE_TEMP_MS = 3600_000;
  * never comes (a folder not watched) is forgotten after it.
  */
 const OWN_OPEN_WINDOW_MS = 5000;
-/**
- * Actions applied at once. A small file costs about ten round trips (create, write, fsync, close, utimes,
- * checks, rename): overlapping them is what makes many small files fast on a slow link.
- */
-const APPLY_CONCURRENCY = 16;
 
 export interface PassOptions {
   dryRun: boolean;
@@ -104,6 +98,7 @@ export interface PassOptions {
 /** What a pair reports as it goes, for status views. */
 export type PairNotice =
   | { type: 'conflict'; path: string; copy: string }
+  | { type: 'hydrated' | 'freed'; path: RelPath; size: number }
   | { type: 'problem'; path: string; message: string }
   | { type: 'progress'; progress: Progress };
 
@@ -137,10 +132,6 @@ export class Pair {
   readonly isPinned: (path: RelPath) => boolean;
   /** --bwlimit: one bucket for every transfer of the pair. */
   readonly bandwidth: TokenBucket;
-  /** Every change to the roots (pass actions, hydrations, evictions) runs here: unrelated paths at once. */
-  readonly scheduler = new PathScheduler(APPLY_CONCURRENCY);
-  /** Paths hydrated or freed since the current pass started planning: its actions for them are stale. */
-  readonly touched = new Set<RelPath>();
   /** Local paths we are changing right now (a count: the same path can be in two operations). */
   private readonly ownWrites = new Map<RelPath, number>();
   /** Paths with a kernel event taken for ours while we were changing them: checked again when we are done. */
@@ -158,6 +149,7 @@ export class Pair {
   /** Paths pinned with `lazysync pin` (files, or folders and everything below), kept in the archive. */
   private pinnedPaths: RelPath[] = [];
   private executorInstance: Executor | undefined;
+  private lifecycle: Lifecycle | undefined;
   private counts = emptyCounts();
   private conflicts: string[] = [];
   private releaseLock: (() => void) | undefined;
@@ -183,10 +175,10 @@ export class Pair {
     this.bandwidth = new TokenBucket(cfg.bwlimit);
     const pins = matcherOf(cfg.pin.map(binary));
     this.isPinned = (path) => (cfg.pin.length > 0 && pins(path, false)) || this.pinnedByPath(path);
-    const fits = (size: number): boolean => cfg.maxSize === undefined || size <= cfg.maxSize;
     this.policy = {
       lazy: cfg.lazy,
-      wantLocalCopy: (path, remote) => this.isPinned(path) || (!cfg.lazy && fits(remote.size)),
+      isPinned: this.isPinned,
+      ...(cfg.maxSize !== undefined && { maxSize: cfg.maxSize }),
     };
   }
 
@@ -201,7 +193,6 @@ export class Pair {
       localRoot: this.localRoot,
       remoteRoot: this.remoteRoot,
       archive: this.archive,
-      policy: this.policy,
       log: this.log,
       now: Date.now,
       onDone: (what, p, detail) => {
@@ -248,6 +239,20 @@ export class Pair {
       symlinkLimit: (target) => symlinkLimit(this.probe, target),
     });
     return this.executorInstance;
+  }
+
+  /** The one owner of changes to the pair's files: every step, hydration, freeing and restore goes here. */
+  get files(): Lifecycle {
+    this.lifecycle ??= new Lifecycle({
+      localRoot: this.localRoot,
+      remoteRoot: this.remoteRoot,
+      archive: this.archive,
+      executor: this.executor,
+      policy: this.policy,
+      log: this.log,
+      notify: (e) => this.onNotice?.(e),
+    });
+    return this.lifecycle;
   }
 
   private pinnedByPath(path: RelPath): boolean {
@@ -454,7 +459,7 @@ export class Pair {
 
   private async planAndApply(opts: PassOptions): Promise<PassOutcome> {
     const archive = this.archiveInstance;
-    this.touched.clear();
+    this.files.beginPlan();
     const ignore = withFilesystemFolders(
       await loadIgnore(this.cfg.local, this.cfg.ignore),
       await rootsAreMountPoints(this.localRoot, this.remoteRoot),
@@ -603,7 +608,7 @@ export class Pair {
     let fatal: { error: unknown } | undefined;
     /** An action failed or found its path changed: the remote may have gone; check before going on. */
     let suspect = false;
-    const executor = this.executor;
+    const files = this.files;
     const failed = (action: Action, e: unknown): void => {
       if (e instanceof LazysyncError && e.code === 'unsupported') {
         // Not a failure: the remote cannot hold it. One warning per path, ever (the archive remembers).
@@ -641,15 +646,7 @@ export class Pair {
         }
       }
       try {
-        try {
-          await this.scheduler.run(action.path, async () => {
-            // Hydrated or freed since planning (checked once it is our turn): the next pass decides.
-            if (!this.touched.has(action.path)) await executor.apply(action);
-          });
-        } catch (e) {
-          if (!(e instanceof StaleViewError)) throw e;
-          await this.decideAgain(action.path, e);
-        }
+        await files.applyStep(action);
         if (hadProblems) archive.problemClear(action.path);
         if (hadSkips) archive.skipClear(action.path);
       } catch (e) {
@@ -712,22 +709,6 @@ export class Pair {
     }
   }
 
-  /**
-   * The plan for `path` was made from a stale view of the remote (the mount's cache): decide it again from
-   * what the server has now and the local side as it is now, and apply that once. A change on both sides is
-   * then the conflict it is, and a path the server no longer has is not an error. A second stale view is
-   * left to the next pass.
-   */
-  private async decideAgain(path: RelPath, stale: StaleViewError): Promise<void> {
-    const local = await lstatEntry(this.localRoot, path, 'local', this.remoteRoot);
-    const actions = decide(path, this.archive.get(path), local, stale.fresh, this.policy);
-    this.log.info(
-      { path: display(path) },
-      `${stale.message}: decided again from the server's state (${actions.map((a) => a.op).join(', ') || 'nothing to do'})`,
-    );
-    for (const a of actions) await this.scheduler.run(path, () => this.executor.apply(a));
-  }
-
   /** Feeds the spooled plan to `applyOne` in order, a bounded window at a time, until done or halted. */
   private async applyPlan(
     archive: Archive,
@@ -741,7 +722,7 @@ export class Pair {
       if (page.length === 0) break;
       for (const { seq, action } of page) {
         // A bounded window: the scheduler keeps related paths in plan order, the rest overlap.
-        await this.scheduler.whenBelow(APPLY_CONCURRENCY * 2);
+        await this.files.roomFor(APPLY_CONCURRENCY * 2);
         if (await halted()) break;
         after = seq;
         const p = applyOne(action).finally(() => inFlight.delete(p));

@@ -9,9 +9,8 @@ import { formatSize } from '../core/size.js';
 import type { ArchiveRecord, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import { absOf, lstatEntry } from '../fsops/entry.js';
-import { copyFileAtomic } from '../fsops/atomic.js';
 import type { Logger } from '../log.js';
-import { keepVersion, listVersions, type VersionInfo } from '../versions/versions.js';
+import { listVersions, type VersionInfo } from '../versions/versions.js';
 import type { Progress } from './executor.js';
 import { OnDemand } from './on-demand.js';
 import { archiveSubtree } from './merge.js';
@@ -76,6 +75,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     this.pair = pair;
     pair.onNotice = (n) => {
       if (n.type === 'progress') this.progress(n.progress);
+      else if (n.type === 'hydrated' || n.type === 'freed')
+        this.emitEvent({ ...n, pair: this.name, path: display(n.path) });
       else this.emitEvent({ pair: this.name, ...n });
     };
     const onDemand = new OnDemand({
@@ -84,10 +85,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       remoteRoot: pair.remoteRoot,
       log: this.log,
       archive: pair.archive,
-      executor: pair.executor,
-      scheduler: pair.scheduler,
-      touched: pair.touched,
-      isPinned: pair.isPinned,
+      policy: pair.policy,
+      files: pair.files,
       isOwnLocalWrite: (p) => pair.isOwnLocalWrite(p),
       claimOwnRemoteOpen: (p) => pair.claimOwnRemoteOpen(p),
       isPaused: () => this.paused,
@@ -97,7 +96,6 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         if (!this.paused) this.wake.nudge();
       },
       localChanged: (changes) => this.localChanged(changes),
-      notify: (e) => this.emitEvent({ pair: this.name, ...e }),
     });
     this.onDemand = onDemand;
     pair.onPlaceholder = (p) => onDemand.beforePlaceholder(p);
@@ -339,21 +337,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       for (const rec of [...this.below(path)]) {
         if (rec.remote.kind !== 'file') continue;
         files++;
-        if (rec.local.kind !== 'placeholder') continue;
-        // One transfer per file: an open or a pass may be hydrating it already. Its turn comes after theirs,
-        // and then the archive says whether it is still a placeholder.
-        const size = await pair.scheduler.run(rec.path, async () => {
-          const now = pair.archive.get(rec.path);
-          if (now?.local.kind !== 'placeholder') return undefined;
-          const remote = await lstatEntry(pair.remoteRoot, rec.path, 'remote');
-          if (remote?.kind !== 'file') return undefined;
-          await pair.executor.hydrate(rec.path, now.local, remote);
-          pair.touched.add(rec.path);
-          return remote.size;
-        });
-        if (size !== undefined) {
-          this.emitEvent({ type: 'hydrated', pair: this.name, path: display(rec.path), size });
-        }
+        if (rec.local.kind === 'placeholder') await pair.files.hydrate(rec.path, 'pinned');
       }
       out.push({ path: display(path), files });
     }
@@ -375,24 +359,10 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     const refused: { path: string; reason: string }[] = [];
     for (const path of paths) {
       for (const rec of [...this.below(path)]) {
-        if (rec.local.kind !== 'file' || rec.remote.kind !== 'file') continue;
-        const shown = display(rec.path);
-        if (pair.isPinned(rec.path)) {
-          refused.push({ path: shown, reason: 'pinned: unpin it first' });
-          continue;
-        }
-        try {
-          await pair.scheduler.run(rec.path, () => pair.executor.free(rec.path, rec.local, rec.remote));
-          pair.touched.add(rec.path);
-          freed.push({ path: shown });
-          this.emitEvent({ type: 'freed', pair: this.name, path: shown, size: rec.local.size });
-        } catch (e) {
-          const edited = e instanceof LazysyncError && e.code === 'changed';
-          refused.push({
-            path: shown,
-            reason: edited ? 'changed since the last sync (not uploaded yet); sync it first' : messageOf(e),
-          });
-        }
+        const result = await pair.files.free(rec.path);
+        if (result === undefined) continue;
+        if ('freed' in result) freed.push({ path: display(rec.path) });
+        else refused.push({ path: display(rec.path), reason: result.refused });
       }
     }
     return { freed, refused };
@@ -439,20 +409,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     if (version?.kind !== 'file') {
       throw new LazysyncError('io', `${display(chosen.rel)}: only file versions can be restored`);
     }
-    await pair.scheduler.run(path, async () => {
-      const current = await lstatEntry(pair.localRoot, path, 'local', pair.remoteRoot);
-      if (current !== undefined && current.kind !== 'placeholder' && current.kind !== 'dir') {
-        // The content being replaced becomes a version itself. A placeholder's content is the remote's,
-        // which the next pass keeps as a remote version when it uploads the restored file.
-        await keepVersion(pair.localRoot, path, Date.now());
-      }
-      await copyFileAtomic({
-        src: absOf(chosen.root, chosen.rel),
-        dst: absOf(pair.localRoot, path),
-        expect: version,
-        dstSide: 'local',
-      });
-    });
+    await pair.files.restore(path, { root: chosen.root, rel: chosen.rel, entry: version });
     this.log.info(`restored ${display(path)} from its ${chosen.side} version of ${chosen.v.stamp}`);
     this.wake.nudge();
     return { side: chosen.side, stamp: chosen.v.stamp };

@@ -2,6 +2,7 @@
 import { constants, type Stats } from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { stillAsPlanned } from '../core/changes.js';
 import { display, TEMP_PREFIX } from '../core/paths.js';
 import type { Entry, Side } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
@@ -97,7 +98,9 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
       throw e;
     }
     const before = await input.stat();
-    if (!before.isFile() || !matchesPlan(before, expect)) throw changed('changed since it was scanned');
+    // Read as a local entry to have the inode: the plan's entry says whether it counts (0 on the remote).
+    const seen = entryFromStats(before, 'local');
+    if (seen === undefined || !stillAsPlanned(seen, expect)) throw changed('changed since it was scanned');
 
     tmp = tempPathFor(dst);
     tmpName = tmp.toString('latin1');
@@ -178,16 +181,6 @@ async function sourceUnchanged(opts: CopyOptions, input: FileHandle, before: Sta
   }
   const withIno = opts.expect.ino !== 0; // the remote's inode numbers are not trusted
   return sameFile(before, after, withIno) && atPath?.isFile() === true && sameFile(before, atPath, withIno);
-}
-
-/** The source is the file the plan saw: size, mtime to the whole second (the remote's precision), ino. */
-function matchesPlan(st: Stats, expect: Entry): boolean {
-  return (
-    expect.kind === 'file' &&
-    st.size === expect.size &&
-    Math.floor(st.mtimeMs / 1000) === Math.floor(expect.mtime / 1000) &&
-    (expect.ino === 0 || st.ino === expect.ino)
-  );
 }
 
 /** Two looks at the source on the same side: exact size and mtime, and (locally) the same inode. */

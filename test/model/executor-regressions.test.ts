@@ -6,7 +6,7 @@ import { lstat, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflictName } from '../../src/core/names.js';
-import type { Entry, Policy } from '../../src/core/types.js';
+import type { Entry } from '../../src/core/types.js';
 import { Executor } from '../../src/engine/executor.js';
 import { lstatEntry } from '../../src/fsops/entry.js';
 import { silentLogger } from '../../src/log.js';
@@ -22,7 +22,7 @@ after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function setup(policy: Policy = { lazy: true }) {
+async function setup() {
   const base = await mkdtemp(join(tmpdir(), 'lazysync-exec-'));
   dirs.push(base);
   const L = join(base, 'L');
@@ -35,7 +35,6 @@ async function setup(policy: Policy = { lazy: true }) {
     localRoot: L,
     remoteRoot: R,
     archive,
-    policy,
     log: silentLogger(),
     now: () => NOW,
     onDone: () => undefined,

@@ -105,7 +105,7 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
 export function policyOf(s: Pick<Scenario, 'lazy' | 'pinB'>): Policy {
   if (!s.lazy) return { lazy: false };
   if (!s.pinB) return { lazy: true };
-  return { lazy: true, wantLocalCopy: (p) => p === 'b' || p.startsWith('b/') };
+  return { lazy: true, isPinned: (p) => p === 'b' || p.startsWith('b/') };
 }
 
 /** Applies a user's operations to one side; `second` is the wall clock second they happen in. */

@@ -48,7 +48,7 @@ export const P2 = placeholder('/mnt/other/a/p');
 
 export const lazy: Policy = { lazy: true };
 export const eager: Policy = { lazy: false };
-export const pinned: Policy = { lazy: true, wantLocalCopy: () => true };
+export const pinned: Policy = { lazy: true, isPinned: () => true };
 
 export function rec(path: RelPath, local: Entry, remote: Entry): ArchiveRecord {
   return { path, local, remote };

@@ -1,0 +1,182 @@
+// The one owner of every change to a pair's files. A pass's steps, a program's open, `pin`, `free`, the
+// --cache-max limit and `restore` are all requests here: each runs in turn with every other change of the
+// same path (the scheduler), the core decides what a request asks for, and two hydrations or two frees of
+// one file join into one. docs/design.md, "The life of a local file in lazy mode".
+import { decide } from '../core/decide.js';
+import { display } from '../core/paths.js';
+import { freeing, hydration } from '../core/requests.js';
+import { formatSize } from '../core/size.js';
+import type { Action, Entry, Policy, RelPath } from '../core/types.js';
+import { LazysyncError, StaleViewError, messageOf } from '../errors.js';
+import { copyFileAtomic } from '../fsops/atomic.js';
+import { absOf, lstatEntry } from '../fsops/entry.js';
+import type { Logger } from '../log.js';
+import type { Archive } from '../store/archive.js';
+import { keepVersion } from '../versions/versions.js';
+import type { Executor } from './executor.js';
+import { PathScheduler } from './scheduler.js';
+
+/**
+ * Changes applied at once. A small file costs about ten round trips (create, write, fsync, close, utimes,
+ * checks, rename): overlapping them is what makes many small files fast on a slow link.
+ */
+export const APPLY_CONCURRENCY = 16;
+
+export interface LifecycleHost {
+  localRoot: string;
+  remoteRoot: string;
+  archive: Archive;
+  executor: Executor;
+  policy: Policy;
+  log: Logger;
+  /** Told of each hydration and each local copy freed, for status views. */
+  notify?: (e: { type: 'hydrated' | 'freed'; path: RelPath; size: number }) => void;
+}
+
+/** What a request to free a local copy came to. */
+export type Freed = { freed: number } | { refused: string } | undefined;
+
+/** A version to restore: the file `rel` in the versions below `root`, as `entry` describes it. */
+export interface VersionSource {
+  root: string;
+  rel: RelPath;
+  entry: Entry;
+}
+
+export class Lifecycle {
+  private readonly scheduler = new PathScheduler(APPLY_CONCURRENCY);
+  /** Paths changed by a request since the current pass started planning: its steps for them are stale. */
+  private readonly changedSincePlan = new Set<RelPath>();
+  private readonly hydrating = new Map<RelPath, Promise<number | undefined>>();
+  private readonly freeing = new Map<RelPath, Promise<Freed>>();
+
+  constructor(private readonly host: LifecycleHost) {}
+
+  /** A pass starts planning: what requests change from now on, its plan does not know about. */
+  beginPlan(): void {
+    this.changedSincePlan.clear();
+  }
+
+  /** Resolves once fewer than `n` changes are queued or running: a pass's bounded window. */
+  roomFor(n: number): Promise<void> {
+    return this.scheduler.whenBelow(n);
+  }
+
+  /**
+   * Applies one step of a pass's plan when its path's turn comes, unless a request changed the path since
+   * the plan was made (the next pass decides it). A step that finds the server's state other than the
+   * plan's view is decided again by the core from what the server has now, and applied once.
+   */
+  async applyStep(action: Action): Promise<void> {
+    try {
+      await this.scheduler.run(action.path, async () => {
+        if (!this.changedSincePlan.has(action.path)) await this.host.executor.apply(action);
+      });
+    } catch (e) {
+      if (!(e instanceof StaleViewError)) throw e;
+      await this.decideAgain(action.path, e);
+    }
+  }
+
+  /**
+   * Hydrates a placeholder, ahead of background work; joins a hydration of the same file in flight.
+   * Resolves with the bytes copied, or undefined when there was nothing to hydrate. `why` is for the log.
+   */
+  hydrate(path: RelPath, why: string): Promise<number | undefined> {
+    const running = this.hydrating.get(path);
+    if (running !== undefined) return running;
+    const p = this.scheduler
+      .run(path, () => this.hydrateNow(path, why), { urgent: true })
+      .finally(() => this.hydrating.delete(path));
+    this.hydrating.set(path, p);
+    return p;
+  }
+
+  /** Frees a clean, unpinned local copy; joins a freeing of the same file in flight. */
+  free(path: RelPath): Promise<Freed> {
+    const running = this.freeing.get(path);
+    if (running !== undefined) return running;
+    const p = this.scheduler.run(path, () => this.freeNow(path)).finally(() => this.freeing.delete(path));
+    this.freeing.set(path, p);
+    return p;
+  }
+
+  /**
+   * Puts a version back at `path` in the local folder. Real content there becomes a version itself; a
+   * placeholder's content is the remote's, which the next pass keeps as a remote version when it uploads.
+   */
+  restore(path: RelPath, version: VersionSource): Promise<void> {
+    const { localRoot, remoteRoot } = this.host;
+    return this.scheduler.run(path, async () => {
+      const current = await lstatEntry(localRoot, path, 'local', remoteRoot);
+      if (current !== undefined && current.kind !== 'placeholder' && current.kind !== 'dir') {
+        await keepVersion(localRoot, path, Date.now());
+      }
+      await copyFileAtomic({
+        src: absOf(version.root, version.rel),
+        dst: absOf(localRoot, path),
+        expect: version.entry,
+        dstSide: 'local',
+      });
+      this.changedSincePlan.add(path);
+    });
+  }
+
+  private async hydrateNow(path: RelPath, why: string): Promise<number | undefined> {
+    const { archive, executor, log, policy, remoteRoot } = this.host;
+    const rec = archive.get(path);
+    // Checked before the remote is asked: most joins find the path hydrated already.
+    if (rec?.local.kind !== 'placeholder') return undefined;
+    const h = hydration(policy, rec, await lstatEntry(remoteRoot, path, 'remote'));
+    if ('skip' in h) {
+      log.debug({ path: display(path) }, `not hydrating ${display(path)}: ${h.skip}`);
+      return undefined;
+    }
+    const t0 = performance.now();
+    await executor.apply(h.step);
+    this.changedSincePlan.add(path);
+    archive.problemClear(path); // an earlier failed hydration is solved
+    archive.touch([path], Date.now());
+    const { size } = h.step.remote;
+    const ms = Math.round(performance.now() - t0);
+    this.host.notify?.({ type: 'hydrated', path, size });
+    log.info(
+      { path: display(path), size, ms, why },
+      `hydrated ${display(path)} (${formatSize(size)} in ${ms} ms, ${why})`,
+    );
+    return size;
+  }
+
+  private async freeNow(path: RelPath): Promise<Freed> {
+    const { archive, executor, policy } = this.host;
+    const f = freeing(policy, archive.get(path));
+    if (f === undefined || 'refuse' in f) return f && { refused: f.refuse };
+    const { local, remote } = f.free;
+    try {
+      await executor.free(path, local, remote);
+    } catch (e) {
+      const edited = e instanceof LazysyncError && e.code === 'changed';
+      return { refused: edited ? 'changed since the last sync (not uploaded yet); sync it first' : messageOf(e) };
+    }
+    this.changedSincePlan.add(path);
+    this.host.notify?.({ type: 'freed', path, size: local.size });
+    return { freed: local.size };
+  }
+
+  /**
+   * The plan for `path` was made from a stale view of the remote (the mount's cache): decide it again from
+   * what the server has now and the local side as it is now, and apply that once. A change on both sides is
+   * then the conflict it is, and a path the server no longer has is not an error. A second stale view is
+   * left to the next pass.
+   */
+  private async decideAgain(path: RelPath, stale: StaleViewError): Promise<void> {
+    const { archive, executor, localRoot, remoteRoot, log, policy } = this.host;
+    const local = await lstatEntry(localRoot, path, 'local', remoteRoot);
+    const actions = decide(path, archive.get(path), local, stale.fresh, policy);
+    log.info(
+      { path: display(path) },
+      `${stale.message}: decided again from the server's state (${actions.map((a) => a.op).join(', ') || 'nothing to do'})`,
+    );
+    for (const a of actions) await this.scheduler.run(path, () => executor.apply(a));
+  }
+}
