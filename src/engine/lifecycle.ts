@@ -33,6 +33,9 @@ export interface LifecycleHost {
   notify?: (e: { type: 'hydrated' | 'freed'; path: RelPath; size: number }) => void;
 }
 
+/** What asked for a hydration: a program's open (seen by kernel events or the /proc scan), or `pin`. */
+export type HydrateCause = { via: 'inotify' | 'proc' } | 'pin';
+
 /** What a request to free a local copy came to. */
 export type Freed = { freed: number } | { refused: string } | undefined;
 
@@ -80,13 +83,13 @@ export class Lifecycle {
 
   /**
    * Hydrates a placeholder, ahead of background work; joins a hydration of the same file in flight.
-   * Resolves with the bytes copied, or undefined when there was nothing to hydrate. `why` is for the log.
+   * Resolves with the bytes copied, or undefined when there was nothing to hydrate.
    */
-  hydrate(path: RelPath, why: string): Promise<number | undefined> {
+  hydrate(path: RelPath, cause: HydrateCause): Promise<number | undefined> {
     const running = this.hydrating.get(path);
     if (running !== undefined) return running;
     const p = this.scheduler
-      .run(path, () => this.hydrateNow(path, why), { urgent: true })
+      .run(path, () => this.hydrateNow(path, cause), { urgent: true })
       .finally(() => this.hydrating.delete(path));
     this.hydrating.set(path, p);
     return p;
@@ -122,7 +125,7 @@ export class Lifecycle {
     });
   }
 
-  private async hydrateNow(path: RelPath, why: string): Promise<number | undefined> {
+  private async hydrateNow(path: RelPath, cause: HydrateCause): Promise<number | undefined> {
     const { archive, executor, log, policy, remoteRoot } = this.host;
     const rec = archive.get(path);
     // Checked before the remote is asked: most joins find the path hydrated already.
@@ -140,8 +143,9 @@ export class Lifecycle {
     const { size } = h.step.remote;
     const ms = Math.round(performance.now() - t0);
     this.host.notify?.({ type: 'hydrated', path, size });
+    const why = cause === 'pin' ? 'pinned' : `open seen by ${cause.via}`;
     log.info(
-      { path: display(path), size, ms, why },
+      { path: display(path), size, ms, ...(cause !== 'pin' && { via: cause.via }) },
       `hydrated ${display(path)} (${formatSize(size)} in ${ms} ms, ${why})`,
     );
     return size;

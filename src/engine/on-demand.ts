@@ -14,9 +14,9 @@ import { ProcAccessWatcher } from '../watch/access-proc.js';
 import { openFilesOf, processIds } from '../watch/proc-fds.js';
 import { Inotify } from '../watch/inotify.js';
 import { LocalChangeWatcher, type LocalChanges } from '../watch/local-events.js';
-import type { Lifecycle } from './lifecycle.js';
+import type { HydrateCause, Lifecycle } from './lifecycle.js';
 
-export type Via = 'inotify' | 'proc';
+export type Via = Exclude<HydrateCause, 'pin'>['via'];
 
 /** What the on-demand service needs from its pair. */
 export interface OnDemandHost {
@@ -169,7 +169,7 @@ export class OnDemand {
     const rec = this.host.archive.get(rel);
     if (rec?.local.kind !== 'placeholder' || rec.remote.kind !== 'file') return;
     const p: Promise<void> = this.host.files
-      .hydrate(rel, `open seen by ${via}`)
+      .hydrate(rel, { via })
       .then(
         () => this.evictSoon(),
         (e: unknown) => this.hydrationFailed(rel, via, e),

@@ -337,7 +337,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       for (const rec of [...this.below(path)]) {
         if (rec.remote.kind !== 'file') continue;
         files++;
-        if (rec.local.kind === 'placeholder') await pair.files.hydrate(rec.path, 'pinned');
+        if (rec.local.kind === 'placeholder') await pair.files.hydrate(rec.path, 'pin');
       }
       out.push({ path: display(path), files });
     }
