@@ -31,7 +31,7 @@ import {
 } from '../test/fixture/daemon.js';
 import { newPair, type Pair } from '../test/fixture/pair.js';
 import { NOCACHE_SSHFS_OPTIONS, startRemote, type Remote } from '../test/fixture/remote.js';
-import { DEFAULT_RULES, MemoryWatch, judgeMemory } from './soak-memory.js';
+import { DEFAULT_RULES, MemoryWatch, judgeMemory } from './soak/memory.js';
 
 // ---- options ----
 
