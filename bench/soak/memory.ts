@@ -133,7 +133,7 @@ export interface MemoryRules {
   mallocGrowthMiB: number;
   /**
    * RSS, the catch-all: growth that fails. Looser, because V8 grows and shrinks its young generation with
-   * the allocation rate (by 16-18 MiB here) without holding anything more.
+   * the allocation rate (by 16-18 MiB in the soak) without holding anything more.
    */
   rssGrowthMiB: number;
 }
