@@ -2,8 +2,8 @@
 // `node dist/bench/relay.js TARGET_PORT DELAY_MS` listens on 127.0.0.1:0, prints `{"port":N}` on stdout,
 // and for each accepted connection connects to 127.0.0.1:TARGET_PORT and forwards every chunk in each
 // direction DELAY_MS after it arrived, in order: a request and its response cost 2 x DELAY_MS, like a WAN
-// link. This kernel has no netem (see /work/shared/notes/remote-fixture.md). With DELAY_MS 0 it is a
-// plain pipe. Exits on SIGTERM or when stdin closes (its parent is gone).
+// link. A relay rather than `tc qdisc ... netem`: netem needs root and a kernel module a test machine may
+// lack. With DELAY_MS 0 it is a plain pipe. Exits on SIGTERM or when stdin closes (its parent is gone).
 import { createServer, connect, type Socket } from 'node:net';
 
 const target = Number(process.argv[2]);

@@ -23,7 +23,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only'));
 const onlyValue = onlyArg?.includes('=') ? onlyArg.split('=')[1] : onlyArg && argv[argv.indexOf(onlyArg) + 1];
-// The opens-caught table (inotify vs /proc) is an extra beside the issue's targets: full mode only.
+// The opens-caught table (inotify vs /proc) has no target of its own to check: full mode only, not --quick.
 const only = onlyValue ? (onlyValue.split(',') as Scenario[]) : ALL.filter((s) => !quick || s !== 'access');
 for (const s of only)
   if (!ALL.includes(s)) throw new Error(`--only: unknown scenario ${s} (${ALL.join(', ')})`);

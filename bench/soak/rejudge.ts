@@ -1,7 +1,7 @@
 // Judges a soak report's memory series again (e.g. with other rules, or a report of an older soak):
-//   node dist/bench/soak-rejudge.js REPORT.json [--memory-warmup MIN] [--memory-min-span MIN]
+//   node dist/bench/soak/rejudge.js REPORT.json [--memory-warmup MIN] [--memory-min-span MIN]
 import { readFileSync } from 'node:fs';
-import { DEFAULT_RULES, judgeMemory, type ProbeSample, type RssSample } from './soak-memory.js';
+import { DEFAULT_RULES, judgeMemory, type ProbeSample, type RssSample } from './memory.js';
 
 interface Report {
   minutes: number;
@@ -19,7 +19,9 @@ function main(): number {
   };
   const file = args[0];
   if (file === undefined || file.startsWith('--')) {
-    console.error('usage: soak-rejudge REPORT.json [--memory-warmup MIN] [--memory-min-span MIN]');
+    console.error(
+      'usage: node dist/bench/soak/rejudge.js REPORT.json [--memory-warmup MIN] [--memory-min-span MIN]',
+    );
     return 2;
   }
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;

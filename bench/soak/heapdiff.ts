@@ -1,7 +1,7 @@
 // Compares two V8 heap snapshots (written by the soak's probe, or by any `v8.writeHeapSnapshot()`):
 // objects counted by kind and constructor name, with their shallow sizes, and what changed between the
 // early and the late one. A leak shows as a kind whose count keeps growing with the run's length.
-//   node dist/bench/soak-heapdiff.js EARLY.heapsnapshot LATE.heapsnapshot [--top N]
+//   node dist/bench/soak/heapdiff.js EARLY.heapsnapshot LATE.heapsnapshot [--top N]
 import { readFileSync } from 'node:fs';
 
 interface Snapshot {
@@ -64,7 +64,7 @@ function main(): void {
   const top = topArg >= 0 ? Number(args[topArg + 1]) : 25;
   const files = args.filter((a, i) => !a.startsWith('--') && (topArg < 0 || i !== topArg + 1));
   if (files.length !== 2) {
-    console.error('usage: soak-heapdiff EARLY.heapsnapshot LATE.heapsnapshot [--top N]');
+    console.error('usage: node dist/bench/soak/heapdiff.js EARLY.heapsnapshot LATE.heapsnapshot [--top N]');
     process.exitCode = 2;
     return;
   }

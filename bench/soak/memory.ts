@@ -1,5 +1,5 @@
 // The soak's memory watch: the daemon's RSS from /proc every 10 s, and every minute the figures the probe
-// (soak-probe.ts, loaded into the daemon) writes after a forced GC; heap snapshots when asked for; and the
+// (probe.ts, loaded into the daemon) writes after a forced GC; heap snapshots when asked for; and the
 // judgement whether the last daemon's memory grows without bound or only warmed up.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,14 +24,14 @@ export interface ProbeSample {
   arrayBuffers: number;
   mallocedMemory: number;
   proc: Record<string, number>;
-  /** Resident KiB by kind of mapping (see soak-probe.ts). */
+  /** Resident KiB by kind of mapping (see probe.ts). */
   smaps?: Record<string, number>;
   /** Bytes used in each V8 heap space after the GC. */
   spacesUsed?: Record<string, number>;
   snapshot?: string;
 }
 
-const PROBE_PATH = fileURLToPath(new URL('./soak-probe.js', import.meta.url));
+const PROBE_PATH = fileURLToPath(new URL('./probe.js', import.meta.url));
 const RSS_EVERY_MS = 10_000;
 const PROBE_EVERY_MS = 60_000;
 
@@ -133,7 +133,7 @@ export interface MemoryRules {
   mallocGrowthMiB: number;
   /**
    * RSS, the catch-all: growth that fails. Looser, because V8 grows and shrinks its young generation with
-   * the allocation rate (by 16-18 MiB here) without holding anything more.
+   * the allocation rate (by 16-18 MiB in the soak) without holding anything more.
    */
   rssGrowthMiB: number;
 }
