@@ -160,7 +160,9 @@ export class Lifecycle {
       await executor.free(path, local, remote);
     } catch (e) {
       const edited = e instanceof LazysyncError && e.code === 'changed';
-      return { refused: edited ? 'changed since the last sync (not uploaded yet); sync it first' : messageOf(e) };
+      return {
+        refused: edited ? 'changed since the last sync (not uploaded yet); sync it first' : messageOf(e),
+      };
     }
     this.changedSincePlan.add(path);
     this.host.notify?.({ type: 'freed', path, size: local.size });

@@ -15,6 +15,7 @@ import { openFilesOf, processIds } from '../watch/proc-fds.js';
 import { Inotify } from '../watch/inotify.js';
 import { LocalChangeWatcher, type LocalChanges } from '../watch/local-events.js';
 import type { HydrateCause, Lifecycle } from './lifecycle.js';
+import type { OwnChanges } from './own-changes.js';
 
 export type Via = Exclude<HydrateCause, 'pin'>['via'];
 
@@ -32,10 +33,8 @@ export interface OnDemandHost {
   requestPass(reason: string): void;
   /** Tells the pair's loop what changed in the local folder (or through a placeholder): it syncs those soon. */
   localChanged(changes: LocalChanges): void;
-  /** True while the local root is being changed by us at `path` (events there are ours, not the user's). */
-  isOwnLocalWrite(path: RelPath): boolean;
-  /** True if this open event of R/path is one of our own opens (a download, a check past the caches). */
-  claimOwnRemoteOpen(path: RelPath): boolean;
+  /** Our own changes to the local folder and opens of remote files, told apart from programs'. */
+  own: OwnChanges;
   /** A paused pair hydrates nothing: opens read the remote through the placeholder. */
   isPaused?(): boolean;
 }
@@ -102,7 +101,7 @@ export class OnDemand {
     try {
       this.local = new LocalChangeWatcher(this.host.localRoot, (changes) => this.host.localChanged(changes), {
         onOpen: (rel) => this.noteOpen(rel),
-        isOwn: (rel) => this.host.isOwnLocalWrite(rel),
+        isOwn: (rel) => this.host.own.isOwnLocalWrite(rel),
         onLimit: (message) => log.warn(message),
       });
       this.local.unref();
@@ -159,7 +158,7 @@ export class OnDemand {
   /** An open of R/rel was seen. Cheap and synchronous: anything that is not a placeholder is ignored. */
   request(rel: RelPath, via: Via): void {
     if (this.closed || this.host.isPaused?.() === true) return;
-    if (via === 'inotify' && this.host.claimOwnRemoteOpen(rel)) return;
+    if (via === 'inotify' && this.host.own.claimOwnRemoteOpen(rel)) return;
     // A failed attempt read the remote file too; its own open event must not start the next attempt at once.
     const failedAt = this.failed.get(rel);
     if (failedAt !== undefined) {

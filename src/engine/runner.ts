@@ -71,14 +71,17 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   async start(): Promise<void> {
-    const pair = await Pair.open(this.cfg, this.log, false);
+    const pair = await Pair.open(this.cfg, this.log, false, {
+      onNotice: (n) => {
+        if (n.type === 'progress') this.progress(n.progress);
+        else if (n.type === 'hydrated' || n.type === 'freed')
+          this.emitEvent({ ...n, pair: this.name, path: display(n.path) });
+        else this.emitEvent({ pair: this.name, ...n });
+      },
+      onPlaceholder: (p) => this.onDemand?.beforePlaceholder(p),
+      onLocalChange: (paths) => this.localChanged(paths),
+    });
     this.pair = pair;
-    pair.onNotice = (n) => {
-      if (n.type === 'progress') this.progress(n.progress);
-      else if (n.type === 'hydrated' || n.type === 'freed')
-        this.emitEvent({ ...n, pair: this.name, path: display(n.path) });
-      else this.emitEvent({ pair: this.name, ...n });
-    };
     const onDemand = new OnDemand({
       cfg: this.cfg,
       localRoot: pair.localRoot,
@@ -87,8 +90,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       archive: pair.archive,
       policy: pair.policy,
       files: pair.files,
-      isOwnLocalWrite: (p) => pair.isOwnLocalWrite(p),
-      claimOwnRemoteOpen: (p) => pair.claimOwnRemoteOpen(p),
+      own: pair.own,
       isPaused: () => this.paused,
       requestPass: (why) => {
         this.log.debug(`pass requested: ${why}`);
@@ -98,8 +100,6 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       localChanged: (changes) => this.localChanged(changes),
     });
     this.onDemand = onDemand;
-    pair.onPlaceholder = (p) => onDemand.beforePlaceholder(p);
-    pair.onLocalChange = (paths) => this.localChanged(paths);
     try {
       await onDemand.start();
     } catch (e) {

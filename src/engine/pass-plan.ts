@@ -1,0 +1,151 @@
+// The first half of a pass: the local walk, the remote walk and the archive, streamed in one sorted
+// order through the core's Planner; the plan is spooled to the archive (or printed, in a dry run).
+import { existsSync } from 'node:fs';
+import type { PairConfig } from '../config.js';
+import { DeleteCounter } from '../core/guard.js';
+import { describeAction } from '../core/plan-format.js';
+import { Planner } from '../core/planner.js';
+import { display } from '../core/paths.js';
+import { scopesOf } from '../core/scope.js';
+import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
+import { readerFor, remoteScanReader } from '../fsops/entry.js';
+import { isMountPoint } from '../fsops/mounts.js';
+import type { Logger } from '../log.js';
+import { loadIgnore } from '../scan/ignore.js';
+import { scanTree } from '../scan/walk.js';
+import type { Archive } from '../store/archive.js';
+import { bytesToCompare } from './compare.js';
+import { META } from './health.js';
+import { archiveSubtree, mergeSorted } from './merge.js';
+import type { PassOptions } from './pair.js';
+
+/** Directories listed at once while scanning: on a network mount each listing is a round trip. */
+const SCAN_CONCURRENCY = 32;
+/** Plan steps written to the archive's spool in one transaction. */
+const PLAN_BATCH = 500;
+
+export interface PlanInput {
+  cfg: PairConfig;
+  localRoot: string;
+  remoteRoot: string;
+  /** Undefined only for a dry run before the first sync. */
+  archive: Archive | undefined;
+  policy: Policy;
+  log: Logger;
+}
+
+/** A temp file a scan found: a leftover to sweep, unless it may still be written. */
+export interface StrayTemp {
+  root: string;
+  rel: RelPath;
+}
+
+export interface PlannedPass {
+  /** Steps that change something (what a dry run prints). */
+  planned: number;
+  /** Bytes the plan compares on both sides. */
+  compareBytes: number;
+  /** Deletions per side, for the mass-delete guard. */
+  deletes: DeleteCounter['counts'];
+  strayTemps: StrayTemp[];
+}
+
+export async function planPass(input: PlanInput, opts: PassOptions): Promise<PlannedPass> {
+  const { cfg, localRoot, remoteRoot, archive, policy, log } = input;
+  const ignore = withFilesystemFolders(
+    await loadIgnore(cfg.local, cfg.ignore),
+    await rootsAreMountPoints(localRoot, remoteRoot),
+  );
+  const strayTemps: StrayTemp[] = [];
+  const warn = (side: string) => (rel: RelPath, message: string) =>
+    log.warn({ side, path: display(rel) }, `${side} ${display(rel)}: ${message}`);
+  const nothing = async function* (): AsyncGenerator<never> {};
+  const scopes =
+    opts.paths === undefined || archive === undefined || archive.getMeta(META.marker) !== '1'
+      ? ['']
+      : scopesOf(opts.paths, (p) => {
+          const r = archive.get(p);
+          return r?.local.kind === 'dir' && r.remote.kind === 'dir';
+        });
+  const inScopes = <T>(each: (under: RelPath) => AsyncIterable<T> | Iterable<T>): AsyncIterable<T> =>
+    (async function* () {
+      for (const under of scopes) yield* each(under);
+    })();
+  // A dry run before the first sync may find no local folder yet: it would be created, and empty.
+  const local = !existsSync(cfg.local)
+    ? nothing()
+    : inScopes((under) =>
+        scanTree(localRoot, {
+          side: 'local',
+          concurrency: 8,
+          io: readerFor('local'),
+          ignore,
+          placeholderRoot: remoteRoot,
+          onWarning: warn('local'),
+          onStrayTemp: (rel) => strayTemps.push({ root: localRoot, rel }),
+          under,
+        }),
+      );
+  const remoteIo = await remoteScanReader(remoteRoot);
+  const remote = inScopes((under) =>
+    scanTree(remoteRoot, {
+      side: 'remote',
+      concurrency: SCAN_CONCURRENCY,
+      io: remoteIo,
+      ignore,
+      onWarning: warn('remote'),
+      onStrayTemp: (rel) => strayTemps.push({ root: remoteRoot, rel }),
+      under,
+    }),
+  );
+  const records: AsyncIterable<ArchiveRecord> = archive
+    ? inScopes((under) => archiveSubtree(archive, under, 1000))
+    : nothing();
+
+  const planner = new Planner(policy);
+  const deletes = new DeleteCounter();
+  let planned = 0;
+  let compareBytes = 0;
+  let batch: Action[] = [];
+  const flush = (): void => {
+    if (batch.length > 0 && !opts.dryRun) archive?.planAddMany(batch);
+    batch = [];
+  };
+  const take = (actions: Action[]): void => {
+    for (const a of actions) {
+      deletes.add(a);
+      compareBytes += bytesToCompare(a);
+      const line = describeAction(a);
+      if (line !== undefined) planned++;
+      if (opts.dryRun) {
+        if (line !== undefined) opts.print?.(line);
+      } else batch.push(a);
+    }
+    if (batch.length >= PLAN_BATCH) flush();
+  };
+
+  if (!opts.dryRun) archive?.planClear();
+  for await (const t of mergeSorted(records, local, remote))
+    take(planner.push(t.path, t.archive, t.local, t.remote));
+  take(planner.finish());
+  flush();
+  return { planned, compareBytes, deletes: deletes.counts, strayTemps };
+}
+
+/**
+ * A root that is a mount point has its filesystem's own top-level `lost+found` (ext4, davfs2): it is not
+ * the user's and is never synced, on either side (left out on one side only, it would look deleted there).
+ */
+function withFilesystemFolders(
+  ignore: (rel: RelPath, isDir: boolean) => boolean,
+  mountRoot: boolean,
+): (rel: RelPath, isDir: boolean) => boolean {
+  if (!mountRoot) return ignore;
+  return (rel, isDir) => (isDir && rel === 'lost+found') || ignore(rel, isDir);
+}
+
+/** Whether either root is itself a mount point (a root that cannot be resolved now is not). */
+async function rootsAreMountPoints(...roots: string[]): Promise<boolean> {
+  const each = await Promise.all(roots.map((r) => isMountPoint(r).catch(() => false)));
+  return each.some(Boolean);
+}
