@@ -7,93 +7,33 @@ import { conflictName } from '../core/names.js';
 import type { Action, Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { absOf, linkWriterFor, lstatEntry, placeholderTarget, readerFor } from '../fsops/entry.js';
-import {
-  copyFileAtomic,
-  ensureDir,
-  ensureParents,
-  expectEntry,
-  symlinkAtomic,
-  symlinkNew,
-} from '../fsops/atomic.js';
+import { absOf } from '../fsops/entry.js';
+import { Root } from '../fsops/root.js';
+import { copyFileAtomic, ensureDir, ensureParents, symlinkAtomic, symlinkNew } from '../fsops/atomic.js';
 import { expectFreshRemote } from '../fsops/expect.js';
 import { freshFileStats } from '../fsops/fresh.js';
 import { expectParents } from '../fsops/parents.js';
-import type { RemoteFacts } from '../fsops/probe.js';
 import { comparesBytes, sameBytes } from './compare.js';
+import type { ExecContext } from './exec-context.js';
+
+export type { CompareProgress, Done, ExecContext, Progress } from './exec-context.js';
 import { keepVersion, stampOf } from '../versions/versions.js';
-import type { Archive } from '../store/archive.js';
-import type { Logger } from '../log.js';
-
-export interface ExecContext {
-  localRoot: string;
-  remoteRoot: string;
-  archive: Archive;
-  log: Logger;
-  now: () => number;
-  /** Called once per applied action with what was done, for the pass summary. */
-  onDone: (what: Done, path: RelPath, detail?: string) => void;
-  /**
-   * Called before the executor may change `path` in the local root, so that its kernel events are not taken
-   * for a user's; the returned function is called when it is done.
-   */
-  onLocalWrite?: (path: RelPath) => () => void;
-  /**
-   * Called right before the executor opens R/path itself (a download, a byte comparison, a check past the
-   * mount's caches), so that the kernel's open event is not taken for a program's.
-   */
-  onRemoteOpen?: (path: RelPath) => void;
-  /** Called right before a placeholder for `path` is made, so opens through it can be watched from the start. */
-  beforePlaceholder?: (path: RelPath) => void;
-  /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
-  onProgress?: (p: Progress) => void;
-  /**
-   * Progress of a byte comparison of `path` on both sides: `bytes` of each file compared of `total` so far;
-   * called with done=true once at the end (same, different or failed; `bytes` may then fall short).
-   */
-  onCompare?: (p: CompareProgress) => void;
-  /** Resolves when `bytes` more may be transferred (the pair's --bwlimit). */
-  throttle?: (bytes: number) => Promise<void>;
-  /**
-   * Resolves once a check of the remote past its caches can show what the server held when the plan was
-   * made (RemoteFacts.settleMs); rejects with a LazysyncError when the pass is stopping meanwhile.
-   */
-  remoteSettled?: () => Promise<void>;
-  /** What the remote's mount can do (from its probe); without it, what a local disk can. */
-  remoteFacts?: () => RemoteFacts;
-  /** Why the remote cannot store a symlink with this link text, for the one warning about it. */
-  symlinkLimit?: (target: string) => string;
-}
-
-export interface Progress {
-  path: RelPath;
-  direction: 'download' | 'upload';
-  bytes: number;
-  total: number;
-  done: boolean;
-}
-
-export interface CompareProgress {
-  path: RelPath;
-  bytes: number;
-  total: number;
-  done: boolean;
-}
-
-export type Done =
-  'downloaded' | 'placeholders' | 'uploaded' | 'created' | 'removed' | 'versioned' | 'conflicts' | 'recorded';
 
 const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
 
 export class Executor {
-  constructor(private readonly ctx: ExecContext) {}
+  private readonly roots: { local: Root; remote: Root };
+
+  constructor(private readonly ctx: ExecContext) {
+    this.roots = Root.pair(ctx.localRoot, ctx.remoteRoot);
+  }
 
   private root(side: Side): string {
-    return side === 'local' ? this.ctx.localRoot : this.ctx.remoteRoot;
+    return this.roots[side].path;
   }
 
   private stat(side: Side, path: RelPath): Promise<Entry | undefined> {
-    return lstatEntry(this.root(side), path, side, side === 'local' ? this.ctx.remoteRoot : undefined);
+    return this.roots[side].stat(path);
   }
 
   private async statOrFail(side: Side, path: RelPath): Promise<Entry> {
@@ -104,13 +44,7 @@ export class Executor {
   }
 
   private expect(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
-    return expectEntry(
-      this.root(side),
-      path,
-      side,
-      expected,
-      side === 'local' ? this.ctx.remoteRoot : undefined,
-    );
+    return this.roots[side].expect(path, expected);
   }
 
   /** Runs `fn`, which opens R/path once, with that open known as ours (ExecContext.onRemoteOpen). */
@@ -185,7 +119,7 @@ export class Executor {
    * so nothing is read or written outside the roots through a folder swapped for a symlink meanwhile.
    */
   private async foldersOnTheWay(path: RelPath, ...sides: Side[]): Promise<void> {
-    await Promise.all(sides.map((side) => expectParents(this.root(side), path, readerFor(side).lstat)));
+    await Promise.all(sides.map((side) => expectParents(this.root(side), path, this.roots[side].io.lstat)));
   }
 
   /** Makes `path` on `side` a symlink to `target`, over `existing` (versioned) or where nothing was. */
@@ -199,13 +133,13 @@ export class Executor {
     const checkFolders = () => this.foldersOnTheWay(path, side);
     return this.withParents(side, path, () =>
       existing === undefined
-        ? symlinkNew(target, abs, checkFolders, linkWriterFor(side))
+        ? symlinkNew(target, abs, checkFolders, this.roots[side].links)
         : symlinkAtomic(
             target,
             abs,
             () => this.clear(side, path, existing),
             checkFolders,
-            linkWriterFor(side),
+            this.roots[side].links,
           ),
     );
   }
@@ -317,13 +251,13 @@ export class Executor {
     const done = this.ctx.onLocalWrite?.(path);
     try {
       await this.expect('remote', path, remote);
-      const target = Buffer.from(placeholderTarget(this.ctx.remoteRoot, path), 'latin1');
+      const { local: root } = this.roots;
       await symlinkAtomic(
-        target,
-        absOf(this.ctx.localRoot, path),
+        root.placeholderText(path),
+        root.abs(path),
         () => this.expect('local', path, local),
         undefined,
-        linkWriterFor('local'),
+        root.links,
       );
       this.record(path, await this.statOrFail('local', path), remote);
     } finally {
@@ -386,12 +320,7 @@ export class Executor {
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
     this.ctx.beforePlaceholder?.(path);
-    await this.makeSymlink(
-      'local',
-      path,
-      Buffer.from(placeholderTarget(this.ctx.remoteRoot, path), 'latin1'),
-      local,
-    );
+    await this.makeSymlink('local', path, this.roots.local.placeholderText(path), local);
     this.record(path, await this.statOrFail('local', path), remote);
     this.ctx.onDone('placeholders', path);
   }

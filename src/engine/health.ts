@@ -8,6 +8,9 @@ import { mountOf } from '../fsops/mounts.js';
 import { kindOf } from '../fsops/probe.js';
 import { mountIdentityOf } from '../fsops/probe-run.js';
 import { STATE_DIR } from '../core/paths.js';
+import type { PairConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Archive } from '../store/archive.js';
 
 /** What the archive remembers about the remote from the first sync (meta keys). */
 export const META = {
@@ -86,4 +89,30 @@ async function hintFor(remote: string, e: unknown): Promise<string> {
   const m = await mountIdentityOf(Buffer.from(remote, 'utf8').toString('latin1'));
   if (kindOf(m) !== 'davfs2') return '';
   return ' (davfs2 refuses the 32 KiB directory reads of this kernel with its default buffer: set `buf_size 32` in davfs2.conf and mount again)';
+}
+
+/** What the archive remembers of the remote: whether the marker was made, and the mount it was on. */
+export function rememberedRemote(archive: Archive | undefined): RemoteMemory {
+  const mount = archive?.getMeta(META.mount);
+  return {
+    marker: archive?.getMeta(META.marker) === '1',
+    ...(mount !== undefined ? { mount: JSON.parse(mount) as { mountPoint: string; fsType: string } } : {}),
+  };
+}
+
+/** At the first sync: makes the marker and remembers the remote's mount. */
+export async function markRemoteAtFirstSync(archive: Archive, cfg: PairConfig, log: Logger): Promise<void> {
+  if (archive.getMeta(META.marker) === '1') return;
+  const mount = await remoteMountAtFirstSync(cfg.remote, cfg.local);
+  if (mount === undefined) {
+    log.warn(
+      `${cfg.remote} is not on a mounted filesystem of its own: if the remote is not mounted yet, stop now, mount it and start again`,
+    );
+  }
+  await fs.mkdir(path.join(cfg.remote, MARKER), { recursive: true });
+  archive.transaction(() => {
+    archive.setMeta(META.remoteRoot, cfg.remote);
+    if (mount !== undefined) archive.setMeta(META.mount, JSON.stringify(mount));
+    archive.setMeta(META.marker, '1');
+  });
 }

@@ -6,12 +6,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PairConfig } from '../config.js';
 import { checkDeletes } from '../core/guard.js';
-import { sameContent } from '../core/changes.js';
 import { STATE_DIR, display, isWithin } from '../core/paths.js';
 import type { Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode } from '../errors.js';
-import { lstatEntry } from '../fsops/entry.js';
-import { sweepTemp } from '../fsops/atomic.js';
 import {
   factsOf,
   parseProbe,
@@ -27,13 +24,8 @@ import { matcherOf } from '../scan/ignore.js';
 import { Archive } from '../store/archive.js';
 import { acquireLock } from '../store/lock.js';
 import { Executor, type CompareProgress, type Done, type Progress } from './executor.js';
-import {
-  MARKER,
-  META,
-  remoteMountAtFirstSync,
-  remoteUnavailableReason,
-  type RemoteMemory,
-} from './health.js';
+import { META, markRemoteAtFirstSync, rememberedRemote, remoteUnavailableReason } from './health.js';
+import { recoverJournal } from './journal.js';
 import { Lifecycle } from './lifecycle.js';
 import { OwnChanges } from './own-changes.js';
 import { applyPass } from './pass-apply.js';
@@ -269,7 +261,7 @@ export class Pair {
           `${cfg.local} is paired with the remote ${knownRemote}, not ${cfg.remote}; use another local folder`,
         );
       }
-      if (!dryRun) await pair.recoverJournal();
+      if (!dryRun) await recoverJournal(archive, pair.localRoot, pair.remoteRoot, log);
     } catch (e) {
       pair.close();
       throw e;
@@ -281,55 +273,6 @@ export class Pair {
     this.archiveInstance?.close();
     this.releaseLock?.();
     this.releaseLock = undefined;
-  }
-
-  private remoteMemory(): RemoteMemory {
-    const mount = this.archiveInstance?.getMeta(META.mount);
-    return {
-      marker: this.archiveInstance?.getMeta(META.marker) === '1',
-      ...(mount !== undefined ? { mount: JSON.parse(mount) as { mountPoint: string; fsType: string } } : {}),
-    };
-  }
-
-  /**
-   * Finishes or rolls back what a killed process left in flight: temp files are removed, and a copy that
-   * had already landed (both sides now hold the same content) is recorded so it is not copied again.
-   */
-  private async recoverJournal(): Promise<void> {
-    const archive = this.archive;
-    for (const j of archive.journalList()) {
-      if (j.temp !== undefined) await sweepTemp(j.temp).catch(() => undefined);
-      const [l, r] = await Promise.all([
-        lstatEntry(this.localRoot, j.path, 'local', this.remoteRoot).catch(() => undefined),
-        lstatEntry(this.remoteRoot, j.path, 'remote').catch(() => undefined),
-      ]);
-      if (l?.kind === 'file' && r?.kind === 'file' && sameContent(l, r) === true) {
-        archive.put({ path: j.path, local: l, remote: r });
-        this.log.info(
-          { path: display(j.path) },
-          `recovered: ${j.op} of ${display(j.path)} had completed before the stop`,
-        );
-      }
-      archive.journalDone(j.id);
-    }
-  }
-
-  /** Ensures the marker and remembers the remote's mount at the first sync. */
-  private async firstSyncSetup(): Promise<void> {
-    const archive = this.archive;
-    if (archive.getMeta(META.marker) === '1') return;
-    const mount = await remoteMountAtFirstSync(this.cfg.remote, this.cfg.local);
-    if (mount === undefined) {
-      this.log.warn(
-        `${this.cfg.remote} is not on a mounted filesystem of its own: if the remote is not mounted yet, stop now, mount it and start again`,
-      );
-    }
-    await fs.mkdir(path.join(this.cfg.remote, MARKER), { recursive: true });
-    archive.transaction(() => {
-      archive.setMeta(META.remoteRoot, this.cfg.remote);
-      if (mount !== undefined) archive.setMeta(META.mount, JSON.stringify(mount));
-      archive.setMeta(META.marker, '1');
-    });
   }
 
   /** What the remote's mount can do, from the last probe; undefined before the first sync. */
@@ -359,14 +302,14 @@ export class Pair {
   }
 
   async pass(opts: PassOptions): Promise<PassOutcome> {
-    const reason = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
+    const reason = await remoteUnavailableReason(this.cfg.remote, rememberedRemote(this.archiveInstance));
     if (reason !== undefined) {
       this.probeDue = true;
       return { status: 'remote-unavailable', reason };
     }
     opts.onPhase?.('scanning');
     if (!opts.dryRun) {
-      await this.firstSyncSetup();
+      await markRemoteAtFirstSync(this.archive, this.cfg, this.log);
       await this.refreshProbe();
     }
     this.tally = undefined;
@@ -379,7 +322,7 @@ export class Pair {
       ) {
         // Only the check of the remote itself (root readable, marker there) says it is gone: an EIO from
         // one call is also how some mounts (rclone) refuse what they cannot do.
-        const again = await remoteUnavailableReason(this.cfg.remote, this.remoteMemory());
+        const again = await remoteUnavailableReason(this.cfg.remote, rememberedRemote(this.archiveInstance));
         if (again === undefined) throw e;
         this.probeDue = true;
         const tally = this.tally as Tally | undefined; // set by the pass meanwhile
@@ -429,7 +372,7 @@ export class Pair {
           files: this.files,
           log: this.log,
           remote: this.cfg.remote,
-          remoteMemory: () => this.remoteMemory(),
+          remoteMemory: () => rememberedRemote(this.archiveInstance),
           ...(this.hooks.onNotice && { onNotice: this.hooks.onNotice }),
         },
         opts,

@@ -1,0 +1,65 @@
+// What the executor is given: the roots, the archive, the clock, and the callbacks through which its pair
+// learns what it does (counts, progress, own writes and opens) and lends it what it shares (rate limit,
+// the cache wait, the mount's facts).
+import type { RelPath } from '../core/types.js';
+import type { RemoteFacts } from '../fsops/probe.js';
+import type { Logger } from '../log.js';
+import type { Archive } from '../store/archive.js';
+
+export interface ExecContext {
+  localRoot: string;
+  remoteRoot: string;
+  archive: Archive;
+  log: Logger;
+  now: () => number;
+  /** Called once per applied action with what was done, for the pass summary. */
+  onDone: (what: Done, path: RelPath, detail?: string) => void;
+  /**
+   * Called before the executor may change `path` in the local root, so that its kernel events are not taken
+   * for a user's; the returned function is called when it is done.
+   */
+  onLocalWrite?: (path: RelPath) => () => void;
+  /**
+   * Called right before the executor opens R/path itself (a download, a byte comparison, a check past the
+   * mount's caches), so that the kernel's open event is not taken for a program's.
+   */
+  onRemoteOpen?: (path: RelPath) => void;
+  /** Called right before a placeholder for `path` is made, so opens through it can be watched from the start. */
+  beforePlaceholder?: (path: RelPath) => void;
+  /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
+  onProgress?: (p: Progress) => void;
+  /**
+   * Progress of a byte comparison of `path` on both sides: `bytes` of each file compared of `total` so far;
+   * called with done=true once at the end (same, different or failed; `bytes` may then fall short).
+   */
+  onCompare?: (p: CompareProgress) => void;
+  /** Resolves when `bytes` more may be transferred (the pair's --bwlimit). */
+  throttle?: (bytes: number) => Promise<void>;
+  /**
+   * Resolves once a check of the remote past its caches can show what the server held when the plan was
+   * made (RemoteFacts.settleMs); rejects with a LazysyncError when the pass is stopping meanwhile.
+   */
+  remoteSettled?: () => Promise<void>;
+  /** What the remote's mount can do (from its probe); without it, what a local disk can. */
+  remoteFacts?: () => RemoteFacts;
+  /** Why the remote cannot store a symlink with this link text, for the one warning about it. */
+  symlinkLimit?: (target: string) => string;
+}
+
+export interface Progress {
+  path: RelPath;
+  direction: 'download' | 'upload';
+  bytes: number;
+  total: number;
+  done: boolean;
+}
+
+export interface CompareProgress {
+  path: RelPath;
+  bytes: number;
+  total: number;
+  done: boolean;
+}
+
+export type Done =
+  'downloaded' | 'placeholders' | 'uploaded' | 'created' | 'removed' | 'versioned' | 'conflicts' | 'recorded';
