@@ -20,7 +20,7 @@ import {
 import { expectFreshRemote } from '../fsops/expect.js';
 import { freshFileStats } from '../fsops/fresh.js';
 import { expectParents } from '../fsops/parents.js';
-import type { RemoteFacts } from '../fsops/probe.js';
+import type { RemoteFacts } from '../fsops/probe-facts.js';
 import { comparesBytes, sameBytes } from './compare.js';
 import { keepVersion, stampOf } from '../versions/versions.js';
 import type { Archive } from '../store/archive.js';

@@ -16,14 +16,8 @@ import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, StaleViewError, hasCode, messageOf } from '../errors.js';
 import { absOf, lstatEntry, lstatEntrySync, readerFor, remoteScanReader, sameEntry } from '../fsops/entry.js';
 import { OWN_TEMP_PREFIX, isTempInFlight, sweepTemp, tempPrefixOf } from '../fsops/atomic.js';
-import {
-  factsOf,
-  parseProbe,
-  probeIsStale,
-  staleViewRisk,
-  symlinkLimit,
-  type MountProbe,
-} from '../fsops/probe.js';
+import { parseProbe, probeIsStale, type MountProbe } from '../fsops/probe.js';
+import { factsOf, staleViewRisk, symlinkLimit } from '../fsops/probe-facts.js';
 import { summarizeProbe } from '../fsops/probe-advice.js';
 import { mountIdentityOf, probeMount } from '../fsops/probe-run.js';
 import { isMountPoint } from '../fsops/mounts.js';
