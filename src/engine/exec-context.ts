@@ -2,7 +2,7 @@
 // learns what it does (counts, progress, own writes and opens) and lends it what it shares (rate limit,
 // the cache wait, the mount's facts).
 import type { RelPath } from '../core/types.js';
-import type { RemoteFacts } from '../fsops/probe.js';
+import type { RemoteFacts } from '../fsops/probe-facts.js';
 import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
 

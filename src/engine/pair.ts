@@ -9,14 +9,8 @@ import { checkDeletes } from '../core/guard.js';
 import { STATE_DIR, display, isWithin } from '../core/paths.js';
 import type { Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode } from '../errors.js';
-import {
-  factsOf,
-  parseProbe,
-  probeIsStale,
-  staleViewRisk,
-  symlinkLimit,
-  type MountProbe,
-} from '../fsops/probe.js';
+import { parseProbe, probeIsStale, type MountProbe } from '../fsops/probe.js';
+import { factsOf, staleViewRisk, symlinkLimit } from '../fsops/probe-facts.js';
 import { summarizeProbe } from '../fsops/probe-advice.js';
 import { mountIdentityOf, probeMount } from '../fsops/probe-run.js';
 import type { Logger } from '../log.js';

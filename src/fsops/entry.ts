@@ -106,8 +106,8 @@ export const pooledLinkWriter: LinkWriter = {
 /**
  * Blocking, for the local disk only, for the reason blockingReader is: a local call takes microseconds and
  * the pool's hand-off several times more. Placeholders are made by the thousand in one folder, where pool
- * threads creating links would also contend with the main thread's lstats for the folder's lock. (Its gain
- * on a first lazy sync could not be measured apart from this VM's disk, whose speed varied tenfold.)
+ * threads creating links would also contend with the main thread's lstats for the folder's lock. (On a
+ * first lazy sync its gain is smaller than the spread of a disk's speed from one run to the next.)
  */
 export const blockingLinkWriter: LinkWriter = {
   symlink: async (target, abs) => fs.symlinkSync(target, abs),

@@ -1,6 +1,7 @@
 // What a probe means for people (pure): one line per capability with what lazysync does about it, and the
 // mount options to use for that kind of mount, each with why. `lazysync doctor` and `status` print these.
-import { settleMsOf, staleViewRisk, type MountProbe, type RemoteKind } from './probe.js';
+import type { MountProbe, RemoteKind } from './probe.js';
+import { settleMsOf, staleViewRisk } from './probe-facts.js';
 
 export interface Advice {
   /** The option as it is written for that mount program (or config file). */

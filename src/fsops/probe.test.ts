@@ -1,54 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  factsOf,
   interpretProbe,
   kindOf,
-  listingCacheOf,
   mtimePrecisionOf,
-  parseGoDuration,
-  davfsDirRefresh,
-  MAX_SETTLE_S,
   parseProbe,
   PROBE_MAX_AGE_MS,
   probeIsStale,
-  settleMsOf,
-  staleViewRisk,
-  symlinkLimit,
   type MountIdentity,
   type ProbeObservations,
-  type RemoteKind,
 } from './probe.js';
+import { factsOf, symlinkLimit } from './probe-facts.js';
 import { describeProbe, mountAdvice, summarizeProbe } from './probe-advice.js';
 import { mountLineOf } from './probe-run.js';
-
-const NOW = new Date('2026-12-01T10:00:00Z');
-const SET = 1_600_000_000_123.456;
-
-function mount(fsType: string, source = 'x', id = 40, dev = '0:40'): MountIdentity {
-  return { mountPoint: '/mnt/r', fsType, source, id, dev };
-}
-
-/** Everything works, as on a local disk. */
-function allGood(m: MountIdentity): ProbeObservations {
-  return {
-    mount: m,
-    scratch: { ok: true },
-    hardLink: { ok: true },
-    symlink: { ok: true, wanted: 'file', readBack: 'file' },
-    absoluteSymlink: { ok: true, wanted: '/a', readBack: '/a' },
-    parentSymlink: { ok: true, wanted: '../a', readBack: '../a' },
-    renameOver: { ok: true, sameContent: true },
-    fsync: { ok: true },
-    mtimeSetMs: SET,
-    mtimeReadMs: SET,
-    mtimeAfterRenameMs: SET,
-    modeSet: 0o640,
-    modeAfterRename: 0o640,
-    caseFold: { ok: true, foundOtherCase: false },
-    maxNameLength: 255,
-  };
-}
+import { NOW, SET, allGood, mount } from '../../test/unit/probe.js';
 
 describe('kindOf', () => {
   const table: [string, string, string][] = [
@@ -262,140 +227,5 @@ describe('mountLineOf', () => {
       superOptions: 'rw,user_id=0,group_id=0',
     });
     assert.equal(mountLineOf(text, '/tmp'), undefined);
-  });
-});
-
-describe('settleMsOf: the wait before a remote overwrite, on mounts that answer opens from their cache', () => {
-  const probed = (m: MountIdentity, extra: Partial<ProbeObservations>) =>
-    interpretProbe({ ...allGood(m), ...extra }, NOW);
-  const rclone = (...flags: string[]) => ({ fuseArgv: ['rclone', 'mount', 'a:', '/mnt/r', ...flags] });
-  const davfs = (text: string) => ({ davfsConfig: [{ file: 'davfs2.conf', text }] });
-  const dav = mount('fuse', 'http://127.0.0.1/dav');
-  const table: [string, MountIdentity, Partial<ProbeObservations>, number, boolean][] = [
-    [
-      'sshfs: the open asks the server',
-      mount('fuse.sshfs'),
-      { fuseArgv: ['sshfs', 'h:', '/mnt/r'] },
-      0,
-      false,
-    ],
-    ['nfs: the open revalidates', mount('nfs4'), { superOptions: 'rw,acdirmax=30' }, 0, false],
-    ['smbnetfs', mount('fuse.smbnetfs'), {}, 0, false],
-    ['rclone 2s + 1s', mount('fuse.rclone'), rclone('--dir-cache-time', '2s'), 3500, false],
-    ['rclone 59s + 1s', mount('fuse.rclone'), rclone('--dir-cache-time', '59s'), 60_500, false],
-    ["rclone's default 5m: too long to wait", mount('fuse.rclone'), rclone(), 0, true],
-    ['davfs2 dir_refresh 2', dav, davfs('dir_refresh 2\n'), 2500, false],
-    ["davfs2's default 60 s", dav, davfs(''), 60_500, false],
-    ['davfs2 dir_refresh 600: too long to wait', dav, davfs('dir_refresh 600\n'), 0, true],
-    [
-      'rclone without caches',
-      mount('fuse.rclone'),
-      rclone('--dir-cache-time', '0', '--attr-timeout', '0'),
-      0,
-      false,
-    ],
-  ];
-  for (const [what, m, extra, ms, risk] of table) {
-    it(what, () => {
-      const p = probed(m, extra);
-      assert.equal(settleMsOf(p), ms);
-      assert.equal(factsOf(p).settleMs, ms);
-      assert.equal(staleViewRisk(p) !== undefined, risk);
-    });
-  }
-  it('no probe yet: no wait', () => assert.equal(settleMsOf(undefined), 0));
-  it('doctor says when a pass waits, and warns when it cannot', () => {
-    const short = describeProbe(probed(mount('fuse.rclone'), rclone('--dir-cache-time', '2s'))).join('\n');
-    assert.match(
-      short,
-      /^listings cached: up to 3 s .*a pass waits that long before it overwrites or deletes/m,
-    );
-    assert.doesNotMatch(short, /^warning:/m);
-    const long = describeProbe(probed(mount('fuse.rclone'), rclone())).join('\n');
-    assert.match(long, /^warning: the rclone mount answers from its own cache for up to 301 s/m);
-    const sshfs = describeProbe(probed(mount('fuse.sshfs'), { fuseArgv: ['sshfs', 'h:', '/mnt/r'] })).join(
-      '\n',
-    );
-    assert.doesNotMatch(sshfs, /a pass waits|^warning:/m);
-  });
-  it('the warning says what is at risk and where to look', () => {
-    const p = probed(mount('fuse.rclone'), rclone());
-    assert.equal(
-      staleViewRisk(p),
-      `the rclone mount answers from its own cache for up to 301 s (--dir-cache-time 5m (default) + --attr-timeout 1s (default)), longer than lazysync waits (${MAX_SETTLE_S} s): a server edit made that recently can be overwritten by a local edit, kept only as a remote version with no conflict reported; see \`lazysync doctor\` for the option that shortens it`,
-    );
-  });
-});
-
-describe('listingCacheOf', () => {
-  const sshfs = (o: string): string[] => ['sshfs', '-f', '-o', o, 'h:/d', '/mnt/r'];
-  const table: [string, RemoteKind, string[] | undefined, string, number | null, RegExp][] = [
-    ['sshfs as users mount it', 'sshfs', ['sshfs', 'h:/d', '/mnt/r'], '', 20, /default/],
-    ['sshfs cache=no', 'sshfs', sshfs('IdentityFile=k,cache=no'), '', 0, /cache=no/],
-    ['sshfs dir_cache=no', 'sshfs', sshfs('dir_cache=no'), '', 0, /cache=no/],
-    ['sshfs dcache_timeout', 'sshfs', sshfs('reconnect,dcache_timeout=2'), '', 2, /dcache_timeout=2/],
-    ['sshfs -oX form', 'sshfs', ['sshfs', '-odcache_timeout=7', 'h:/', '/m'], '', 7, /=7/],
-    ['sshfs unreadable command line', 'sshfs', undefined, '', 20, /could not be read/],
-    ['rclone default', 'rclone', ['rclone', 'mount', 'a:', '/m'], '', 301, /5m \(default\) .*1s \(default\)/],
-    ['rclone 2s', 'rclone', ['rclone', 'mount', 'a:', '/m', '--dir-cache-time', '2s'], '', 3, /2s/],
-    ['rclone =1m30s', 'rclone', ['rclone', 'mount', '--dir-cache-time=1m30s'], '', 91, /1m30s/],
-    [
-      'rclone with its kernel cache set',
-      'rclone',
-      ['rclone', 'mount', '--dir-cache-time', '10s', '--attr-timeout=500ms'],
-      '',
-      10.5,
-      /--attr-timeout 500ms/,
-    ],
-    ['rclone unreadable command line', 'rclone', undefined, '', 301, /could not be read/],
-    ['nfs default', 'nfs', undefined, 'rw,vers=4.2', 60, /default/],
-    ['nfs acdirmax', 'nfs', undefined, 'rw,acdirmin=3,acdirmax=9', 9, /acdirmax=9/],
-    ['nfs noac', 'nfs', undefined, 'rw,noac', 0, /noac/],
-    ['cifs actimeo', 'cifs', undefined, 'rw,actimeo=5', 5, /actimeo=5/],
-    ['davfs2 with nothing set', 'davfs2', undefined, '', 60, /default dir_refresh/],
-    ['a local disk', 'local-disk', undefined, '', 0, /local/],
-  ];
-  for (const [what, kind, argv, sup, seconds, how] of table) {
-    it(what, () => {
-      const c = listingCacheOf(kind, argv, sup);
-      assert.equal(c.seconds, seconds);
-      assert.match(c.how, how);
-    });
-  }
-  it("davfs2's dir_refresh: the last one set, globally or in the mount point's section", () => {
-    const system = {
-      file: '/etc/davfs2/davfs2.conf',
-      text: '# dir_refresh 5\ndir_refresh 30\nbuf_size 64\n',
-    };
-    const user = (text: string) => ({ file: '/home/u/.davfs2/davfs2.conf', text });
-    const cases: [string, { file: string; text: string }[], number | undefined][] = [
-      ['none set', [{ file: 'f', text: '# dir_refresh 5\n' }], undefined],
-      ['the system file', [system], 30],
-      ["the user's file after it", [system, user('dir_refresh 2  # short\n')], 2],
-      ["this mount point's section", [system, user('[/mnt/dav]\ndir_refresh 4\n')], 4],
-      ["another mount point's section", [system, user('[/mnt/other]\ndir_refresh 4\n')], 30],
-      ['a name with a space', [user('[/mnt/my\\ dav]\ndir_refresh 7\n')], undefined],
-    ];
-    for (const [what, files, seconds] of cases) {
-      assert.equal(davfsDirRefresh(files, '/mnt/dav')?.seconds, seconds, what);
-    }
-    assert.equal(davfsDirRefresh([user('[/mnt/my\\ dav]\ndir_refresh 7\n')], '/mnt/my dav')?.seconds, 7);
-    const c = listingCacheOf('davfs2', undefined, '', [system, user('dir_refresh 2\n')], '/mnt/dav');
-    assert.deepEqual(c, { seconds: 2, how: 'dir_refresh 2 in /home/u/.davfs2/davfs2.conf' });
-  });
-  it('Go durations as rclone takes them', () => {
-    assert.equal(parseGoDuration('5m0s'), 300);
-    assert.equal(parseGoDuration('1h'), 3600);
-    assert.equal(parseGoDuration('300ms'), 0.3);
-    assert.equal(parseGoDuration('12'), 12);
-    assert.equal(parseGoDuration('soon'), undefined);
-  });
-  it('the probe reports it, and doctor says what it means', () => {
-    const p = interpretProbe({ ...allGood(mount('fuse.sshfs')), fuseArgv: sshfs('dcache_timeout=5') }, NOW);
-    assert.equal(p.listingCacheS, 5);
-    assert.match(
-      describeProbe(p).join('\n'),
-      /^listings cached: up to 5 s \(dcache_timeout=5\): server changes reach the local folder that much later$/m,
-    );
   });
 });

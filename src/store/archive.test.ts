@@ -1,58 +1,30 @@
 import { bundledMigrations, latestVersion } from './migrate.js';
-import { describe, it, before, after } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { comparePaths } from '../core/paths.js';
-import type { Action, ArchiveRecord, Entry, RelPath } from '../core/types.js';
+import type { Action, Entry, RelPath } from '../core/types.js';
 import { Archive } from './archive.js';
+import {
+  rec,
+  removeTempStateDirs,
+  tD,
+  tDr,
+  tF0,
+  tF1,
+  tF1r,
+  tFbig,
+  tP,
+  tSE,
+  tSR,
+  tSRr,
+  tempStateDir,
+} from '../../test/unit/archive.js';
 
 /** The schema version this build ships (the number of bundled migrations). */
 const SCHEMA = latestVersion(bundledMigrations());
-
-// Entry vocabulary: t<Kind><n>; tSR is a relative user symlink, tP a placeholder.
-const tF1: Entry = { kind: 'file', size: 1234, mtime: 1700000000123 + 0.4567, mode: 0o644, ino: 98765 };
-const tF1r: Entry = { kind: 'file', size: 1234, mtime: 1700000000000, mode: 0o600, ino: 0 };
-const tF0: Entry = { kind: 'file', size: 0, mtime: 0.1 + 0.2, mode: 0, ino: 0 };
-const tFbig: Entry = { kind: 'file', size: 2 ** 40 + 3, mtime: 1e15 + 0.5, mode: 0o7777, ino: 2 ** 53 - 1 };
-const tD: Entry = { kind: 'dir', size: 0, mtime: 0, mode: 0o755, ino: 42 };
-const tDr: Entry = { kind: 'dir', size: 0, mtime: 0, mode: 0o755, ino: 0 };
-const tSR: Entry = {
-  kind: 'symlink',
-  size: 0,
-  mtime: 1699999999999.999,
-  mode: 0,
-  ino: 7,
-  target: '../x y/\n\xff\x01',
-};
-const tSE: Entry = { kind: 'symlink', size: 0, mtime: 5, mode: 0, ino: 8, target: '' };
-const tSRr: Entry = {
-  kind: 'symlink',
-  size: 0,
-  mtime: 1699999999000,
-  mode: 0,
-  ino: 0,
-  target: '../x y/\n\xff\x01',
-};
-const tP: Entry = {
-  kind: 'placeholder',
-  size: 0,
-  mtime: 1.5,
-  mode: 0,
-  ino: 9,
-  target: '/mnt/r/caf\xc3\xa9 \xff\n',
-};
-
-const rec = (path: RelPath, local: Entry, remote: Entry): ArchiveRecord => ({ path, local, remote });
-
-let dirs: string[] = [];
-function tempStateDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'lazysync-archive-'));
-  dirs.push(d);
-  return join(d, '.lazysync');
-}
 
 /** A small seeded PRNG, so that a failing shuffle can be replayed. */
 function rng(seed: number): () => number {
@@ -93,12 +65,7 @@ function trickyPaths(): RelPath[] {
 }
 
 describe('Archive', () => {
-  before(() => {
-    dirs = [];
-  });
-  after(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  after(removeTempStateDirs);
 
   it('creates the state folder (0700) and a WAL database marked as ours', () => {
     const sd = tempStateDir();
@@ -302,96 +269,6 @@ describe('Archive', () => {
     assert.deepEqual(a.remoteDirs('d', 10), ['d/e']);
     a.delete('d/old');
     assert.equal(a.localCopyBytes(), 2 * tF1.size);
-    a.close();
-  });
-
-  it('journal: add, set temp, list, done', () => {
-    let t = 1000.5;
-    const a = Archive.open(tempStateDir(), { now: () => t++ });
-    const j1 = a.journalAdd({ path: 'd\n/f\xff', op: 'download' });
-    const j2 = a.journalAdd({
-      path: 'g',
-      op: 'remove',
-      side: 'remote',
-      temp: Buffer.from('g.tmp\xff', 'latin1'),
-    });
-    assert.ok(j2 > j1);
-    assert.deepEqual(a.journalList(), [
-      { id: j1, path: 'd\n/f\xff', op: 'download', started: 1000.5 },
-      {
-        id: j2,
-        path: 'g',
-        op: 'remove',
-        side: 'remote',
-        temp: Buffer.from('g.tmp\xff', 'latin1'),
-        started: 1001.5,
-      },
-    ]);
-    a.journalSetTemp(j1, Buffer.from('d\n/.lazysync-tmp-1', 'latin1'));
-    assert.deepEqual(a.journalList()[0]?.temp, Buffer.from('d\n/.lazysync-tmp-1', 'latin1'));
-    a.journalDone(j1);
-    assert.deepEqual(
-      a.journalList().map((j) => j.id),
-      [j2],
-    );
-    a.journalDone(j2);
-    assert.deepEqual(a.journalList(), []);
-    a.close();
-  });
-
-  it('problems: count up, keep first, clear', () => {
-    let t = 10;
-    const a = Archive.open(tempStateDir(), { now: () => t });
-    a.problemSet('b\xff', 'EACCES');
-    t = 20;
-    a.problemSet('a\n', 'changed');
-    t = 30;
-    a.problemSet('b\xff', 'EIO');
-    assert.equal(a.problemCount(), 2);
-    assert.deepEqual(a.problemList(), [
-      { path: 'a\n', message: 'changed', count: 1, first: 20, last: 20 },
-      { path: 'b\xff', message: 'EIO', count: 2, first: 10, last: 30 },
-    ]);
-    assert.deepEqual(a.problemGet('b\xff'), { path: 'b\xff', message: 'EIO', count: 2, first: 10, last: 30 });
-    a.problemClear('b\xff');
-    a.problemClear('never');
-    assert.equal(a.problemGet('b\xff'), undefined);
-    assert.equal(a.problemCount(), 1);
-    a.close();
-  });
-
-  it('plan spool: actions round-trip through JSON with binary strings, in pages', () => {
-    const a = Archive.open(tempStateDir());
-    const weird = 'd\n\x01\x1f\x7f"\\\xff/\xc3\xa9 x';
-    const actions: Action[] = [
-      { op: 'download', path: weird, remote: tF1r },
-      { op: 'placeholder', path: 'p', local: tF1, remote: tF1r },
-      { op: 'upload', path: 'u', local: tF1 },
-      { op: 'mkdir', side: 'remote', path: 'd', local: tD },
-      { op: 'symlink', side: 'local', path: 'l\xff', target: '../\n\xff\x01', remote: tSRr },
-      { op: 'remove', side: 'local', path: 'r', local: tP },
-      { op: 'conflict', path: 'c', local: tF1, remote: tFbig, winner: 'remote' },
-      { op: 'record', path: 'rec', local: { ...tD, unreadable: true }, remote: tDr },
-      { op: 'forget', path: 'gone' },
-    ];
-    assert.equal(a.planAdd(actions[0] as Action), 1);
-    a.planAddMany(actions.slice(1));
-    assert.equal(a.planCount(), actions.length);
-    const got: Action[] = [];
-    let seq = 0;
-    for (;;) {
-      const page = a.planPage(seq, 4);
-      if (page.length === 0) break;
-      for (const p of page) {
-        assert.equal(p.seq, seq + 1);
-        seq = p.seq;
-        got.push(p.action);
-      }
-    }
-    assert.deepEqual(got, actions);
-    a.planClear();
-    assert.equal(a.planCount(), 0);
-    assert.equal(a.planAdd({ op: 'forget', path: 'x' }), 1);
     a.close();
   });
 

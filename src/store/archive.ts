@@ -1,81 +1,23 @@
-// The archive of one pair: synced state of every path, meta facts, the journal, problems and the plan spool.
+// The archive of one pair: synced state of every path, meta facts, the journal, problems, skips and the
+// plan spool. One class over the state database; each table's statements are in its own archive-*.ts.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Action, ArchiveRecord, RelPath, Side } from '../core/types.js';
 import { hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { decodeKey, encodeKey, entryParams, makeEntry, type EntryParams } from './codec.js';
+import { EntriesTable } from './archive-entries.js';
+import { JournalTable, type JournalEntry } from './archive-journal.js';
+import { PlanSpool } from './archive-plan.js';
+import { ProblemsTable, type Problem } from './archive-problems.js';
+import { SkipsTable } from './archive-skips.js';
 import { ensureStateDir, openStateDb } from './db.js';
 
-export interface JournalEntry {
-  id: number;
-  path: RelPath;
-  op: string;
-  side?: Side;
-  /** Path of the temporary file, as bytes, once the action has one. */
-  temp?: Buffer;
-  /** Date.now() when the action was journalled. */
-  started: number;
-}
-
-export interface Problem {
-  path: RelPath;
-  message: string;
-  /** How many times in a row this path failed. */
-  count: number;
-  /** Date.now() of the first and of the latest failure. */
-  first: number;
-  last: number;
-}
+export type { JournalEntry, Problem };
 
 export interface ArchiveOptions {
   /** The clock for journal and problem times (tests pass a fake one). */
   now?: () => number;
 }
-
-interface EntryRow {
-  key: Buffer;
-  l_kind: string;
-  l_size: number;
-  l_mtime: number;
-  l_mode: number;
-  l_ino: number;
-  l_target: Buffer | null;
-  r_kind: string;
-  r_size: number;
-  r_mtime: number;
-  r_mode: number;
-  r_ino: number;
-  r_target: Buffer | null;
-}
-
-/** An entries row as an array, in the table's column order (key, l_*, r_*). */
-type RawEntryRow = [
-  Buffer,
-  ...[string, number, number, number, number, Buffer | null],
-  ...[string, number, number, number, number, Buffer | null],
-];
-
-interface JournalRow {
-  id: number;
-  key: Buffer;
-  op: string;
-  side: Side | null;
-  temp: Buffer | null;
-  started: number;
-}
-
-interface ProblemRow {
-  key: Buffer;
-  message: string;
-  count: number;
-  first: number;
-  last: number;
-}
-
-type Key = [Buffer];
-type Count = { n: number };
-type Statements = ReturnType<typeof prepareAll>;
 
 /**
  * The state database of a pair, `L/.lazysync/state.db`. One Archive per pair and process; hold the pair
@@ -87,18 +29,28 @@ export class Archive {
   /** The database file. */
   readonly file: string;
   private readonly db: Database.Database;
-  private readonly now: () => number;
-  private readonly s: Statements;
-  private readonly addPlanMany: Database.Transaction<(actions: readonly Action[]) => void>;
+  private readonly entries: EntriesTable;
+  private readonly journal: JournalTable;
+  private readonly problems: ProblemsTable;
+  private readonly skips: SkipsTable;
+  private readonly plan: PlanSpool;
+  private readonly meta: {
+    get: Database.Statement<[string], { value: string }>;
+    set: Database.Statement<[string, string]>;
+  };
 
   private constructor(file: string, db: Database.Database, now: () => number) {
     this.file = file;
     this.db = db;
-    this.now = now;
-    this.s = prepareAll(db);
-    this.addPlanMany = db.transaction((actions: readonly Action[]) => {
-      for (const a of actions) this.s.planAdd.run(JSON.stringify(a));
-    });
+    this.entries = new EntriesTable(db);
+    this.journal = new JournalTable(db, now);
+    this.problems = new ProblemsTable(db, now);
+    this.skips = new SkipsTable(db, now);
+    this.plan = new PlanSpool(db);
+    this.meta = {
+      get: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      set: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
   }
 
   /**
@@ -170,22 +122,17 @@ export class Archive {
   // ---- entries ----
 
   get(path: RelPath): ArchiveRecord | undefined {
-    const row = this.s.get.get(encodeKey(path));
-    return row && toRecord(row);
+    return this.entries.get(path);
   }
 
   /** Inserts or replaces the record of `rec.path`. */
   put(rec: ArchiveRecord): void {
-    faultPoint('archive: put', rec.path);
-    this.s.put.run(encodeKey(rec.path), ...entryParams(rec.local), ...entryParams(rec.remote));
+    this.entries.put(rec);
   }
 
   /** Removes the record of `path`; true if there was one. */
   delete(path: RelPath): boolean {
-    faultPoint('archive: delete', path);
-    const key = encodeKey(path);
-    this.s.forgetAccess.run(key);
-    return this.s.delete.run(key).changes > 0;
+    return this.entries.delete(path);
   }
 
   /**
@@ -194,32 +141,30 @@ export class Archive {
    * calls, so the archive can be written while it is being read this way.
    */
   page(after: RelPath | undefined, limit: number): ArchiveRecord[] {
-    const rows =
-      after === undefined ? this.s.pageFirst.all(limit) : this.s.pageAfter.all(encodeKey(after), limit);
-    return rows.map(rawToRecord);
+    return this.entries.page(after, limit);
   }
 
   count(): number {
-    return this.s.count.get()?.n ?? 0;
+    return this.entries.count();
   }
 
   /** Records whose remote entry is not a directory. */
   countFiles(): number {
-    return this.s.countFiles.get()?.n ?? 0;
+    return this.entries.countFiles();
   }
 
   // ---- local copies: sizes, last opens, the watch set ----
 
   /** Total bytes of local copies (local kind 'file'): what --cache-max limits. */
   localCopyBytes(): number {
-    return this.s.localCopyBytes.get()?.n ?? 0;
+    return this.entries.localCopyBytes();
   }
 
   /** Marks paths as opened at `when` (one transaction). */
   touch(paths: Iterable<RelPath>, when: number): void {
     faultPoint('archive: touch');
     this.transaction(() => {
-      for (const p of paths) this.s.touch.run(encodeKey(p), when);
+      for (const p of paths) this.entries.touch(p, when);
     });
   }
 
@@ -228,136 +173,114 @@ export class Archive {
    * the first `offset`. For eviction: the caller skips the ones it keeps by raising the offset.
    */
   leastRecentlyOpened(limit: number, offset: number): (ArchiveRecord & { lastOpen: number })[] {
-    return this.s.lru.all(limit, offset).map((r) => ({ ...toRecord(r), lastOpen: r.last_open }));
+    return this.entries.leastRecentlyOpened(limit, offset);
   }
 
   /** Remote directories in key order after `after`: the directories whose opens are watched. */
   remoteDirs(after: RelPath | undefined, limit: number): RelPath[] {
-    const rows =
-      after === undefined ? this.s.dirsFirst.all(limit) : this.s.dirsAfter.all(encodeKey(after), limit);
-    return rows.map((r) => decodeKey(r.key));
+    return this.entries.remoteDirs(after, limit);
   }
 
   /** How many paths are placeholders and how many are local copies of remote files. */
   countLocal(): { placeholders: number; localCopies: number } {
-    const r = this.s.countLocal.get();
-    return { placeholders: r?.placeholders ?? 0, localCopies: r?.copies ?? 0 };
+    return this.entries.countLocal();
   }
 
   /** Records whose name looks like a conflict copy (NAME.conflict-STAMP.EXT). */
   conflictCopies(): ArchiveRecord[] {
-    return this.s.conflictCopies.all().map(toRecord);
+    return this.entries.conflictCopies();
   }
 
   // ---- meta ----
 
   getMeta(key: string): string | undefined {
-    return this.s.getMeta.get(key)?.value;
+    return this.meta.get.get(key)?.value;
   }
 
   setMeta(key: string, value: string): void {
     faultPoint('archive: set meta', key);
-    this.s.setMeta.run(key, value);
+    this.meta.set.run(key, value);
   }
 
   // ---- journal ----
 
   /** Records an action about to start; returns its id for journalSetTemp and journalDone. */
   journalAdd(j: { path: RelPath; op: string; side?: Side; temp?: Buffer }): number {
-    faultPoint('journal: add', j.path);
-    const r = this.s.journalAdd.run(encodeKey(j.path), j.op, j.side ?? null, j.temp ?? null, this.now());
-    return Number(r.lastInsertRowid);
+    return this.journal.add(j);
   }
 
   journalSetTemp(id: number, temp: Buffer): void {
-    faultPoint('journal: set temp', temp);
-    this.s.journalSetTemp.run(temp, id);
+    this.journal.setTemp(id, temp);
   }
 
   /** The action finished (or was rolled back): forget it. */
   journalDone(id: number): void {
-    faultPoint('journal: done');
-    this.s.journalDone.run(id);
+    this.journal.done(id);
   }
 
   /** Actions journalled and not done, oldest first. */
   journalList(): JournalEntry[] {
-    return this.s.journalList.all().map((r) => {
-      const j: JournalEntry = { id: r.id, path: decodeKey(r.key), op: r.op, started: r.started };
-      if (r.side !== null) j.side = r.side;
-      if (r.temp !== null) j.temp = r.temp;
-      return j;
-    });
+    return this.journal.list();
   }
 
   // ---- problems ----
 
   /** Records a failure on `path`: the first one sets `first`, each one counts and sets message and `last`. */
   problemSet(path: RelPath, message: string): void {
-    faultPoint('problem: set', path);
-    const t = this.now();
-    this.s.problemSet.run(encodeKey(path), message, t, t);
+    this.problems.set(path, message);
   }
 
   problemClear(path: RelPath): void {
-    faultPoint('problem: clear', path);
-    this.s.problemClear.run(encodeKey(path));
+    this.problems.clear(path);
   }
 
   problemGet(path: RelPath): Problem | undefined {
-    const row = this.s.problemGet.get(encodeKey(path));
-    return row && toProblem(row);
+    return this.problems.get(path);
   }
 
   /** All problems, in comparePaths order. */
   problemList(): Problem[] {
-    return this.s.problemList.all().map(toProblem);
+    return this.problems.list();
   }
 
   problemCount(): number {
-    return this.s.problemCount.get()?.n ?? 0;
+    return this.problems.count();
   }
 
   // ---- skips: paths left out because the remote cannot store them ----
 
   /** Records that `path` is left out; true if it was not already left out for the same reason. */
   skipSet(path: RelPath, message: string): boolean {
-    const key = encodeKey(path);
-    if (this.s.skipGet.get(key)?.message === message) return false;
-    this.s.skipSet.run(key, message, this.now());
-    return true;
+    return this.skips.set(path, message);
   }
 
   skipClear(path: RelPath): void {
-    this.s.skipClear.run(encodeKey(path));
+    this.skips.clear(path);
   }
 
   /** Every path left out, in comparePaths order. */
   skipList(): { path: RelPath; message: string; first: number }[] {
-    return this.s.skipList.all().map((r) => ({ path: decodeKey(r.key), message: r.message, first: r.first }));
+    return this.skips.list();
   }
 
   skipCount(): number {
-    return this.s.skipCount.get()?.n ?? 0;
+    return this.skips.count();
   }
 
   // ---- plan spool ----
 
   planClear(): void {
-    faultPoint('plan: clear');
-    this.s.planClear.run();
+    this.plan.clear();
   }
 
   /** Appends one action; returns its seq (1, 2, ... after planClear). Prefer planAddMany in bulk. */
   planAdd(action: Action): number {
-    faultPoint('plan: add', action.path);
-    return Number(this.s.planAdd.run(JSON.stringify(action)).lastInsertRowid);
+    return this.plan.add(action);
   }
 
   /** Appends actions in order, in one transaction. */
   planAddMany(actions: readonly Action[]): void {
-    faultPoint('plan: add many');
-    this.addPlanMany(actions);
+    this.plan.addMany(actions);
   }
 
   /**
@@ -365,104 +288,10 @@ export class Archive {
    * undefined do not survive (JSON drops them), which is the same as leaving them out.
    */
   planPage(afterSeq: number, limit: number): { seq: number; action: Action }[] {
-    return this.s.planPage
-      .all(afterSeq, limit)
-      .map((r) => ({ seq: r.seq, action: JSON.parse(r.action) as Action }));
+    return this.plan.page(afterSeq, limit);
   }
 
   planCount(): number {
-    return this.s.planCount.get()?.n ?? 0;
+    return this.plan.count();
   }
-}
-
-function prepareAll(db: Database.Database) {
-  const p = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
-  return {
-    get: p<Key, EntryRow>('SELECT * FROM entries WHERE key = ?'),
-    put: p<[Buffer, ...EntryParams, ...EntryParams]>(
-      `INSERT OR REPLACE INTO entries
-         (key, l_kind, l_size, l_mtime, l_mode, l_ino, l_target, r_kind, r_size, r_mtime, r_mode, r_ino, r_target)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    delete: p<Key>('DELETE FROM entries WHERE key = ?'),
-    // Rows as arrays (the column order of the table): objects cost 1.7x the time over a whole archive.
-    pageFirst: p<[number], RawEntryRow>('SELECT * FROM entries ORDER BY key LIMIT ?').raw(),
-    pageAfter: p<[Buffer, number], RawEntryRow>(
-      'SELECT * FROM entries WHERE key > ? ORDER BY key LIMIT ?',
-    ).raw(),
-    count: p<[], Count>('SELECT count(*) AS n FROM entries'),
-    countFiles: p<[], Count>("SELECT count(*) AS n FROM entries WHERE r_kind <> 'dir'"),
-    localCopyBytes: p<[], Count>("SELECT coalesce(sum(l_size), 0) AS n FROM entries WHERE l_kind = 'file'"),
-    touch: p<[Buffer, number]>(
-      'INSERT INTO access (key, last_open) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET last_open = excluded.last_open',
-    ),
-    lru: p<[number, number], EntryRow & { last_open: number }>(
-      `SELECT e.*, coalesce(a.last_open, 0) AS last_open FROM entries e LEFT JOIN access a ON a.key = e.key
-       WHERE e.l_kind = 'file' AND e.r_kind = 'file' ORDER BY last_open, e.key LIMIT ? OFFSET ?`,
-    ),
-    forgetAccess: p<Key>('DELETE FROM access WHERE key = ?'),
-    dirsFirst: p<[number], { key: Buffer }>(
-      "SELECT key FROM entries WHERE r_kind = 'dir' ORDER BY key LIMIT ?",
-    ),
-    dirsAfter: p<[Buffer, number], { key: Buffer }>(
-      "SELECT key FROM entries WHERE r_kind = 'dir' AND key > ? ORDER BY key LIMIT ?",
-    ),
-    countLocal: p<[], { placeholders: number; copies: number }>(
-      `SELECT coalesce(sum(l_kind = 'placeholder'), 0) AS placeholders,
-              coalesce(sum(l_kind = 'file' AND r_kind = 'file'), 0) AS copies FROM entries`,
-    ),
-    // A cheap prefilter on the key bytes; the caller checks the name exactly (names.ts).
-    conflictCopies: p<[], EntryRow>(
-      "SELECT * FROM entries WHERE instr(key, CAST('.conflict-' AS BLOB)) > 0 ORDER BY key",
-    ),
-    getMeta: p<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
-    setMeta: p<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-    journalAdd: p<[Buffer, string, Side | null, Buffer | null, number]>(
-      'INSERT INTO journal (key, op, side, temp, started) VALUES (?, ?, ?, ?, ?)',
-    ),
-    journalSetTemp: p<[Buffer, number]>('UPDATE journal SET temp = ? WHERE id = ?'),
-    journalDone: p<[number]>('DELETE FROM journal WHERE id = ?'),
-    journalList: p<[], JournalRow>('SELECT * FROM journal ORDER BY id'),
-    problemSet: p<[Buffer, string, number, number]>(
-      `INSERT INTO problems (key, message, count, first, last) VALUES (?, ?, 1, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET message = excluded.message, count = count + 1, last = excluded.last`,
-    ),
-    problemClear: p<Key>('DELETE FROM problems WHERE key = ?'),
-    problemGet: p<Key, ProblemRow>('SELECT * FROM problems WHERE key = ?'),
-    problemList: p<[], ProblemRow>('SELECT * FROM problems ORDER BY key'),
-    problemCount: p<[], Count>('SELECT count(*) AS n FROM problems'),
-    skipGet: p<Key, { message: string }>('SELECT message FROM skips WHERE key = ?'),
-    skipSet: p<[Buffer, string, number]>(
-      'INSERT OR REPLACE INTO skips (key, message, first) VALUES (?, ?, ?)',
-    ),
-    skipClear: p<Key>('DELETE FROM skips WHERE key = ?'),
-    skipList: p<[], { key: Buffer; message: string; first: number }>('SELECT * FROM skips ORDER BY key'),
-    skipCount: p<[], Count>('SELECT count(*) AS n FROM skips'),
-    planClear: p<[]>('DELETE FROM plan'),
-    planAdd: p<[string]>('INSERT INTO plan (action) VALUES (?)'),
-    planPage: p<[number, number], { seq: number; action: string }>(
-      'SELECT seq, action FROM plan WHERE seq > ? ORDER BY seq LIMIT ?',
-    ),
-    planCount: p<[], Count>('SELECT count(*) AS n FROM plan'),
-  };
-}
-
-function toRecord(r: EntryRow): ArchiveRecord {
-  return {
-    path: decodeKey(r.key),
-    local: makeEntry(r.l_kind, r.l_size, r.l_mtime, r.l_mode, r.l_ino, r.l_target),
-    remote: makeEntry(r.r_kind, r.r_size, r.r_mtime, r.r_mode, r.r_ino, r.r_target),
-  };
-}
-
-function rawToRecord(r: RawEntryRow): ArchiveRecord {
-  return {
-    path: decodeKey(r[0]),
-    local: makeEntry(r[1], r[2], r[3], r[4], r[5], r[6]),
-    remote: makeEntry(r[7], r[8], r[9], r[10], r[11], r[12]),
-  };
-}
-
-function toProblem(r: ProblemRow): Problem {
-  return { path: decodeKey(r.key), message: r.message, count: r.count, first: r.first, last: r.last };
 }

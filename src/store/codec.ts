@@ -49,3 +49,11 @@ export function makeEntry(
   if (target !== null) e.target = target.toString('latin1');
   return e;
 }
+
+/** The parameters of a statement that takes one path key. */
+export type KeyParams = [Buffer];
+
+/** A row of a `count(*) AS n` (or a sum) query. */
+export interface CountRow {
+  n: number;
+}
