@@ -2,8 +2,7 @@
 // atomically, then record the result in the archive. One action's failure is thrown to the caller, which
 // records it as a problem for that path and goes on.
 import fs from 'node:fs/promises';
-import { baseName, display, joinPath, parentOf } from '../core/paths.js';
-import { conflictName } from '../core/names.js';
+import { display, parentOf } from '../core/paths.js';
 import type { Action, Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
@@ -13,11 +12,12 @@ import { copyFileAtomic, ensureDir, ensureParents, symlinkAtomic, symlinkNew } f
 import { expectFreshRemote } from '../fsops/expect.js';
 import { freshFileStats } from '../fsops/fresh.js';
 import { expectParents } from '../fsops/parents.js';
-import { comparesBytes, sameBytes } from './compare.js';
+import { comparesBytes } from './compare.js';
+import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
 import type { ExecContext } from './exec-context.js';
 
 export type { CompareProgress, Done, ExecContext, Progress } from './exec-context.js';
-import { keepVersion, stampOf } from '../versions/versions.js';
+import { keepVersion } from '../versions/versions.js';
 
 const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
 
@@ -155,37 +155,10 @@ export class Executor {
     }
   }
 
-  /** A chunk callback reporting progress and applying the rate limit, or undefined when neither is wanted. */
-  private progress(
-    path: RelPath,
-    direction: 'download' | 'upload',
-    total: number,
-  ): ((n: number) => Promise<void> | void) | undefined {
-    const { onProgress: report, throttle } = this.ctx;
-    if (report === undefined && throttle === undefined) return undefined;
-    let bytes = 0;
-    return (n) => {
-      bytes += n;
-      report?.({ path, direction, bytes, total, done: bytes >= total });
-      return throttle?.(n);
-    };
-  }
-
-  /**
-   * Whether `path` holds the same bytes on both sides (files of `size` bytes), reported to onCompare. The
-   * remote copy's bytes cross the link like a download's, so they count against the rate limit.
-   */
-  private sameOnBoth(path: RelPath, size: number): Promise<boolean> {
-    const { localRoot, remoteRoot, onCompare: report, throttle } = this.ctx;
-    let bytes = 0;
-    const onChunk = (n: number): Promise<void> | undefined => {
-      bytes += n;
-      report?.({ path, bytes, total: size, done: false });
-      return throttle?.(n);
-    };
-    return this.readingRemote(path, () =>
-      sameBytes(absOf(localRoot, path), absOf(remoteRoot, path), onChunk),
-    ).finally(() => report?.({ path, bytes, total: size, done: true }));
+  /** Whether `path` is in the archive or on either side. */
+  private async anythingAt(path: RelPath): Promise<boolean> {
+    if (this.ctx.archive.get(path) !== undefined) return true;
+    return (await this.stat('local', path)) !== undefined || (await this.stat('remote', path)) !== undefined;
   }
 
   private journalled<T>(
@@ -271,7 +244,7 @@ export class Executor {
    */
   private async recordIfSame(path: RelPath, local: Entry | undefined, remote: Entry): Promise<boolean> {
     if (local === undefined || !comparesBytes(local, remote)) return false;
-    if (!(await this.sameOnBoth(path, remote.size))) return false;
+    if (!(await this.readingRemote(path, () => sameOnBoth(this.ctx, path, remote.size)))) return false;
     await this.expect('local', path, local);
     this.record(path, local, remote);
     this.ctx.onDone('recorded', path);
@@ -304,7 +277,7 @@ export class Executor {
               await this.foldersOnTheWay(path, 'local', 'remote');
               onTemp(t);
             },
-            onChunk: this.progress(path, direction, source.size),
+            onChunk: chunkReporter(this.ctx, path, direction, source.size),
             ...(from === 'remote'
               ? {
                   sourceNow: () =>
@@ -399,7 +372,10 @@ export class Executor {
    */
   private async conflict(a: Extract<Action, { op: 'conflict' }>): Promise<void> {
     const { path, local, remote, winner } = a;
-    if (comparesBytes(local, remote) && (await this.sameOnBoth(path, remote.size))) {
+    if (
+      comparesBytes(local, remote) &&
+      (await this.readingRemote(path, () => sameOnBoth(this.ctx, path, remote.size)))
+    ) {
       this.record(path, local, remote);
       this.ctx.onDone('recorded', path);
       return;
@@ -407,7 +383,7 @@ export class Executor {
     const loser = other(winner);
     const loserEntry = loser === 'local' ? local : remote;
     await this.expectBeforeDestroy(loser, path, loserEntry);
-    const aside = await this.freeConflictPath(path);
+    const aside = await freeConflictPath(path, this.ctx.now(), (p) => this.anythingAt(p));
     const asideDone = this.ctx.onLocalWrite?.(aside);
     try {
       await this.resolveConflict(a, aside);
@@ -435,24 +411,6 @@ export class Executor {
       { path: display(path), newer: winner, copy: display(aside) },
       `conflict: ${display(path)} changed on both sides; the ${winner} version keeps the name, the ${loser} version is now ${display(aside)}`,
     );
-  }
-
-  /**
-   * A conflict name that is free on both sides and in the archive (a name just deleted on both sides is
-   * still recorded until the plan's `forget` of it, which must not drop the new copy's record).
-   */
-  private async freeConflictPath(path: RelPath): Promise<RelPath> {
-    const stamp = stampOf(this.ctx.now());
-    for (let n = 0; ; n++) {
-      const candidate = joinPath(parentOf(path), conflictName(baseName(path), stamp, n));
-      if (
-        this.ctx.archive.get(candidate) === undefined &&
-        (await this.stat('local', candidate)) === undefined &&
-        (await this.stat('remote', candidate)) === undefined
-      ) {
-        return candidate;
-      }
-    }
   }
 
   /** Puts the local `l` at `path` on the remote, where nothing is. */
