@@ -3,15 +3,15 @@
 // ever stalls its own runner.
 import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
-import { baseName, display, joinPath, parentOf } from '../core/paths.js';
+import { baseName, display } from '../core/paths.js';
 import { parseConflictName } from '../core/names.js';
 import { formatSize } from '../core/size.js';
 import type { ArchiveRecord, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
-import { absOf, lstatEntry } from '../fsops/entry.js';
+import { lstatEntry } from '../fsops/entry.js';
 import type { Logger } from '../log.js';
-import { listVersions, type VersionInfo } from '../versions/versions.js';
 import type { Progress } from './executor.js';
+import { conflictListing, versionListing, versionsOnBothSides } from './history.js';
 import { OnDemand } from './on-demand.js';
 import { archiveSubtree } from './merge.js';
 import { Pair, type PassOutcome } from './pair.js';
@@ -368,36 +368,13 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     return { freed, refused };
   }
 
-  /** Versions of `path` on both sides, newest first (local before remote at the same second). */
-  private async allVersions(
-    path: RelPath,
-  ): Promise<{ side: 'local' | 'remote'; root: string; rel: RelPath; v: VersionInfo }[]> {
-    const pair = this.p;
-    const out: { side: 'local' | 'remote'; root: string; rel: RelPath; v: VersionInfo }[] = [];
-    for (const [side, root] of [
-      ['local', pair.localRoot],
-      ['remote', pair.remoteRoot],
-    ] as const) {
-      for (const v of await listVersions(root, path)) out.push({ side, root, rel: v.path, v });
-    }
-    const key = (x: (typeof out)[number]): string =>
-      `${x.v.stamp}-${String(x.v.n).padStart(6, '0')}-${x.side === 'local' ? 1 : 0}`;
-    return out.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
-  }
-
   async versions(path: string): Promise<VersionListing[]> {
-    return (await this.allVersions(path)).map(({ side, root, rel, v }) => ({
-      side,
-      stamp: v.stamp,
-      size: v.size,
-      kind: v.kind,
-      file: display(absOf(root, rel).toString('latin1')),
-    }));
+    return versionListing(await versionsOnBothSides(this.p, path));
   }
 
   async restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
     const pair = this.p;
-    const all = await this.allVersions(path);
+    const all = await versionsOnBothSides(pair, path);
     const chosen = at === undefined ? all[0] : all.find((x) => x.v.stamp === at);
     if (chosen === undefined) {
       throw new LazysyncError(
@@ -416,21 +393,6 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   async conflicts(): Promise<ConflictListing[]> {
-    const pair = this.p;
-    const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
-    const out: ConflictListing[] = [];
-    for (const rec of pair.archive.conflictCopies()) {
-      const parsed = parseConflictName(baseName(rec.path));
-      if (parsed === undefined) continue;
-      const original = joinPath(parentOf(rec.path), parsed.original);
-      const orig = pair.archive.get(original);
-      out.push({
-        path: display(original),
-        copy: display(rec.path),
-        copyMtime: iso(rec.remote.mtime || rec.local.mtime),
-        originalMtime: iso(orig?.remote.mtime || orig?.local.mtime),
-      });
-    }
-    return out;
+    return conflictListing(this.p.archive);
   }
 }
