@@ -90,9 +90,41 @@ export function decide(
  * Both sides keep their content: `winner` keeps the name, the other becomes a conflict copy on both sides.
  * The remote file's content lands on the local side (at the name or as the copy) as the policy wants it.
  */
-export function conflictStep(policy: Policy, path: RelPath, local: Entry, remote: Entry, winner: Side): Action {
+export function conflictStep(
+  policy: Policy,
+  path: RelPath,
+  local: Entry,
+  remote: Entry,
+  winner: Side,
+): Action {
   const localCopy = remote.kind === 'file' && wantsLocalCopy(policy, path, remote);
   return { op: 'conflict', path, local, remote, winner, ...(localCopy && { localCopy: true }) };
+}
+
+/**
+ * The step that puts `entry`, found at `path` on side `from`, at `path` on the other side where nothing is
+ * (a conflict's two names, after the loser was renamed aside). A remote file lands locally as a copy or a
+ * placeholder, as the conflict step said.
+ */
+export function copyToOtherSide(
+  path: RelPath,
+  entry: Entry,
+  from: Side,
+  localCopy: boolean,
+): Action | undefined {
+  const on = from === 'local' ? { local: entry } : { remote: entry };
+  const to: Side = from === 'local' ? 'remote' : 'local';
+  switch (entry.kind) {
+    case 'file':
+      if (from === 'local') return { op: 'upload', path, local: entry };
+      return localCopy ? { op: 'download', path, remote: entry } : { op: 'placeholder', path, remote: entry };
+    case 'dir':
+      return { op: 'mkdir', side: to, path, ...on };
+    case 'symlink':
+      return { op: 'symlink', side: to, path, target: entry.target ?? '', ...on };
+    case 'placeholder':
+      return undefined;
+  }
 }
 
 /** The side whose entry is newer, in whole seconds; a tie goes to the local side. */

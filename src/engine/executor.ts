@@ -12,6 +12,7 @@ import { copyFileAtomic, ensureDir, ensureParents, symlinkAtomic, symlinkNew } f
 import { expectFreshRemote } from '../fsops/expect.js';
 import { freshFileStats } from '../fsops/fresh.js';
 import { expectParents } from '../fsops/parents.js';
+import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
 import type { ExecContext } from './exec-context.js';
@@ -195,9 +196,9 @@ export class Executor {
       case 'upload':
         return this.upload(a.path, a.local, a.remote);
       case 'mkdir':
-        return this.mkdir(a.side, a.path, a.local, a.remote);
+        return this.mkdir(a);
       case 'symlink':
-        return this.symlink(a.side, a.path, a.target, a.local, a.remote);
+        return this.symlink(a);
       case 'remove':
         return this.remove(a.side, a.path, a.side === 'local' ? a.local : a.remote);
       case 'conflict':
@@ -316,38 +317,29 @@ export class Executor {
     return now?.kind === 'file' && now.size === written.size ? now : written;
   }
 
-  private async mkdir(
-    side: Side,
-    path: RelPath,
-    local: Entry | undefined,
-    remote: Entry | undefined,
-  ): Promise<void> {
-    const existing = side === 'local' ? local : remote;
+  private async mkdir(a: Extract<Action, { op: 'mkdir' }>): Promise<void> {
+    const { side, path } = a;
+    const existing = a[side];
     if (existing?.kind !== 'dir') {
       await this.clear(side, path, existing, 'make-room');
       await this.withParents(side, path, () => ensureDir(absOf(this.root(side), path)));
       this.ctx.onDone('created', path, side);
     }
-    const otherSide = other(side);
-    const otherEntry = (otherSide === 'local' ? local : remote) ?? (await this.statOrFail(otherSide, path));
-    const here = await this.statOrFail(side, path);
-    if (side === 'local') this.record(path, here, otherEntry);
-    else this.record(path, otherEntry, here);
+    await this.recordMade(side, path, a[other(side)]);
   }
 
-  private async symlink(
-    side: Side,
-    path: RelPath,
-    target: string,
-    local: Entry | undefined,
-    remote: Entry | undefined,
-  ): Promise<void> {
-    await this.makeSymlink(side, path, Buffer.from(target, 'latin1'), side === 'local' ? local : remote);
+  private async symlink(a: Extract<Action, { op: 'symlink' }>): Promise<void> {
+    await this.makeSymlink(a.side, a.path, Buffer.from(a.target, 'latin1'), a[a.side]);
+    await this.recordMade(a.side, a.path, a[other(a.side)]);
+    this.ctx.onDone('created', a.path, a.side);
+  }
+
+  /** Records `path` after something was made on `side`: what is there now, beside the other side's entry. */
+  private async recordMade(side: Side, path: RelPath, otherKnown: Entry | undefined): Promise<void> {
     const here = await this.statOrFail(side, path);
-    const there = (side === 'local' ? remote : local) ?? (await this.statOrFail(other(side), path));
+    const there = otherKnown ?? (await this.statOrFail(other(side), path));
     if (side === 'local') this.record(path, here, there);
     else this.record(path, there, here);
-    this.ctx.onDone('created', path, side);
   }
 
   private async remove(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
@@ -394,40 +386,21 @@ export class Executor {
 
   private async resolveConflict(a: Extract<Action, { op: 'conflict' }>, aside: RelPath): Promise<void> {
     const { path, local, remote, winner } = a;
-    const asLocalCopy = a.localCopy === true;
     const loser = other(winner);
     faultPoint('executor: rename conflict loser aside', path);
     await fs.rename(absOf(this.root(loser), path), absOf(this.root(loser), aside));
 
-    if (winner === 'local') await this.createOnRemote(path, local);
-    else await this.createOnLocal(path, remote, asLocalCopy);
-
-    const moved = await this.statOrFail(loser, aside);
-    if (loser === 'local') await this.createOnRemote(aside, moved);
-    else await this.createOnLocal(aside, moved, asLocalCopy);
+    const place = async (p: RelPath, entry: Entry, from: Side): Promise<void> => {
+      const step = copyToOtherSide(p, entry, from, a.localCopy === true);
+      if (step !== undefined) await this.applyOne(step);
+    };
+    await place(path, winner === 'local' ? local : remote, winner);
+    await place(aside, await this.statOrFail(loser, aside), loser);
 
     this.ctx.onDone('conflicts', path, display(aside));
     this.ctx.log.warn(
       { path: display(path), newer: winner, copy: display(aside) },
       `conflict: ${display(path)} changed on both sides; the ${winner} version keeps the name, the ${loser} version is now ${display(aside)}`,
     );
-  }
-
-  /** Puts the local `l` at `path` on the remote, where nothing is. */
-  private createOnRemote(path: RelPath, l: Entry): Promise<void> {
-    if (l.kind === 'file') return this.upload(path, l, undefined);
-    if (l.kind === 'dir') return this.mkdir('remote', path, l, undefined);
-    if (l.kind === 'symlink') return this.symlink('remote', path, l.target ?? '', l, undefined);
-    return Promise.resolve();
-  }
-
-  /** Puts the remote's `r` at `path` on the local side, where nothing is; a file as the plan chose. */
-  private createOnLocal(path: RelPath, r: Entry, asLocalCopy: boolean): Promise<void> {
-    if (r.kind === 'file') {
-      return asLocalCopy ? this.download(path, undefined, r) : this.placeholder(path, undefined, r);
-    }
-    if (r.kind === 'dir') return this.mkdir('local', path, undefined, r);
-    if (r.kind === 'symlink') return this.symlink('local', path, r.target ?? '', undefined, r);
-    return Promise.resolve();
   }
 }
