@@ -1,5 +1,6 @@
 // `lazysync add -r R -l L [--name NAME] [options]`: a new pair in the daemon, saved to its config file.
-import { pairConfigFrom, type RawOptions } from '../config.js';
+import { pairConfigFrom } from '../config.js';
+import { storedFromArgs, type PairOptions, type RawOptions } from '../pair-options.js';
 import type { PairStatus } from '../engine/status.js';
 import { ApiClient } from './client.js';
 import { displayText } from './format.js';
@@ -13,18 +14,6 @@ export interface AddOptions extends RawOptions {
   socket?: string;
 }
 
-/** docs/api.md's PairOptions: only what was given, so the daemon's defaults apply to the rest. */
-export interface PairOptionsBody {
-  lazy?: boolean;
-  interval?: number;
-  ignore?: string[];
-  pin?: string[];
-  maxSize?: string;
-  cacheMax?: string;
-  maxDelete?: number;
-  accessDetect?: string;
-}
-
 /**
  * The body of `POST /v1/pairs`. Flags are checked here first (the same rules as `lazysync run`, so a typo
  * is a usage error before anything is saved); the daemon checks again.
@@ -33,26 +22,17 @@ export function addBody(opts: AddOptions): {
   name?: string;
   remote: string;
   local: string;
-  options: PairOptionsBody;
+  options: PairOptions;
 } {
   const raw: RawOptions = { ...opts };
   if (opts.remote !== undefined && opts.remote !== '') raw.remote = absolutePath(opts.remote);
   if (opts.local !== undefined && opts.local !== '') raw.local = absolutePath(opts.local);
   const cfg = pairConfigFrom(raw, true);
-  const options: PairOptionsBody = {};
-  if (opts.lazy !== undefined) options.lazy = cfg.lazy;
-  if (opts.interval !== undefined) options.interval = cfg.interval;
-  if (opts.ignore !== undefined) options.ignore = cfg.ignore;
-  if (opts.pin !== undefined) options.pin = cfg.pin;
-  if (opts.maxSize !== undefined) options.maxSize = opts.maxSize.trim();
-  if (opts.cacheMax !== undefined) options.cacheMax = opts.cacheMax.trim();
-  if (opts.maxDelete !== undefined) options.maxDelete = cfg.maxDelete;
-  if (opts.accessDetect !== undefined) options.accessDetect = cfg.accessDetect;
   return {
     ...(opts.name !== undefined ? { name: opts.name } : {}),
     remote: cfg.remote,
     local: cfg.local,
-    options,
+    options: storedFromArgs(raw),
   };
 }
 

@@ -18,13 +18,10 @@ import { statusCommand, type StatusOptions } from './status.js';
 import { stopCommand } from './stop.js';
 import { unpinCommand } from './unpin.js';
 import { versionsCommand } from './versions.js';
+import { addPairFlags, pairFlag } from './pair-flags.js';
 
 interface SocketOption {
   socket?: string;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** A subcommand whose usage errors throw (exit 2, one line), as every command of the program does. */
@@ -52,22 +49,15 @@ export function registerClientCommands(program: Command, setCode: (code: number)
       setCode(await statusCommand(pair, opts)),
     );
 
-  clientCommand(program, 'add', 'add a pair to the daemon (saved to its config file) and start it')
-    .option('-r, --remote <folder>', 'the mounted remote folder')
-    .option('-l, --local <folder>', 'the local folder (created if its parent exists)')
-    .option('--name <name>', "the pair's name (default: the local folder's name)")
-    .option('-L, --lazy <y|n>', 'y: remote files appear as placeholders until opened; n: download everything')
-    .option('--interval <seconds>', 'seconds between full passes')
-    .option('--ignore <pattern>', 'gitignore-style pattern to leave alone (repeatable)', collect)
-    .option('--pin <pattern>', 'gitignore-style pattern of paths always kept local (repeatable)', collect)
-    .option('--max-size <size>', 'files larger than this stay placeholders unless pinned (e.g. 100M)')
-    .option(
-      '--cache-max <size>',
-      'turn least recently opened clean copies back into placeholders beyond this',
-    )
-    .option('--max-delete <percent>', 'stop and ask before a pass deletes more than this share of one side')
-    .option('--access-detect <mode>', 'how opens of placeholders are detected: inotify or proc')
-    .action(async (opts: AddOptions) => setCode(await addCommand(opts)));
+  addPairFlags(
+    addPairFlags(
+      clientCommand(program, 'add', 'add a pair to the daemon (saved to its config file) and start it'),
+      'add',
+      'folders',
+    ).option('--name <name>', "the pair's name (default: the local folder's name)"),
+    'add',
+    'options',
+  ).action(async (opts: AddOptions) => setCode(await addCommand(opts)));
 
   clientCommand(
     program,
@@ -134,7 +124,7 @@ export function registerClientCommands(program: Command, setCode: (code: number)
   );
 
   subcommand(program, 'doctor', 'probe what the mounted remote can do and print the mount options to use')
-    .option('-r, --remote <folder>', 'the mounted remote folder')
+    .addOption(pairFlag('remote'))
     .action(async (opts: DoctorOptions) => setCode(await doctorCommand(opts)));
 
   const service = subcommand(program, 'service', 'the systemd user unit');

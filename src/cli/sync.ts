@@ -1,5 +1,6 @@
 // `lazysync sync`: one pass, a summary on stdout, exit 0 (done), 1 (problems, unavailable, waiting).
-import { pairConfigFrom, type RawOptions } from '../config.js';
+import { pairConfigFrom } from '../config.js';
+import type { RawOptions } from '../pair-options.js';
 import { Pair, type PassOutcome } from '../engine/pair.js';
 import { createLogger } from '../log.js';
 import { CompareBar } from './compare-progress.js';
