@@ -1,13 +1,26 @@
 // `lazysync add -r R -l L [--name NAME] [options]`: a new pair in the daemon, saved to its config file.
-import { pairConfigFrom } from '../config.js';
-import { storedFromArgs, type PairOptions, type RawOptions } from '../pair-options.js';
-import type { PairStatus } from '../engine/status.js';
-import { ApiClient } from './client.js';
-import { displayText } from './format.js';
-import { stdio, type Io } from './io.js';
-import { absolutePath } from './paths.js';
-import { resolveSocketPath } from '../daemon/socket.js';
-import { stateLabel } from './status-view.js';
+import type { Command } from 'commander';
+import { pairConfigFrom } from '../../config.js';
+import type { PairStatus } from '../../engine/status.js';
+import { storedFromArgs, type PairOptions, type RawOptions } from '../../pair-options.js';
+import { clientCommand, daemonClient, type SetCode } from '../command.js';
+import { displayText } from '../format.js';
+import { stdio, type Io } from '../io.js';
+import { addPairFlags } from '../pair-flags.js';
+import { absolutePath } from '../paths.js';
+import { stateLabel } from '../status-view.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  const add = clientCommand(
+    program,
+    'add',
+    'add a pair to the daemon (saved to its config file) and start it',
+  );
+  addPairFlags(add, 'add', 'folders');
+  add.option('--name <name>', "the pair's name (default: the local folder's name)");
+  addPairFlags(add, 'add', 'options');
+  add.action(async (opts: AddOptions) => setCode(await addCommand(opts)));
+}
 
 export interface AddOptions extends RawOptions {
   name?: string;
@@ -38,7 +51,7 @@ export function addBody(opts: AddOptions): {
 
 export async function addCommand(opts: AddOptions, io: Io = stdio): Promise<number> {
   const body = addBody(opts);
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const client = daemonClient(opts);
   const pair = await client.request<PairStatus>('POST', '/v1/pairs', body);
   io.out(
     `added ${displayText(pair.name)}: ${displayText(pair.remote)} <-> ${displayText(pair.local)} ` +
