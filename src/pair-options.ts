@@ -9,7 +9,7 @@ import { LazysyncError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { filePath, numberBetween, oneOf, size, text, yesNo, type ValueType } from './option-types.js';
 
-export const ACCESS_DETECT = ['inotify', 'proc'] as const;
+const ACCESS_DETECT = ['inotify', 'proc'] as const;
 export type AccessDetect = (typeof ACCESS_DETECT)[number];
 
 // ---- the table ----
