@@ -6,25 +6,11 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { ACCESS_DETECT, pairConfigFrom, type PairConfig, type RawOptions } from './config.js';
-import { parseSize } from './core/size.js';
+import { pairConfigFromStored, type PairConfig } from './config.js';
 import { hasCode, LazysyncError, messageOf } from './errors.js';
-import { LOG_LEVELS, type LogLevel } from './log.js';
-
-/** A pair's options as the control API takes them (`POST /v1/pairs`); the file spells them in snake_case. */
-export interface PairOptions {
-  lazy?: boolean;
-  interval?: number;
-  ignore?: string[];
-  pin?: string[];
-  /** A size like "10M", or bytes. */
-  maxSize?: string | number;
-  cacheMax?: string | number;
-  maxDelete?: number;
-  accessDetect?: (typeof ACCESS_DETECT)[number];
-  /** Bytes per second for the pair's transfers, like "4M". */
-  bwlimit?: string | number;
-}
+import type { LogLevel } from './log.js';
+import { PAIR_OPTIONS, SAVED_OPTIONS, storedSchema, type PairOptions } from './pair-options.js';
+import { describeZodError } from './schema-messages.js';
 
 export interface NamedPair {
   name: string;
@@ -38,17 +24,6 @@ export interface ConfigFile {
 
 // ---- schemas: shapes and value ranges, with messages that read after "KEY: " ----
 
-function between(min: number, max: number) {
-  return z.number().refine((n) => n >= min && n <= max, { error: `must be between ${min} and ${max}` });
-}
-
-const size = z.custom<string | number>(
-  (v) =>
-    (typeof v === 'string' && parseSize(v) !== undefined) ||
-    (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0),
-  { error: 'expected a size like "512", "64K", "10M" or "2G"' },
-);
-
 /** A pair name: used in URLs (`/v1/pairs/NAME`) and on command lines. */
 export const pairName = z
   .string()
@@ -57,40 +32,10 @@ export const pairName = z
   })
   .refine((s) => s.length <= 200, { error: 'must be at most 200 characters long' });
 
-const optionFields = {
-  lazy: z.boolean(),
-  interval: between(0.1, 86400),
-  ignore: z.array(z.string()),
-  pin: z.array(z.string()),
-  maxSize: size,
-  cacheMax: size,
-  maxDelete: between(0, 100),
-  accessDetect: z.enum(ACCESS_DETECT),
-  bwlimit: size,
-};
-
-/** `options` of `POST /v1/pairs`. */
-export const pairOptionsSchema = z.strictObject({
-  lazy: optionFields.lazy.optional(),
-  interval: optionFields.interval.optional(),
-  ignore: optionFields.ignore.optional(),
-  pin: optionFields.pin.optional(),
-  maxSize: optionFields.maxSize.optional(),
-  cacheMax: optionFields.cacheMax.optional(),
-  maxDelete: optionFields.maxDelete.optional(),
-  accessDetect: optionFields.accessDetect.optional(),
-  bwlimit: optionFields.bwlimit.optional(),
-});
-
-/** File key of each option (the rest are spelled the same). */
-const FILE_KEY = {
-  maxSize: 'max_size',
-  cacheMax: 'cache_max',
-  maxDelete: 'max_delete',
-  accessDetect: 'access_detect',
-};
-const OPTION_KEYS = Object.keys(optionFields) as (keyof PairOptions)[];
-const fileKey = (k: keyof PairOptions): string => (FILE_KEY as Record<string, string>)[k] ?? k;
+/** `options` of `POST /v1/pairs`: the saved options, keyed as in PairConfig. */
+export const pairOptionsSchema = z.strictObject(
+  Object.fromEntries(SAVED_OPTIONS.map(([key, o]) => [key, storedSchema(o, z).optional()])),
+) as unknown as z.ZodType<PairOptions>;
 
 const folder = z.string().refine((s) => s === '~' || s.startsWith('~/') || path.isAbsolute(s), {
   error: 'must be an absolute path (or start with ~/)',
@@ -100,85 +45,16 @@ const filePairSchema = z.strictObject({
   name: pairName.optional(),
   remote: folder,
   local: folder,
-  ...Object.fromEntries(OPTION_KEYS.map((k) => [fileKey(k), optionFields[k].optional()])),
+  ...Object.fromEntries(SAVED_OPTIONS.map(([, o]) => [o.file, storedSchema(o, z).optional()])),
 });
 
 const fileSchema = z.strictObject({
-  log_level: z.enum(LOG_LEVELS).optional(),
+  log_level: storedSchema(PAIR_OPTIONS.logLevel, z).optional(),
   pair: z.array(filePairSchema).optional(),
 });
 
 type FilePair = { name?: string; remote: string; local: string } & Record<string, unknown>;
 type FileDoc = { log_level?: LogLevel; pair?: FilePair[] };
-
-// ---- messages ----
-
-/** Words for the two places values come from: the TOML file and JSON requests. */
-const WORDS = {
-  toml: { array: 'a list', object: 'a table' },
-  json: { array: 'an array', object: 'an object' },
-};
-
-function describeValue(v: unknown, words: (typeof WORDS)['toml']): string {
-  if (Array.isArray(v)) return words.array;
-  if (v === null) return 'null';
-  if (typeof v === 'object') return words.object;
-  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
-  return `${typeof v} ${String(v)}`;
-}
-
-function expectedWord(expected: string, words: (typeof WORDS)['toml']): string {
-  if (expected === 'array' || expected === 'object') return words[expected];
-  if (expected === 'boolean') return 'true or false';
-  return `a ${expected}`;
-}
-
-function keyPath(root: string, p: readonly PropertyKey[]): string {
-  const parts = p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('');
-  return root === '' ? parts.replace(/^\./, '') : `${root}${parts}`;
-}
-
-function valueAt(data: unknown, p: readonly PropertyKey[]): unknown {
-  let v = data;
-  for (const k of p)
-    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
-/**
- * One line for the first problem zod found, naming its key: `pair[1].interval: expected a number, not
- * the string "30"`. `data` is the input (to describe wrong values); `lang` picks TOML or JSON words;
- * `root` names the whole input (`body` gives `body.paths[2]: ...`).
- */
-export function describeZodError(
-  error: z.ZodError,
-  data: unknown,
-  opts: { lang?: 'toml' | 'json'; root?: string } = {},
-): string {
-  const words = WORDS[opts.lang ?? 'toml'];
-  const root = opts.root ?? '';
-  const issue = error.issues[0];
-  if (issue === undefined) return 'invalid';
-  let text: string;
-  let at = issue.path;
-  if (issue.code === 'unrecognized_keys') {
-    at = [...issue.path, issue.keys[0] ?? ''];
-    text = 'unknown key';
-  } else if (issue.code === 'invalid_type') {
-    const v = valueAt(data, issue.path);
-    text =
-      v === undefined
-        ? 'is required'
-        : `expected ${expectedWord(issue.expected, words)}, not ${describeValue(v, words)}`;
-  } else if (issue.code === 'invalid_value') {
-    text = `expected one of ${issue.values.map((x) => String(x)).join(', ')}`;
-  } else {
-    text = issue.message;
-  }
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
-  const where = keyPath(root, at);
-  return where === '' ? `${text}${more}` : `${where}: ${text}${more}`;
-}
 
 // ---- reading ----
 
@@ -224,13 +100,13 @@ function parseDoc(file: string, text: string): FileDoc {
 
 function optionsOf(p: FilePair): PairOptions {
   const out: Record<string, unknown> = {};
-  for (const k of OPTION_KEYS) if (p[fileKey(k)] !== undefined) out[k] = p[fileKey(k)];
+  for (const [key, o] of SAVED_OPTIONS) if (p[o.file] !== undefined) out[key] = p[o.file];
   return out as PairOptions;
 }
 
 /**
- * A pair's configuration from API or file values, through the same `pairConfigFrom` as the command line
- * (so the same validation applies). The name defaults to the local folder's basename.
+ * A pair's configuration from API or file values, checked as the command line's are. The name defaults to
+ * the local folder's basename.
  */
 export function namedPairFrom(
   name: string | undefined,
@@ -239,19 +115,19 @@ export function namedPairFrom(
   options: PairOptions,
   logLevel?: LogLevel,
 ): NamedPair {
-  const s = (v: string | number | undefined): string | undefined => (v === undefined ? undefined : String(v));
-  const raw: RawOptions = { remote: expandHome(remote), local: expandHome(local) };
-  if (options.lazy !== undefined) raw.lazy = options.lazy ? 'y' : 'n';
-  if (options.interval !== undefined) raw.interval = s(options.interval);
-  if (options.maxDelete !== undefined) raw.maxDelete = s(options.maxDelete);
-  if (options.maxSize !== undefined) raw.maxSize = s(options.maxSize);
-  if (options.cacheMax !== undefined) raw.cacheMax = s(options.cacheMax);
-  if (options.accessDetect !== undefined) raw.accessDetect = options.accessDetect;
-  if (options.bwlimit !== undefined) raw.bwlimit = s(options.bwlimit);
-  if (options.ignore !== undefined) raw.ignore = [...options.ignore];
-  if (options.pin !== undefined) raw.pin = [...options.pin];
-  if (logLevel !== undefined) raw.logLevel = logLevel;
-  const cfg = pairConfigFrom(raw, false);
+  const checked = pairOptionsSchema.safeParse(options);
+  if (!checked.success) {
+    throw new LazysyncError(
+      'usage',
+      describeZodError(checked.error, options, { lang: 'json', root: 'options' }),
+    );
+  }
+  const cfg = pairConfigFromStored({
+    ...checked.data,
+    remote: expandHome(remote),
+    local: expandHome(local),
+    ...(logLevel !== undefined ? { logLevel } : {}),
+  });
   return { name: name ?? path.basename(cfg.local), cfg };
 }
 
@@ -306,7 +182,7 @@ function effectiveName(p: FilePair): string {
 
 function fileEntry(pair: PairEntry): Record<string, unknown> {
   const out: Record<string, unknown> = { name: pair.name, remote: pair.remote, local: pair.local };
-  for (const k of OPTION_KEYS) if (pair.options[k] !== undefined) out[fileKey(k)] = pair.options[k];
+  for (const [key, o] of SAVED_OPTIONS) if (pair.options[key] !== undefined) out[o.file] = pair.options[key];
   return out;
 }
 

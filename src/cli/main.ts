@@ -1,95 +1,72 @@
-// The `lazysync` program: parses argv with commander, maps errors to exit codes (0 ok, 1 runtime, 2 usage).
-import { Command, CommanderError, Option } from 'commander';
+// The `lazysync` program: its commands (one module each, in ./commands/), parsing argv with commander, and
+// the mapping of errors to exit codes (0 ok, 1 runtime, 2 usage).
+import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { LazysyncError, messageOf } from '../errors.js';
-import { LOG_LEVELS } from '../log.js';
-import { DEFAULTS, type RawOptions } from '../config.js';
-import { registerDaemonCommands } from './daemon-commands.js';
-import { registerClientCommands } from './commands.js';
-import { registerDemoCommand } from './demo.js';
+import type { SetCode } from './command.js';
+import * as add from './commands/add.js';
+import * as bwlimit from './commands/bwlimit.js';
+import * as conflicts from './commands/conflicts.js';
+import * as daemon from './commands/daemon.js';
+import * as demo from './commands/demo.js';
+import * as doctor from './commands/doctor.js';
+import * as free from './commands/free.js';
+import * as logLevel from './commands/log-level.js';
+import * as pause from './commands/pause.js';
+import * as pin from './commands/pin.js';
+import * as remove from './commands/remove.js';
+import * as rescan from './commands/rescan.js';
+import * as restore from './commands/restore.js';
+import * as resume from './commands/resume.js';
+import * as run from './commands/run.js';
+import * as service from './commands/service.js';
+import * as start from './commands/start.js';
+import * as status from './commands/status.js';
+import * as stop from './commands/stop.js';
+import * as sync from './commands/sync.js';
+import * as unpin from './commands/unpin.js';
+import * as versions from './commands/versions.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
+/** The commands, each defined in its own module, in the order `--help` lists them. */
+const COMMANDS: { register(program: Command, setCode: SetCode): void }[] = [
+  sync,
+  run,
+  daemon,
+  start,
+  status,
+  add,
+  remove,
+  pause,
+  resume,
+  rescan,
+  pin,
+  unpin,
+  free,
+  versions,
+  restore,
+  conflicts,
+  logLevel,
+  bwlimit,
+  stop,
+  doctor,
+  service,
+  demo,
+];
 
-/** The options every pair command takes. */
-function pairOptions(cmd: Command, forLoop: boolean): Command {
-  cmd
-    .option('-r, --remote <folder>', 'the mounted remote folder')
-    .option('-l, --local <folder>', 'the local folder (created if its parent exists)')
-    .option(
-      '-L, --lazy <y|n>',
-      'y: remote files appear as placeholders until opened; n: download everything',
-      'y',
-    )
-    .option('--ignore <pattern>', 'gitignore-style pattern to leave alone (repeatable)', collect)
-    .option(
-      '--max-delete <percent>',
-      'stop and ask before a pass deletes more than this share of one side',
-      String(DEFAULTS.maxDelete),
-    )
-    .option('--confirm-deletes', 'apply a pass even if it deletes more than --max-delete allows')
-    .option('--dry-run', 'print the plan, one line per action, and change nothing')
-    .addOption(
-      new Option('--log-level <level>', 'log detail').choices([...LOG_LEVELS]).default(DEFAULTS.logLevel),
-    )
-    .option('--log-file <file>', 'also write JSON logs to this file')
-    .option('--pin <pattern>', 'gitignore-style pattern of paths always kept local (repeatable)', collect)
-    .option('--max-size <size>', 'files larger than this stay placeholders unless pinned (e.g. 100M)')
-    .option(
-      '--cache-max <size>',
-      'turn the least recently opened clean local copies back into placeholders beyond this total',
-    )
-    .option('--access-detect <mode>', 'how opens of placeholders are detected: inotify or proc', 'inotify')
-    .option('--bwlimit <rate>', 'bytes per second for all transfers of the pair, e.g. 4M (0: no limit)');
-  if (forLoop) cmd.option('--interval <seconds>', 'seconds between full passes', String(DEFAULTS.interval));
-  return cmd;
-}
-
-function buildProgram(setCode: (code: number) => void): Command {
+function buildProgram(setCode: SetCode): Command {
   const program = new Command('lazysync');
   program
     .description('Two-way, lazy sync between a slow mounted network folder and a fast local folder.')
     .version(pkg.version, '-V, --version')
+    .usage('[-r REMOTE -l LOCAL [options]] | <command> [options]')
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-
-  pairOptions(program, true)
-    .usage('[-r REMOTE -l LOCAL [options]] | <command> [options]')
-    .action(async (opts: RawOptions) => {
-      if (opts.remote === undefined && opts.local === undefined) {
-        program.outputHelp();
-        setCode(2);
-        return;
-      }
-      setCode(await (await import('./daemon.js')).runCommand(opts));
-    });
-
-  pairOptions(program.command('sync').description('run one reconciliation pass, then exit'), false)
-    .exitOverride()
-    .configureOutput({ outputError: () => undefined })
-    .action(async (opts: RawOptions) => setCode(await (await import('./sync.js')).syncCommand(opts)));
-
-  pairOptions(
-    program
-      .command('run')
-      .description('sync one pair in the foreground (a daemon with one pair), until SIGINT/SIGTERM'),
-    true,
-  )
-    .option('--socket <path>', 'serve the control API here (default as for the daemon)')
-    .option('--name <name>', "the pair's name in the control API (default: the local folder's name)")
-    .exitOverride()
-    .configureOutput({ outputError: () => undefined })
-    .action(async (opts: RawOptions) => setCode(await (await import('./daemon.js')).runCommand(opts)));
-
-  registerDaemonCommands(program, setCode);
-  registerClientCommands(program, setCode);
-  registerDemoCommand(program, setCode);
-
+  run.registerOnProgram(program, setCode);
+  for (const command of COMMANDS) command.register(program, setCode);
   return program;
 }
 

@@ -2,7 +2,7 @@
 // cap and checked with zod, JSON answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { describeZodError } from '../config-file.js';
+import { describeZodError } from '../schema-messages.js';
 import { LazysyncError, messageOf } from '../errors.js';
 
 /** The closed list of error codes of docs/api.md. */

@@ -2,7 +2,8 @@
 import { parseSize } from '../core/size.js';
 import path from 'node:path';
 import { z } from 'zod';
-import { pairName, pairOptionsSchema, type PairOptions } from '../config-file.js';
+import { pairName, pairOptionsSchema } from '../config-file.js';
+import type { PairOptions } from '../pair-options.js';
 import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/status.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { HttpError, validate } from './http.js';

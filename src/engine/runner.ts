@@ -26,7 +26,7 @@ import type {
   Transfer,
   VersionListing,
 } from './status.js';
-import { statusOptions } from './status.js';
+import { statusOptions } from '../pair-options.js';
 
 /** How often an unavailable remote is checked again, at most. */
 const UNAVAILABLE_RETRY_S = 2;

@@ -1,6 +1,7 @@
 // What a running pair reports about itself: the shapes of docs/api.md's PairStatus and events.
 import type { PairConfig } from '../config.js';
 import type { MountProbe } from '../fsops/probe.js';
+import { statusOptions } from '../pair-options.js';
 
 export type PairState =
   'idle' | 'scanning' | 'syncing' | 'paused' | 'remote-unavailable' | 'waiting-confirm' | 'error';
@@ -131,22 +132,5 @@ export function statusBeforeAnyPass(
     counts: { placeholders: 0, localCopies: 0, localCopyBytes: 0, pinned: 0, conflicts: 0, problems: 0 },
     transfers: [],
     options: statusOptions(cfg),
-  };
-}
-
-/** The options part of a pair's status, from its configuration (and its current rate limit). */
-export function statusOptions(
-  cfg: PairConfig,
-  bwlimit: number | undefined = cfg.bwlimit,
-): PairStatus['options'] {
-  return {
-    interval: cfg.interval,
-    maxDelete: cfg.maxDelete,
-    accessDetect: cfg.accessDetect,
-    pin: cfg.pin,
-    ignore: cfg.ignore,
-    maxSize: cfg.maxSize ?? null,
-    cacheMax: cfg.cacheMax ?? null,
-    bwlimit: bwlimit ?? null,
   };
 }

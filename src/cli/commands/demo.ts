@@ -1,7 +1,8 @@
-// Registers `lazysync demo`; its code (sshd, sshfs, the daemon) loads only when it runs.
-import { Option, type Command } from 'commander';
-import { LOG_LEVELS, type LogLevel } from '../log.js';
-import { subcommand } from './commands.js';
+// `lazysync demo`: a sample sshfs remote synced lazily; its code (sshd, sshfs, the daemon) loads only when it runs.
+import type { Command } from 'commander';
+import type { LogLevel } from '../../log.js';
+import { subcommand, type SetCode } from '../command.js';
+import { pairFlag } from '../pair-flags.js';
 
 interface DemoFlags {
   dir?: string;
@@ -10,7 +11,7 @@ interface DemoFlags {
   logLevel?: LogLevel;
 }
 
-export function registerDemoCommand(program: Command, setCode: (code: number) => void): void {
+export function register(program: Command, setCode: SetCode): void {
   subcommand(
     program,
     'demo',
@@ -19,9 +20,9 @@ export function registerDemoCommand(program: Command, setCode: (code: number) =>
     .option('--dir <folder>', 'where to put the server, mount and local folders (default: a new temp folder)')
     .option('--keep', 'leave the folder in place after stopping')
     .option('--socket <path>', 'serve the control API here (default: where `lazysync status` looks)')
-    .addOption(new Option('--log-level <level>', 'log detail').choices([...LOG_LEVELS]).default('info'))
+    .addOption(pairFlag('logLevel'))
     .action(async (flags: DemoFlags) => {
-      const { runDemo } = await import('../demo/demo.js');
+      const { runDemo } = await import('../../demo/demo.js');
       setCode(await runDemo(flags));
     });
 }

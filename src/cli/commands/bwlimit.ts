@@ -1,15 +1,25 @@
 // `lazysync bwlimit RATE [PAIR]`: the transfer rate limit of one pair, or of every pair, at run time.
-import { formatSize, parseSize } from '../core/size.js';
-import { resolveSocketPath } from '../daemon/socket.js';
-import { LazysyncError } from '../errors.js';
-import { ApiClient } from './client.js';
-import { displayText } from './format.js';
-import { stdio, type Io } from './io.js';
+import type { Command } from 'commander';
+import { formatSize, parseSize } from '../../core/size.js';
+import { LazysyncError } from '../../errors.js';
+import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
+import { displayText } from '../format.js';
+import { stdio, type Io } from '../io.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(
+    program,
+    'bwlimit <rate> [pair]',
+    'limit transfers to RATE bytes/s (e.g. 4M; 0 or off: no limit)',
+  ).action(async (rate: string, pair: string | undefined, opts: SocketOption) =>
+    setCode(await bwlimitCommand(rate, pair, opts)),
+  );
+}
 
 export async function bwlimitCommand(
   rate: string,
   name: string | undefined,
-  opts: { socket?: string },
+  opts: SocketOption,
   io: Io = stdio,
 ): Promise<number> {
   const off = rate === 'off' || rate === 'none';
@@ -17,7 +27,7 @@ export async function bwlimitCommand(
   if (bytes === undefined) {
     throw new LazysyncError('usage', `bwlimit takes a rate like 4M, 512K, 0 or off, not '${rate}'`);
   }
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const client = daemonClient(opts);
   const answer = await client.request<{ rate: number | null }>('PUT', '/v1/bwlimit', {
     rate: bytes,
     ...(name !== undefined ? { pair: name } : {}),

@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
-import { PassThrough } from 'node:stream';
 import path from 'node:path';
-import { LazysyncError } from '../errors.js';
+import { LazysyncError } from '../../errors.js';
 import { addBody, addCommand } from './add.js';
 import { conflictsCommand } from './conflicts.js';
 import { freeCommand } from './free.js';
@@ -15,7 +14,6 @@ import { removeCommand } from './remove.js';
 import { rescanCommand } from './rescan.js';
 import { restoreCommand } from './restore.js';
 import { resumeCommand } from './resume.js';
-import { stopCommand } from './stop.js';
 import { unpinCommand } from './unpin.js';
 import { versionsCommand } from './versions.js';
 import {
@@ -25,7 +23,7 @@ import {
   startStandIn,
   type Reply,
   type StandIn,
-} from '../../test/unit/api.js';
+} from '../../../test/unit/api.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lazysync-cmds-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -325,102 +323,5 @@ describe('versions, restore, conflicts, log-level', () => {
     assert.deepEqual(io.stdout, ['log level of a: debug']);
     await logLevelCommand('warn', undefined, { socket: api.socket }, captureIo());
     assert.deepEqual(last().body, { level: 'warn' });
-  });
-});
-
-describe('stop', () => {
-  it('asks the daemon to stop and waits until its socket is gone', async () => {
-    const d: StandIn = await startStandIn({
-      'POST /v1/shutdown': () => {
-        setTimeout(() => void d.close(), 150);
-        return { body: { stopping: true } };
-      },
-      'GET /v1/status': () => ({ body: { version: '0.1.0', pid: 1, pairs: [] } }),
-    });
-    const io = captureIo();
-    assert.equal(await stopCommand({ socket: d.socket }, io, { timeoutMs: 5000, pollMs: 20 }), 0);
-    assert.deepEqual(io.stdout, ['stopped']);
-    assert.ok(
-      d.requests.some((r) => r.url === '/v1/status'),
-      'it polled while the daemon was stopping',
-    );
-  });
-
-  it('gives up with exit 1 when the daemon keeps answering', async () => {
-    const d = await startStandIn({
-      'POST /v1/shutdown': () => ({ body: { stopping: true } }),
-      'GET /v1/status': () => ({ body: { version: '0.1.0', pid: 1, pairs: [] } }),
-    });
-    try {
-      await assert.rejects(
-        stopCommand({ socket: d.socket }, captureIo(), { timeoutMs: 100, pollMs: 20 }),
-        /still answers/,
-      );
-    } finally {
-      await d.close();
-    }
-  });
-
-  it('with no daemon, says so', async () => {
-    await assert.rejects(
-      stopCommand({ socket: path.join(tmp, 'none.sock') }, captureIo()),
-      /no lazysync daemon is running/,
-    );
-  });
-});
-
-describe('stop, daemon exiting before it answers', () => {
-  it('counts a connection closed by the shutdown as stopping', async () => {
-    const d: StandIn = await startStandIn({
-      'POST /v1/shutdown': () => {
-        void d.close();
-        return new Promise<never>(() => undefined);
-      },
-    });
-    const io = captureIo();
-    assert.equal(await stopCommand({ socket: d.socket }, io, { timeoutMs: 5000, pollMs: 20 }), 0);
-    assert.deepEqual(io.stdout, ['stopped']);
-  });
-});
-
-describe('pin on a terminal', () => {
-  it('shows download progress from the event stream while the request runs', async () => {
-    const d: StandIn = await startStandIn({
-      'GET /v1/status': () => ({
-        body: { version: '0.1.0', pid: 1, pairs: [samplePair({ name: 'a', local: '/home/a' })] },
-      }),
-      'POST /v1/pin': async () => {
-        const total = 8 * 2 ** 20;
-        const step = (bytes: number, done = false): void =>
-          d.emit({
-            type: 'transfer',
-            pair: 'a',
-            path: 'big/disk.img',
-            direction: 'download',
-            bytes,
-            total,
-            done,
-          });
-        step(0);
-        for (let i = 1; i <= 4; i++) {
-          await new Promise((r) => setTimeout(r, 150));
-          step(i * 2 ** 20);
-        }
-        await new Promise((r) => setTimeout(r, 300));
-        step(total, true);
-        return { body: { pinned: [{ pair: 'a', path: 'big', files: 1 }] } };
-      },
-    });
-    try {
-      const bars = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
-      let drawn = '';
-      bars.on('data', (c: Buffer) => (drawn += c.toString()));
-      const io = { ...captureIo(), progress: bars as unknown as NodeJS.WriteStream };
-      assert.equal(await pinCommand(['/home/a/big'], { socket: d.socket }, io), 0);
-      assert.match(drawn, /big\/disk\.img .*% 4\.0 MiB \/ 8\.0 MiB/);
-      assert.deepEqual(io.stdout, ['pinned big in a (1 file local)']);
-    } finally {
-      await d.close();
-    }
   });
 });

@@ -1,10 +1,16 @@
 // `lazysync restore PATH [--at YYYYMMDD-HHMMSS]`: a kept version back in place; the current content is kept first.
-import { LazysyncError } from '../errors.js';
-import { ApiClient } from './client.js';
-import { displayPath, displayText, formatStamp, parseStamp } from './format.js';
-import { stdio, type Io } from './io.js';
-import { absolutePath } from './paths.js';
-import { resolveSocketPath } from '../daemon/socket.js';
+import type { Command } from 'commander';
+import { LazysyncError } from '../../errors.js';
+import { clientCommand, daemonClient, type SetCode } from '../command.js';
+import { displayPath, displayText, formatStamp, parseStamp } from '../format.js';
+import { stdio, type Io } from '../io.js';
+import { absolutePath } from '../paths.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(program, 'restore <path>', 'put a kept version back (the current content is kept first)')
+    .option('--at <stamp>', 'the version to restore, as YYYYMMDD-HHMMSS (default: the newest)')
+    .action(async (p: string, opts: RestoreOptions) => setCode(await restoreCommand(p, opts)));
+}
 
 export interface RestoreOptions {
   socket?: string;
@@ -24,7 +30,7 @@ export async function restoreCommand(p: string, opts: RestoreOptions, io: Io = s
       `--at takes a version's time as YYYYMMDD-HHMMSS (see \`lazysync versions PATH\`), not '${opts.at}'`,
     );
   }
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const client = daemonClient(opts);
   const answer = await client.request<RestoreAnswer>('POST', '/v1/restore', {
     path: absolutePath(p),
     ...(opts.at !== undefined ? { at: opts.at } : {}),

@@ -1,10 +1,20 @@
 // `lazysync status [PAIR] [--json] [--watch]`: what each pair is doing, once or live.
-import type { PairStatus } from '../engine/status.js';
-import { ApiClient, pairUrl } from './client.js';
-import { stdio, type Io } from './io.js';
-import { runLive } from './live.js';
-import { resolveSocketPath } from '../daemon/socket.js';
-import { renderDaemonStatus, renderPairs, type DaemonStatus } from './status-view.js';
+import type { Command } from 'commander';
+import type { PairStatus } from '../../engine/status.js';
+import { pairUrl } from '../client.js';
+import { clientCommand, daemonClient, type SetCode } from '../command.js';
+import { stdio, type Io } from '../io.js';
+import { runLive } from '../live.js';
+import { renderDaemonStatus, renderPairs, type DaemonStatus } from '../status-view.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(program, 'status [pair]', 'show each pair: state, last pass, counts, transfers')
+    .option('--json', 'print the API answer as JSON (stable, for scripts)')
+    .option('--watch', 'redraw every second and on every change, until Ctrl-C')
+    .action(async (pair: string | undefined, opts: StatusOptions) =>
+      setCode(await statusCommand(pair, opts)),
+    );
+}
 
 export interface StatusOptions {
   socket?: string;
@@ -22,7 +32,7 @@ export async function statusCommand(
   io: Io = stdio,
   stop?: AbortSignal,
 ): Promise<number> {
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const client = daemonClient(opts);
   const fetch = (): Promise<unknown> =>
     name === undefined
       ? client.request<DaemonStatus>('GET', '/v1/status')

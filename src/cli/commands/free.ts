@@ -1,9 +1,16 @@
 // `lazysync free PATH...`: clean local copies back to placeholders; an edited copy is refused (exit 1).
-import { ApiClient, ApiError } from './client.js';
-import { displayPath, displayText } from './format.js';
-import { stdio, type Io } from './io.js';
-import { absolutePath } from './paths.js';
-import { resolveSocketPath } from '../daemon/socket.js';
+import type { Command } from 'commander';
+import { ApiError } from '../client.js';
+import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
+import { displayPath, displayText } from '../format.js';
+import { stdio, type Io } from '../io.js';
+import { absolutePath } from '../paths.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(program, 'free <path...>', 'turn clean local copies back into placeholders').action(
+    async (paths: string[], opts: SocketOption) => setCode(await freeCommand(paths, opts)),
+  );
+}
 
 interface Listed {
   pair: string;
@@ -19,12 +26,8 @@ function isFreeAnswer(body: unknown): body is Partial<FreeAnswer> {
 }
 
 /** Freed paths on stdout, each refusal as an error line; exit 1 when anything was refused. */
-export async function freeCommand(
-  paths: string[],
-  opts: { socket?: string },
-  io: Io = stdio,
-): Promise<number> {
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+export async function freeCommand(paths: string[], opts: SocketOption, io: Io = stdio): Promise<number> {
+  const client = daemonClient(opts);
   let answer: Partial<FreeAnswer>;
   try {
     answer = await client.request<FreeAnswer>('POST', '/v1/free', {

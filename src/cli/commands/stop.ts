@@ -1,8 +1,15 @@
 // `lazysync stop`: asks the daemon to finish the file in flight and exit, and waits until it has.
-import { LazysyncError } from '../errors.js';
-import { ApiClient, NoDaemonError, isConnectionLost } from './client.js';
-import { stdio, type Io } from './io.js';
-import { resolveSocketPath } from '../daemon/socket.js';
+import type { Command } from 'commander';
+import { LazysyncError } from '../../errors.js';
+import { NoDaemonError, isConnectionLost, type ApiClient } from '../client.js';
+import { clientCommand, daemonClient, type SetCode } from '../command.js';
+import { stdio, type Io } from '../io.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(program, 'stop', 'ask the daemon to finish the file in flight and exit').action(
+    async (opts: StopOptions) => setCode(await stopCommand(opts)),
+  );
+}
 
 export interface StopOptions {
   socket?: string;
@@ -31,7 +38,7 @@ export async function stopCommand(
   io: Io = stdio,
   timing: StopTiming = { timeoutMs: 60_000, pollMs: 200 },
 ): Promise<number> {
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const client = daemonClient(opts);
   try {
     await client.request<{ stopping: boolean }>('POST', '/v1/shutdown');
   } catch (e) {

@@ -3,7 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stdio, type Io } from './io.js';
+import type { Command } from 'commander';
+import { subcommand, type SetCode } from '../command.js';
+import { stdio, type Io } from '../io.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  const service = subcommand(program, 'service', 'the systemd user unit');
+  subcommand(service, 'install', 'write the systemd user unit for `lazysync daemon` and say how to enable it')
+    .option('--print', 'only print the unit, write nothing')
+    .action((opts: ServiceOptions) => setCode(serviceInstallCommand(opts)));
+}
 
 export const ENABLE_HINT = 'systemctl --user daemon-reload && systemctl --user enable --now lazysync';
 
@@ -38,9 +47,9 @@ export function unitPath(env: NodeJS.ProcessEnv = process.env, home = os.homedir
   return path.join(base, 'systemd', 'user', 'lazysync.service');
 }
 
-/** This package's `bin/lazysync.js` (from dist/src/cli/ three levels up). */
+/** This package's `bin/lazysync.js` (from dist/src/cli/commands/ four levels up). */
 export function binPath(): string {
-  return fileURLToPath(new URL('../../../bin/lazysync.js', import.meta.url));
+  return fileURLToPath(new URL('../../../../bin/lazysync.js', import.meta.url));
 }
 
 export interface ServiceOptions {

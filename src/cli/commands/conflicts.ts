@@ -1,9 +1,15 @@
 // `lazysync conflicts [PAIR]`: the conflict copies present, with both sides' times.
-import type { ConflictListing } from '../engine/status.js';
-import { ApiClient } from './client.js';
-import { displayPath, displayText, formatIso, renderTable } from './format.js';
-import { stdio, type Io } from './io.js';
-import { resolveSocketPath } from '../daemon/socket.js';
+import type { Command } from 'commander';
+import type { ConflictListing } from '../../engine/status.js';
+import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
+import { displayPath, displayText, formatIso, renderTable } from '../format.js';
+import { stdio, type Io } from '../io.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(program, 'conflicts [pair]', 'list the conflict copies present').action(
+    async (pair: string | undefined, opts: SocketOption) => setCode(await conflictsCommand(pair, opts)),
+  );
+}
 
 export type ConflictRow = ConflictListing & { pair: string };
 
@@ -21,10 +27,10 @@ export function renderConflicts(conflicts: ConflictRow[]): string[] {
 
 export async function conflictsCommand(
   name: string | undefined,
-  opts: { socket?: string },
+  opts: SocketOption,
   io: Io = stdio,
 ): Promise<number> {
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const client = daemonClient(opts);
   const query = name === undefined ? '' : `?${new URLSearchParams({ pair: name }).toString()}`;
   const answer = await client.request<{ conflicts: ConflictRow[] }>('GET', `/v1/conflicts${query}`);
   for (const line of renderConflicts(answer.conflicts)) io.out(line);

@@ -1,11 +1,23 @@
-// `lazysync sync`: one pass, a summary on stdout, exit 0 (done), 1 (problems, unavailable, waiting).
-import { pairConfigFrom, type RawOptions } from '../config.js';
-import { Pair, type PassOutcome } from '../engine/pair.js';
-import { createLogger } from '../log.js';
-import { CompareBar } from './compare-progress.js';
+// `lazysync sync`: one pass, a summary on stdout, exit 0 (done), 1 (problems, unavailable, waiting). The
+// engine (SQLite and all) loads only when it runs.
+import type { Command } from 'commander';
+import { pairConfigFrom } from '../../config.js';
+import type { PassOutcome } from '../../engine/pair.js';
+import { createLogger } from '../../log.js';
+import type { RawOptions } from '../../pair-options.js';
+import { subcommand, type SetCode } from '../command.js';
+import { CompareBar } from '../compare-progress.js';
+import { addPairFlags } from '../pair-flags.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  addPairFlags(subcommand(program, 'sync', 'run one reconciliation pass, then exit'), 'sync').action(
+    async (opts: RawOptions) => setCode(await syncCommand(opts)),
+  );
+}
 
 export async function syncCommand(opts: RawOptions): Promise<number> {
   const cfg = pairConfigFrom(opts, true);
+  const { Pair } = await import('../../engine/pair.js');
   // Comparing much (a first sync's files that agree in size and mtime second) shows a bar on a terminal;
   // log lines go past it.
   const bar = process.stderr.isTTY ? new CompareBar(process.stderr) : undefined;

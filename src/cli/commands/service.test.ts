@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ENABLE_HINT, serviceInstallCommand, systemdWord, unitPath, unitText } from './service.js';
-import { captureIo } from '../../test/unit/api.js';
+import { captureIo } from '../../../test/unit/api.js';
 
 describe('unitText', () => {
   it('runs `node BIN daemon`, restarts on failure, starts with the user session', () => {

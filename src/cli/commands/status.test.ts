@@ -1,9 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, NoDaemonError } from './client.js';
-import { runLive } from './live.js';
+import { ApiClient, NoDaemonError } from '../client.js';
+import { runLive } from '../live.js';
 import { statusCommand } from './status.js';
-import { apiError, captureIo, samplePair, startStandIn, waitFor, type StandIn } from '../../test/unit/api.js';
+import {
+  apiError,
+  captureIo,
+  samplePair,
+  startStandIn,
+  waitFor,
+  type StandIn,
+} from '../../../test/unit/api.js';
 
 let api: StandIn;
 let fetches = 0;

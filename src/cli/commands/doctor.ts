@@ -2,10 +2,19 @@
 // Needs no pair: it writes only a scratch folder R/.lazysync/probe-* and removes it.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { LazysyncError, hasCode } from '../errors.js';
-import { describeProbe, mountAdvice } from '../fsops/probe-advice.js';
-import { mountOptionsOf, probeMount } from '../fsops/probe-run.js';
-import { stdio, type Io } from './io.js';
+import type { Command } from 'commander';
+import { LazysyncError, hasCode } from '../../errors.js';
+import { describeProbe, mountAdvice } from '../../fsops/probe-advice.js';
+import { mountOptionsOf, probeMount } from '../../fsops/probe-run.js';
+import { subcommand, type SetCode } from '../command.js';
+import { stdio, type Io } from '../io.js';
+import { pairFlag } from '../pair-flags.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  subcommand(program, 'doctor', 'probe what the mounted remote can do and print the mount options to use')
+    .addOption(pairFlag('remote'))
+    .action(async (opts: DoctorOptions) => setCode(await doctorCommand(opts)));
+}
 
 export interface DoctorOptions {
   remote?: string;

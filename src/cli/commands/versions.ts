@@ -1,10 +1,16 @@
 // `lazysync versions PATH`: every kept version of a path on both sides, newest first.
-import type { VersionListing } from '../engine/status.js';
-import { ApiClient } from './client.js';
-import { displayPath, displayText, formatSize, formatStamp, renderTable } from './format.js';
-import { stdio, type Io } from './io.js';
-import { absolutePath } from './paths.js';
-import { resolveSocketPath } from '../daemon/socket.js';
+import type { Command } from 'commander';
+import type { VersionListing } from '../../engine/status.js';
+import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
+import { displayPath, displayText, formatSize, formatStamp, renderTable } from '../format.js';
+import { stdio, type Io } from '../io.js';
+import { absolutePath } from '../paths.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(program, 'versions <path>', 'list the kept versions of a path on both sides').action(
+    async (p: string, opts: SocketOption) => setCode(await versionsCommand(p, opts)),
+  );
+}
 
 export interface VersionsAnswer {
   pair: string;
@@ -26,8 +32,8 @@ export function renderVersions(answer: VersionsAnswer): string[] {
   return renderTable(['SIDE', 'TIME', 'STAMP', 'SIZE', 'FILE'], rows, [3]);
 }
 
-export async function versionsCommand(p: string, opts: { socket?: string }, io: Io = stdio): Promise<number> {
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+export async function versionsCommand(p: string, opts: SocketOption, io: Io = stdio): Promise<number> {
+  const client = daemonClient(opts);
   const query = new URLSearchParams({ path: absolutePath(p) });
   const answer = await client.request<VersionsAnswer>('GET', `/v1/versions?${query.toString()}`);
   for (const line of renderVersions(answer)) io.out(line);

@@ -1,24 +1,27 @@
 // `lazysync pin PATH...`: hydrate now and keep local; progress bars on a terminal while it downloads.
-import { ApiClient, type EventStream } from './client.js';
-import { displayPath, displayText, plural } from './format.js';
-import { stdio, type Io } from './io.js';
-import { absolutePath } from './paths.js';
-import { PinProgress, isPinTransfer, pinTargets } from './pin-progress.js';
-import { resolveSocketPath } from '../daemon/socket.js';
-import type { DaemonStatus } from './status-view.js';
+import type { Command } from 'commander';
+import type { EventStream } from '../client.js';
+import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
+import { displayPath, displayText, plural } from '../format.js';
+import { stdio, type Io } from '../io.js';
+import { absolutePath } from '../paths.js';
+import { PinProgress, isPinTransfer, pinTargets } from '../pin-progress.js';
+import type { DaemonStatus } from '../status-view.js';
+
+export function register(program: Command, setCode: SetCode): void {
+  clientCommand(program, 'pin <path...>', 'download now and always keep local (files or folders)').action(
+    async (paths: string[], opts: SocketOption) => setCode(await pinCommand(paths, opts)),
+  );
+}
 
 interface PinAnswer {
   pinned: { pair: string; path: string; files: number }[];
 }
 
 /** Answers once the files are local copies. Progress comes from the event stream, opened before the request. */
-export async function pinCommand(
-  paths: string[],
-  opts: { socket?: string },
-  io: Io = stdio,
-): Promise<number> {
+export async function pinCommand(paths: string[], opts: SocketOption, io: Io = stdio): Promise<number> {
   const abs = paths.map((p) => absolutePath(p));
-  const client = new ApiClient(resolveSocketPath(opts.socket));
+  const client = daemonClient(opts);
   let progress: PinProgress | undefined;
   let stream: EventStream | undefined;
   if (io.progress !== undefined) {
