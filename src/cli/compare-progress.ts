@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { display } from '../core/paths.js';
-import type { CompareProgress } from '../engine/executor.js';
+import type { CompareProgress } from '../engine/exec-context.js';
 import { fitLabel, formatRate } from './format.js';
 import { barParts } from './pin-progress.js';
 

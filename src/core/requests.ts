@@ -14,7 +14,11 @@ export type Hydration =
  * (a placeholder has no content of its own to conflict with). Not for a path that is no longer a
  * placeholder, a remote that is not a file, or a file over --max-size that is not pinned.
  */
-export function hydration(policy: Policy, rec: ArchiveRecord | undefined, remote: Entry | undefined): Hydration {
+export function hydration(
+  policy: Policy,
+  rec: ArchiveRecord | undefined,
+  remote: Entry | undefined,
+): Hydration {
   if (rec?.local.kind !== 'placeholder') return { skip: 'not a placeholder' };
   if (remote?.kind !== 'file') return { skip: 'not a file on the remote' };
   if (!hydratesOnOpen(policy, rec.path, remote)) return { skip: 'larger than --max-size' };

@@ -15,9 +15,8 @@ import { expectParents } from '../fsops/parents.js';
 import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
-import type { ExecContext } from './exec-context.js';
+import type { Done, ExecContext } from './exec-context.js';
 
-export type { CompareProgress, Done, ExecContext, Progress } from './exec-context.js';
 import { keepVersion } from '../versions/versions.js';
 
 const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');

@@ -10,7 +10,7 @@ import type { ArchiveRecord, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import { lstatEntry } from '../fsops/entry.js';
 import type { Logger } from '../log.js';
-import type { Progress } from './executor.js';
+import type { Progress } from './exec-context.js';
 import { conflictListing, versionListing, versionsOnBothSides } from './history.js';
 import { OnDemand } from './on-demand.js';
 import { archiveSubtree } from './merge.js';
