@@ -257,12 +257,18 @@ export class DiskWorld {
     }
   }
 
-  /** `lazysync free`: a clean local copy becomes a placeholder; one changed since the sync is refused. */
+  /**
+   * `lazysync free`: a clean local copy becomes a placeholder; one changed since the sync is refused with
+   * LazysyncError('changed'). Any other failure is a finding.
+   */
   async free(path: RelPath): Promise<void> {
     try {
       await this.pair.free(path);
     } catch (e) {
-      if (!(e instanceof LazysyncError && e.code === 'changed')) throw e;
+      if (e instanceof LazysyncError && e.code === 'changed') return;
+      throw new Error(`lazysync free ${path} failed instead of refusing: ${describeError(e).detail}`, {
+        cause: e,
+      });
     }
   }
 }

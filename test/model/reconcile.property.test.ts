@@ -24,11 +24,13 @@ import { applyOps, NOW, policyOf, scenario, writeOf, type Scenario, type UserOp 
 import type { Snapshot, Tree } from './snapshot.js';
 
 /**
- * Runs and seed: fixed by default so a failure reproduces; FC_SEED / FC_RUNS override them. Each scenario
- * makes two fresh folders and an archive and runs up to eight real passes; RUNS is sized so that this file
- * stays within about a minute on a 2-core machine with other tests running.
+ * Runs and seed: the seed is fixed by default so that a failure reproduces; FC_SEED / FC_RUNS override them.
+ * 500 runs (and half as many for symmetry) because each scenario makes two fresh folders and an archive and
+ * runs up to twelve real scans and eight passes: about 13 s of CPU in all, 17 s on a 2-core machine while
+ * other work kept it busy (load 5), so the file stays well within a minute even when the whole suite's
+ * other test files take two thirds of the machine. 1,000 runs took 32 s at that load and 61 s at load 10.
  */
-const RUNS = Number(process.env['FC_RUNS'] ?? 1000);
+const RUNS = Number(process.env['FC_RUNS'] ?? 500);
 const SEED = Number(process.env['FC_SEED'] ?? 20240517);
 const params = { numRuns: RUNS, seed: SEED, includeErrorInReport: true };
 
