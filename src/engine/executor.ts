@@ -15,7 +15,7 @@ import { expectParents } from '../fsops/parents.js';
 import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
-import type { Done, ExecContext } from './exec-context.js';
+import type { ExecContext } from './exec-context.js';
 
 import { keepVersion } from '../versions/versions.js';
 
@@ -224,12 +224,13 @@ export class Executor {
     const done = this.ctx.onLocalWrite?.(path);
     try {
       await this.expect('remote', path, remote);
+      await this.expect('local', path, local); // before any temp is made next to it
       const { local: root } = this.roots;
       await symlinkAtomic(
         root.placeholderText(path),
         root.abs(path),
         () => this.expect('local', path, local),
-        undefined,
+        () => this.foldersOnTheWay(path, 'local'),
         root.links,
       );
       this.record(path, await this.statOrFail('local', path), remote);

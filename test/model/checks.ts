@@ -1,46 +1,53 @@
-// The invariants checked on the model after a pass: no data lost, both sides agree, the archive matches them.
+// The invariants checked after a pass, on snapshots of the pair: no data lost, both sides agree, the
+// archive matches them. A piece of data is a file's bytes or a user symlink's link text: every write
+// carries its identity in them (scenario.ts); placeholders hold no data.
 import { isUnchanged } from '../../src/core/changes.js';
 import { wantsLocalCopy } from '../../src/core/decide.js';
 import type { RelPath, Side } from '../../src/core/types.js';
-import { placeholderTarget, World, type Node, type Tree } from './world.js';
+import type { Node, Snapshot, Tree } from './snapshot.js';
 
-/** Every piece of data (file or user symlink) on both sides, by identity; with `versions`, those kept too. */
-export function blobs(w: World, versions: boolean): Set<number> {
-  const out = new Set<number>();
-  const add = (nodes: Iterable<[RelPath, { kind: string; blob?: number }]>): void => {
-    for (const [, n] of nodes) if (n.blob !== undefined && n.blob >= 0) out.add(n.blob);
-  };
-  for (const side of ['local', 'remote'] as const) {
-    add(w.tree(side));
-    if (versions) for (const v of w.versions[side]) add(v.nodes);
+/** The identity of the data a node holds, or undefined for folders and placeholders. */
+function dataOf(n: Node): string | undefined {
+  if (n.kind === 'file') return `file ${n.content}`;
+  if (n.kind === 'symlink') return `link ${n.target}`;
+  return undefined;
+}
+
+/** Every piece of data on both sides and in both versions folders. */
+export function blobs(s: Snapshot): Set<string> {
+  const out = new Set<string>();
+  for (const tree of [s.local, s.remote, s.versions.local, s.versions.remote]) {
+    for (const n of tree.values()) {
+      const d = dataOf(n);
+      if (d !== undefined) out.add(d);
+    }
   }
   return out;
 }
 
 /** Data present before that is neither on a side nor in a version now. */
-export function lost(before: Set<number>, w: World): number[] {
-  const now = blobs(w, true);
-  return [...before].filter((b) => !now.has(b));
+export function lost(before: Set<string>, now: Snapshot): string[] {
+  const after = blobs(now);
+  return [...before].filter((b) => !after.has(b));
 }
 
 /**
  * Paths where the sides disagree: same kind and same content (or link text) everywhere, except that a
  * placeholder of the remote file is agreement in lazy mode where no local copy is wanted.
  */
-export function disagreements(w: World): string[] {
+export function disagreements(s: Snapshot): string[] {
   const out: string[] = [];
-  const paths = new Set([...w.local.keys(), ...w.remote.keys()]);
-  for (const p of paths) {
-    const l = w.local.get(p);
-    const r = w.remote.get(p);
+  for (const p of new Set([...s.local.keys(), ...s.remote.keys()])) {
+    const l = s.local.get(p);
+    const r = s.remote.get(p);
     if (l === undefined || r === undefined) {
       out.push(`${p}: only on the ${l === undefined ? 'remote' : 'local'} side`);
       continue;
     }
     if (l.kind === 'dir' && r.kind === 'dir') continue;
     if (l.kind === 'file' && r.kind === 'file' && l.content === r.content) continue;
-    if (l.kind === 'symlink' && r.kind === 'file' && l.target === placeholderTarget(p)) {
-      if (!wantsLocalCopy(w.policy, p, World.entryOf('remote', p, r))) continue;
+    if (l.kind === 'placeholder' && r.kind === 'file') {
+      if (!wantsLocalCopy(s.policy, p, r.entry)) continue;
       out.push(`${p}: a placeholder where a local copy is wanted`);
       continue;
     }
@@ -50,18 +57,26 @@ export function disagreements(w: World): string[] {
   return out;
 }
 
-function describe(n: { kind: string; content?: string; target?: string }): string {
-  return n.kind === 'file' ? `file '${n.content}'` : n.kind === 'symlink' ? `symlink -> ${n.target}` : 'dir';
+export function describe(n: Node): string {
+  switch (n.kind) {
+    case 'file':
+      return `file '${n.content.replace(/\.+$/, '')}'`;
+    case 'dir':
+      return 'dir';
+    case 'symlink':
+      return `symlink -> ${n.target}`;
+    case 'placeholder':
+      return 'placeholder';
+  }
 }
 
 /** Paths where the archive does not record what both sides now hold. */
-export function archiveMismatches(w: World): string[] {
+export function archiveMismatches(s: Snapshot): string[] {
   const out: string[] = [];
-  const paths = new Set([...w.local.keys(), ...w.remote.keys(), ...w.archive.keys()]);
-  for (const p of paths) {
-    const rec = w.archive.get(p);
-    const l = w.peek('local', p);
-    const r = w.peek('remote', p);
+  for (const p of new Set([...s.local.keys(), ...s.remote.keys(), ...s.archive.keys()])) {
+    const rec = s.archive.get(p);
+    const l = s.local.get(p)?.entry;
+    const r = s.remote.get(p)?.entry;
     if (rec === undefined) {
       out.push(`${p}: not in the archive`);
       continue;
@@ -78,8 +93,8 @@ export function archiveMismatches(w: World): string[] {
 }
 
 /** Non-directories (placeholders included) present on `side` in `before` and gone from that path now. */
-export function vanished(before: Tree, w: World, side: Side): RelPath[] {
-  return [...before].filter(([p, n]) => n.kind !== 'dir' && w.node(side, p) === undefined).map(([p]) => p);
+export function vanished(before: Tree, now: Snapshot, side: Side): RelPath[] {
+  return [...before].filter(([p, n]) => n.kind !== 'dir' && now[side].get(p) === undefined).map(([p]) => p);
 }
 
 /** Data a user created or changed since the last sync: a node whose path is new to the archive or changed. */
@@ -89,30 +104,21 @@ export interface Edit {
   node: Node;
 }
 
-export function edits(w: World): Edit[] {
+export function edits(s: Snapshot): Edit[] {
   const out: Edit[] = [];
   for (const side of ['local', 'remote'] as const) {
-    for (const [path, node] of w.tree(side)) {
-      if (node.kind === 'dir' || node.blob < 0) continue;
-      const rec = w.archive.get(path);
-      const e = World.entryOf(side, path, node);
-      if (rec === undefined || !isUnchanged(e, rec[side], side)) out.push({ side, path, node });
+    for (const [path, node] of s[side]) {
+      if (dataOf(node) === undefined) continue;
+      const rec = s.archive.get(path);
+      if (rec === undefined || !isUnchanged(node.entry, rec[side], side)) out.push({ side, path, node });
     }
   }
   return out;
 }
 
-/**
- * True if `side` holds the edit: the same data (blob) at any path, or at the edit's path the same content
- * or link text (both sides made the same change).
- */
-export function holds(w: World, side: Side, edit: Edit): boolean {
-  const at = w.node(side, edit.path);
-  const same = (n: Node | undefined): boolean =>
-    (n?.kind === 'file' && edit.node.kind === 'file' && n.content === edit.node.content) ||
-    (n?.kind === 'symlink' && edit.node.kind === 'symlink' && n.target === edit.node.target);
-  if (same(at)) return true;
-  for (const [, n] of w.tree(side))
-    if (n.kind !== 'dir' && n.blob === (edit.node as { blob: number }).blob) return true;
+/** True if `side` holds the edit's data at any path (under its name or a conflict name). */
+export function holds(s: Snapshot, side: Side, edit: Edit): boolean {
+  const data = dataOf(edit.node);
+  for (const n of s[side].values()) if (dataOf(n) === data) return true;
   return false;
 }

@@ -1,5 +1,5 @@
-// Executor bugs found by the property tests of the core (src/core/reconcile.property.test.ts), reproduced on
-// the real Executor with two plain temp folders, and kept as regression tests now that they are fixed.
+// Executor bugs found by the property tests (reconcile.property.test.ts) and the soak, reproduced on the
+// real Executor with two plain temp folders, and kept as regression tests.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from 'node:fs/promises';

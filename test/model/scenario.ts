@@ -1,11 +1,14 @@
-// Random scenarios for the model: what users do on each side between passes, over a small alphabet of paths.
+// Random scenarios for the model: what users do on each side between passes, over a small alphabet of paths,
+// and the data they write: each content carries its own identity in its bytes, so that the checks can tell
+// where every piece of data went.
 import fc from 'fast-check';
 import type { Policy, RelPath, Side } from '../../src/core/types.js';
-import { CONTENTS, stamp, World } from './world.js';
+import { stampOf } from '../../src/versions/versions.js';
+import type { DiskWorld } from './disk-world.js';
 
 /** The executor's clock in every scenario: conflict names made in a pass carry this stamp. */
 export const NOW = Date.UTC(2024, 4, 17, 9, 30, 0);
-const S = stamp(NOW);
+const S = stampOf(NOW);
 
 /**
  * Nested directories, a name with an extension, and the names the first conflict copies of `a` and
@@ -27,6 +30,61 @@ export const PATHS: RelPath[] = [
 /** Link texts (relative, absolute, dangling): data that must be copied verbatim. */
 export const TARGETS = ['t', '../t', '/abs/t'];
 
+/**
+ * The kinds of content a file can hold, each with its own size; two share a size, so that only their bytes
+ * (or mtime) tell them apart. A content is the class name, then its identity, padded to the class's size.
+ */
+export const CLASSES = ['a', 'bb', 'cc', 'ddd'] as const;
+const SIZES: Record<string, number> = { a: 16, bb: 24, cc: 24, ddd: 32 };
+
+function contentOf(cls: string, identity: string): string {
+  return `${cls}:${identity}`.padEnd(SIZES[cls] ?? 0, '.');
+}
+
+let copies = 0;
+
+/** Another content of the same size as `old` and of the other class of that size, or undefined if none. */
+export function twinOf(old: string): string | undefined {
+  const cls = old.slice(0, old.indexOf(':'));
+  const twin = CLASSES.find((c) => c !== cls && SIZES[c] === SIZES[cls]);
+  return twin === undefined ? undefined : contentOf(twin, `cp${copies++}`);
+}
+
+/**
+ * Where a write lands in time. Round `round` is a wall-clock second of its own and each (path, class) a
+ * second of its own within it, so two different contents never share size and mtime second (the quick
+ * check trusts those by design: only `cp -p` fools it, on purpose) and the bytes of a write are named by
+ * (round, path, class): the same write on both sides in one round is the same change, as a user would see
+ * it. Local files also get the sub-second `sub` ms; the remote shows whole seconds, as most mounts do.
+ */
+const EPOCH = 1_700_000_000;
+
+function slotOf(path: RelPath): number {
+  const i = PATHS.indexOf(path);
+  if (i < 0) throw new Error(`${path}: not one of the scenario paths`);
+  return i;
+}
+
+export function writeOf(
+  side: Side,
+  path: RelPath,
+  cls: number,
+  round: number,
+  sub: number,
+): { content: string; mtimeMs: number } {
+  const second = EPOCH + (round * PATHS.length + slotOf(path)) * CLASSES.length + cls;
+  const name = CLASSES[cls] ?? 'a';
+  return {
+    content: contentOf(name, `${round}.${slotOf(path)}`),
+    mtimeMs: second * 1000 + (side === 'local' ? sub : 0),
+  };
+}
+
+/** A link text with its identity: the same link made on both sides in one round is the same change. */
+export function linkOf(path: RelPath, target: number, round: number): string {
+  return `${TARGETS[target] ?? 't'}~${round}.${slotOf(path)}`;
+}
+
 export type UserOp =
   | { op: 'write'; path: RelPath; content: number; atomic: boolean; force: boolean; sub: number }
   | { op: 'mkdir'; path: RelPath; force: boolean }
@@ -46,7 +104,7 @@ function userOp(side: Side): fc.Arbitrary<UserOp> {
       arbitrary: fc.record({
         op: fc.constant('write' as const),
         path,
-        content: fc.nat(CONTENTS.length - 1),
+        content: fc.nat(CLASSES.length - 1),
         atomic: fc.boolean(),
         force: fc.boolean(),
         sub: fc.constantFrom(0, 250, 999),
@@ -108,18 +166,20 @@ export function policyOf(s: Pick<Scenario, 'lazy' | 'pinB'>): Policy {
   return { lazy: true, isPinned: (p) => p === 'b' || p.startsWith('b/') };
 }
 
-/** Applies a user's operations to one side; `second` is the wall clock second they happen in. */
-export function applyOps(w: World, side: Side, ops: UserOp[], second: number): void {
+/** Applies a user's operations to one side in round `round` (1, 2, ...). */
+export async function applyOps(w: DiskWorld, side: Side, ops: UserOp[], round: number): Promise<void> {
   for (const o of ops) {
     switch (o.op) {
-      case 'write':
-        w.userWrite(side, o.path, CONTENTS[o.content] ?? 'a', second, o.sub, o.atomic, o.force);
+      case 'write': {
+        const { content, mtimeMs } = writeOf(side, o.path, o.content, round, o.sub);
+        w.userWrite(side, o.path, content, mtimeMs, o.atomic, o.force);
         break;
+      }
       case 'mkdir':
         w.userMkdir(side, o.path, o.force);
         break;
       case 'symlink':
-        w.userSymlink(side, o.path, TARGETS[o.target] ?? 't', o.force);
+        w.userSymlink(side, o.path, linkOf(o.path, o.target, round), o.force);
         break;
       case 'rm':
         w.userRemove(side, o.path);
@@ -128,13 +188,13 @@ export function applyOps(w: World, side: Side, ops: UserOp[], second: number): v
         w.userChmod(side, o.path);
         break;
       case 'cp-p':
-        w.userReplaceKeepingMtime(o.path);
+        w.userReplaceKeepingMtime(o.path, twinOf);
         break;
       case 'hydrate':
-        w.hydrate(o.path);
+        await w.hydrate(o.path);
         break;
       case 'free':
-        w.free(o.path);
+        await w.free(o.path);
         break;
     }
   }

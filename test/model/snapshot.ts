@@ -1,0 +1,78 @@
+// What the checks look at: everything both roots and their versions folders hold, read with plain
+// readdir/lstat/readFile (not the scanner under test), and the archive's records.
+import fs from 'node:fs';
+import { STATE_DIR } from '../../src/core/paths.js';
+import type { ArchiveRecord, Entry, Policy, RelPath, Side } from '../../src/core/types.js';
+import { classifySymlink, entryFromStats } from '../../src/fsops/entry.js';
+import { VERSIONS_DIR } from '../../src/versions/versions.js';
+import { absPath } from './user-fs.js';
+
+/** What sits at a path, with the Entry lstat gives for it (the same Entry the scanner and executor make). */
+export type Node =
+  | { kind: 'file'; content: string; entry: Entry }
+  | { kind: 'dir'; entry: Entry }
+  | { kind: 'symlink' | 'placeholder'; target: string; entry: Entry };
+
+export type Tree = Map<RelPath, Node>;
+
+export interface Snapshot {
+  policy: Policy;
+  local: Tree;
+  remote: Tree;
+  /** What each side's versions folder holds, by path below it. */
+  versions: Record<Side, Tree>;
+  archive: Map<RelPath, ArchiveRecord>;
+}
+
+/**
+ * Every path below `root` (not `root` itself; not its state folder), parents before children. On the local
+ * side a symlink to `placeholderRoot/path` is a placeholder.
+ */
+export function readTree(root: string, side: Side, placeholderRoot?: string, skip = STATE_DIR): Tree {
+  const out: Tree = new Map();
+  const walk = (rel: RelPath): void => {
+    const names = fs.readdirSync(absPath(root, rel)).sort();
+    for (const name of names) {
+      const p = rel === '' ? name : `${rel}/${name}`;
+      if (p === skip) continue;
+      const abs = absPath(root, p);
+      const st = fs.lstatSync(abs);
+      if (st.isSymbolicLink()) {
+        const target = fs.readlinkSync(abs, 'latin1');
+        const kind = classifySymlink(target, p, side, placeholderRoot);
+        out.set(p, { kind, target, entry: { ...(entryFromStats(st, side, target) as Entry), kind } });
+        continue;
+      }
+      const entry = entryFromStats(st, side);
+      if (entry === undefined) throw new Error(`${side} ${p}: a special file`);
+      if (entry.kind === 'dir') {
+        out.set(p, { kind: 'dir', entry });
+        walk(p);
+      } else out.set(p, { kind: 'file', content: fs.readFileSync(abs, 'latin1'), entry });
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** What `root`'s versions folder holds (empty when there is none). */
+export function readVersions(root: string, side: Side): Tree {
+  const dir = absPath(root, VERSIONS_DIR);
+  return fs.existsSync(dir) ? readTree(dir, side, undefined, '') : new Map();
+}
+
+/** The snapshot of a pair whose roots are `localRoot` and `remoteRoot`. */
+export function snapshotOf(
+  localRoot: string,
+  remoteRoot: string,
+  policy: Policy,
+  records: Iterable<ArchiveRecord>,
+): Snapshot {
+  return {
+    policy,
+    local: readTree(localRoot, 'local', remoteRoot),
+    remote: readTree(remoteRoot, 'remote'),
+    versions: { local: readVersions(localRoot, 'local'), remote: readVersions(remoteRoot, 'remote') },
+    archive: new Map([...records].map((r) => [r.path, r])),
+  };
+}
