@@ -4,7 +4,7 @@
 // options from here.
 import type { z } from 'zod';
 import type { PairConfig } from './config.js';
-import type { PairStatus } from './engine/status.js';
+import type { PairStatus } from './engine/runner-api.js';
 import { LazysyncError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { filePath, numberBetween, oneOf, size, text, yesNo, type ValueType } from './option-types.js';

@@ -1,7 +1,7 @@
 // The control API's client: JSON requests and the event stream over the daemon's Unix socket (docs/api.md).
 import http from 'node:http';
 import { LazysyncError, hasCode, messageOf } from '../errors.js';
-import type { PairEvent } from '../engine/status.js';
+import type { PairEvent } from '../engine/runner-api.js';
 import { displayText } from './format.js';
 import { SseParser } from './sse.js';
 

@@ -1,7 +1,7 @@
 // Progress bars for `lazysync pin` on a terminal, fed by the event stream's download `transfer` events.
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import type { PairStatus } from '../engine/status.js';
+import type { PairStatus } from '../engine/runner-api.js';
 import type { ApiEvent } from './client.js';
 import { displayPath, fitLabel, formatDuration, formatRate, formatSize } from './format.js';
 import { isUnderFolder } from './paths.js';

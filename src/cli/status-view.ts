@@ -1,5 +1,5 @@
 // `lazysync status` for people, pure: one table row per pair, a note per paused/failed pair, the transfers.
-import type { PairState, PairStatus } from '../engine/status.js';
+import type { PairState, PairStatus } from '../engine/runner-api.js';
 import { probeLimits } from '../fsops/probe-advice.js';
 import {
   displayPath,

@@ -11,7 +11,7 @@ import {
   type NamedPair,
 } from '../config-file.js';
 import type { PairConfig } from '../config.js';
-import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/status.js';
+import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/runner-api.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import { FailedRunner } from './failed-runner.js';

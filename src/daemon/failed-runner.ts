@@ -2,8 +2,8 @@
 // `error` with the reason, and refuses every operation, so the daemon's other pairs keep running.
 import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
-import type { ConflictListing, PairRunnerApi, PairStatus, VersionListing } from '../engine/status.js';
-import { statusBeforeAnyPass } from '../engine/status.js';
+import type { ConflictListing, PairRunnerApi, PairStatus, VersionListing } from '../engine/runner-api.js';
+import { statusBeforeAnyPass } from '../engine/runner-api.js';
 import { HttpError } from './http.js';
 
 export class FailedRunner extends EventEmitter implements PairRunnerApi {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { pairName, pairOptionsSchema } from '../config-file.js';
 import type { PairOptions } from '../pair-options.js';
-import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/status.js';
+import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/runner-api.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { HttpError, validate } from './http.js';
 import { groupByPair, locatePath, type PairRoot } from './locate.js';

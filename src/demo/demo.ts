@@ -10,7 +10,7 @@ import { Daemon } from '../daemon/daemon.js';
 import { readPidFile, removePidFile } from '../daemon/pid.js';
 import { probeSocket, resolveSocketPath } from '../daemon/socket.js';
 import { PairRunner } from '../engine/runner.js';
-import type { PairStatus } from '../engine/status.js';
+import type { PairStatus } from '../engine/runner-api.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { pollUntil } from './children.js';

@@ -5,7 +5,7 @@ import type { RelPath, Side } from '../core/types.js';
 import { absOf } from '../fsops/entry.js';
 import type { Archive } from '../store/archive.js';
 import { listVersions, type VersionInfo } from '../versions/versions.js';
-import type { ConflictListing, VersionListing } from './status.js';
+import type { ConflictListing, VersionListing } from './runner-api.js';
 
 export interface FoundVersion {
   side: Side;

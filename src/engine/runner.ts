@@ -25,7 +25,7 @@ import type {
   PairStatus,
   Transfer,
   VersionListing,
-} from './status.js';
+} from './runner-api.js';
 import { statusOptions } from '../pair-options.js';
 
 /** How often an unavailable remote is checked again, at most. */

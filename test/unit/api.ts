@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { PairStatus } from '../../src/engine/status.js';
+import type { PairStatus } from '../../src/engine/runner-api.js';
 import type { Io } from '../../src/cli/io.js';
 
 export interface Recorded {

@@ -15,8 +15,8 @@ import type {
   PairState,
   PairStatus,
   VersionListing,
-} from '../../src/engine/status.js';
-import { statusBeforeAnyPass } from '../../src/engine/status.js';
+} from '../../src/engine/runner-api.js';
+import { statusBeforeAnyPass } from '../../src/engine/runner-api.js';
 
 /** Behaviour switches for one stand-in, set before the daemon creates it. */
 export interface StandInScript {

@@ -1,7 +1,7 @@
 // `lazysync add -r R -l L [--name NAME] [options]`: a new pair in the daemon, saved to its config file.
 import type { Command } from 'commander';
 import { pairConfigFrom } from '../../config.js';
-import type { PairStatus } from '../../engine/status.js';
+import type { PairStatus } from '../../engine/runner-api.js';
 import { storedFromArgs, type PairOptions, type RawOptions } from '../../pair-options.js';
 import { clientCommand, daemonClient, type SetCode } from '../command.js';
 import { displayText } from '../format.js';

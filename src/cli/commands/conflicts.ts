@@ -1,6 +1,6 @@
 // `lazysync conflicts [PAIR]`: the conflict copies present, with both sides' times.
 import type { Command } from 'commander';
-import type { ConflictListing } from '../../engine/status.js';
+import type { ConflictListing } from '../../engine/runner-api.js';
 import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
 import { displayPath, displayText, formatIso, renderTable } from '../format.js';
 import { stdio, type Io } from '../io.js';

@@ -1,6 +1,6 @@
 // `lazysync pause [PAIR]`: no more passes or transfers for the pair (or every pair) until resumed.
 import type { Command } from 'commander';
-import type { PairStatus } from '../../engine/status.js';
+import type { PairStatus } from '../../engine/runner-api.js';
 import { pairUrl } from '../client.js';
 import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
 import { forEachPair } from '../each-pair.js';

@@ -1,6 +1,6 @@
 // `lazysync resume [PAIR] [--confirm-deletes]`: passes again; with the flag, a waiting mass delete applies.
 import type { Command } from 'commander';
-import type { PairStatus } from '../../engine/status.js';
+import type { PairStatus } from '../../engine/runner-api.js';
 import { pairUrl } from '../client.js';
 import { clientCommand, daemonClient, type SetCode } from '../command.js';
 import { forEachPair } from '../each-pair.js';

@@ -1,6 +1,6 @@
 // `lazysync status [PAIR] [--json] [--watch]`: what each pair is doing, once or live.
 import type { Command } from 'commander';
-import type { PairStatus } from '../../engine/status.js';
+import type { PairStatus } from '../../engine/runner-api.js';
 import { pairUrl } from '../client.js';
 import { clientCommand, daemonClient, type SetCode } from '../command.js';
 import { stdio, type Io } from '../io.js';

@@ -1,6 +1,6 @@
 // `lazysync versions PATH`: every kept version of a path on both sides, newest first.
 import type { Command } from 'commander';
-import type { VersionListing } from '../../engine/status.js';
+import type { VersionListing } from '../../engine/runner-api.js';
 import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
 import { displayPath, displayText, formatSize, formatStamp, renderTable } from '../format.js';
 import { stdio, type Io } from '../io.js';

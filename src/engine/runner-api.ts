@@ -1,4 +1,4 @@
-// What a running pair reports about itself: the shapes of docs/api.md's PairStatus and events.
+// What a running pair offers the control API, and the shapes it answers with (docs/api.md's PairStatus and events).
 import type { PairConfig } from '../config.js';
 import type { MountProbe } from '../fsops/probe.js';
 import { statusOptions } from '../pair-options.js';
