@@ -16,7 +16,6 @@ import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
 import type { ExecContext } from './exec-context.js';
-
 import { keepVersion } from '../versions/versions.js';
 
 const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
@@ -36,11 +35,8 @@ export class Executor {
     return this.roots[side].stat(path);
   }
 
-  private async statOrFail(side: Side, path: RelPath): Promise<Entry> {
-    const e = await this.stat(side, path);
-    if (e === undefined)
-      throw new LazysyncError('changed', `${display(path)}: vanished on the ${side} side; will retry`);
-    return e;
+  private statOrFail(side: Side, path: RelPath): Promise<Entry> {
+    return this.roots[side].need(path);
   }
 
   private expect(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
@@ -177,9 +173,14 @@ export class Executor {
   }
 
   async apply(a: Action): Promise<void> {
-    const done = this.ctx.onLocalWrite?.(a.path);
+    return this.whileWriting(a.path, () => this.applyOne(a));
+  }
+
+  /** Runs `fn`, which may change `path` in the local root, with its kernel events known as ours. */
+  private async whileWriting<T>(path: RelPath, fn: () => Promise<T>): Promise<T> {
+    const done = this.ctx.onLocalWrite?.(path);
     try {
-      await this.applyOne(a);
+      return await fn();
     } finally {
       done?.();
     }
@@ -220,9 +221,8 @@ export class Executor {
    * Frees a clean local copy: makes it a placeholder again without keeping a version, which is safe only
    * because both sides still match the archive (the same content is on the remote). Throws 'changed' if not.
    */
-  async free(path: RelPath, local: Entry, remote: Entry): Promise<void> {
-    const done = this.ctx.onLocalWrite?.(path);
-    try {
+  free(path: RelPath, local: Entry, remote: Entry): Promise<void> {
+    return this.whileWriting(path, async () => {
       await this.expect('remote', path, remote);
       await this.expect('local', path, local); // before any temp is made next to it
       const { local: root } = this.roots;
@@ -234,9 +234,7 @@ export class Executor {
         root.links,
       );
       this.record(path, await this.statOrFail('local', path), remote);
-    } finally {
-      done?.();
-    }
+    });
   }
 
   /**
@@ -376,12 +374,7 @@ export class Executor {
     const loserEntry = loser === 'local' ? local : remote;
     await this.expectBeforeDestroy(loser, path, loserEntry);
     const aside = await freeConflictPath(path, this.ctx.now(), (p) => this.anythingAt(p));
-    const asideDone = this.ctx.onLocalWrite?.(aside);
-    try {
-      await this.resolveConflict(a, aside);
-    } finally {
-      asideDone?.();
-    }
+    await this.whileWriting(aside, () => this.resolveConflict(a, aside));
   }
 
   private async resolveConflict(a: Extract<Action, { op: 'conflict' }>, aside: RelPath): Promise<void> {

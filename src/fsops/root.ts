@@ -2,7 +2,8 @@
 // local disk blocks briefly, a network mount goes through the pooled calls), its state folder, and the
 // placeholder rule (a local symlink is a placeholder when its link text is the remote path of the same path).
 import path from 'node:path';
-import { STATE_DIR } from '../core/paths.js';
+import { STATE_DIR, display } from '../core/paths.js';
+import { LazysyncError } from '../errors.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { expectEntry } from './expect.js';
 import {
@@ -53,6 +54,14 @@ export class Root {
   /** What is at `rel` now (never following a symlink), or undefined. */
   stat(rel: RelPath): Promise<Entry | undefined> {
     return lstatEntry(this.path, rel, this.side, this.placeholderRoot);
+  }
+
+  /** What is at `rel` now; throws LazysyncError('changed') if nothing is (the next pass sees why). */
+  async need(rel: RelPath): Promise<Entry> {
+    const e = await this.stat(rel);
+    if (e === undefined)
+      throw new LazysyncError('changed', `${display(rel)}: vanished on the ${this.side} side; will retry`);
+    return e;
   }
 
   /** Throws LazysyncError('changed') unless `rel` is still `expected` and the folders on its way are folders. */
