@@ -1,4 +1,5 @@
 // decide() against the rules under docs/design.md's contract table, and placeholders.
+import type { Action } from './types.js';
 import {
   eager,
   lazy,
@@ -32,6 +33,13 @@ import {
 } from '../../test/unit/decide-rows.js';
 
 decideRows('decide: the rules under the contract table', [
+  {
+    desc: 'local replaced keeping size and mtime (cp -p), remote only chmodded: the bytes decide (a checked conflict)',
+    archive: [lF1, rF1],
+    local: lF1saved,
+    remote: { ...rF1, mode: 0o600 },
+    want: [{ ...conflict(lF1saved, { ...rF1, mode: 0o600 }, 'local'), check: true } as Action],
+  },
   { desc: 'unchanged on both sides: nothing', archive: [lF1, rF1], local: lF1, remote: rF1, want: [] },
   {
     desc: 'unchanged clean copy in lazy mode: not turned back into a placeholder by a pass',

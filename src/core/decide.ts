@@ -83,7 +83,20 @@ export function decide(
   // Deleted on one side, modified on the other: the modification wins and is restored.
   if (local === undefined) return d.createOnLocal();
   if (remote === undefined) return d.createOnRemote();
-  return d.merge();
+  // A local file with the archive's size and mtime but a new inode (`cp -p`, a save that kept the time) may
+  // hold new bytes the quick check cannot see: then the bytes decide, not size and mtime.
+  return d.merge({ bytesDecide: onlyInodeMoved(local, archive.local) });
+}
+
+/** A file whose size and mtime are the archive's but whose inode is not: its bytes may have changed. */
+function onlyInodeMoved(now: Entry, last: Entry): boolean {
+  return (
+    now.kind === 'file' &&
+    last.kind === 'file' &&
+    now.size === last.size &&
+    now.mtime === last.mtime &&
+    now.ino !== last.ino
+  );
 }
 
 /**
@@ -203,8 +216,9 @@ class Decider {
    * Both sides exist and both may have changed (or there is no archive): same content, or a conflict. With
    * no archive, two files that agree in size and mtime second are not trusted to be the same: two machines
    * can write different bytes within one second, so the bytes decide (a `check` conflict), as Unison does.
+   * `bytesDecide` asks the same where the local side's change is one the quick check cannot see.
    */
-  merge(opts: { firstSync?: boolean } = {}): Action[] {
+  merge(opts: { firstSync?: boolean; bytesDecide?: boolean } = {}): Action[] {
     const { path } = this;
     const local = this.need(this.local, 'local');
     const remote = this.need(this.remote, 'remote');
@@ -212,7 +226,7 @@ class Decider {
     if (local.kind === 'placeholder' && remote.kind !== 'file') return this.createOnLocal();
     if (sameContent(local, remote) === true) {
       if (local.kind === 'placeholder') return this.keepPlaceholder(remote);
-      if (opts.firstSync === true && local.kind === 'file') {
+      if ((opts.firstSync === true || opts.bytesDecide === true) && local.kind === 'file') {
         return [this.conflict(newer(local, remote), { check: true })];
       }
       return [this.act({ op: 'record', path, local, remote })];
