@@ -9,7 +9,8 @@ import { formatSize } from '../core/size.js';
 import type { Action, Entry, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, StaleViewError, messageOf } from '../errors.js';
 import { copyFileAtomic } from '../fsops/atomic.js';
-import { absOf, lstatEntry } from '../fsops/entry.js';
+import { absOf } from '../fsops/entry.js';
+import type { Root } from '../fsops/root.js';
 import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
 import { keepVersion } from '../versions/versions.js';
@@ -23,8 +24,7 @@ import { PathScheduler } from './scheduler.js';
 export const APPLY_CONCURRENCY = 16;
 
 export interface LifecycleHost {
-  localRoot: string;
-  remoteRoot: string;
+  roots: { local: Root; remote: Root };
   archive: Archive;
   executor: Executor;
   policy: Policy;
@@ -109,15 +109,15 @@ export class Lifecycle {
    * placeholder's content is the remote's, which the next pass keeps as a remote version when it uploads.
    */
   restore(path: RelPath, version: VersionSource): Promise<void> {
-    const { localRoot, remoteRoot } = this.host;
+    const { local } = this.host.roots;
     return this.scheduler.run(path, async () => {
-      const current = await lstatEntry(localRoot, path, 'local', remoteRoot);
+      const current = await local.stat(path);
       if (current !== undefined && current.kind !== 'placeholder' && current.kind !== 'dir') {
-        await keepVersion(localRoot, path, Date.now());
+        await keepVersion(local.path, path, Date.now());
       }
       await copyFileAtomic({
         src: absOf(version.root, version.rel),
-        dst: absOf(localRoot, path),
+        dst: local.abs(path),
         expect: version.entry,
         dstSide: 'local',
       });
@@ -126,11 +126,11 @@ export class Lifecycle {
   }
 
   private async hydrateNow(path: RelPath, cause: HydrateCause): Promise<number | undefined> {
-    const { archive, executor, log, policy, remoteRoot } = this.host;
+    const { archive, executor, log, policy, roots } = this.host;
     const rec = archive.get(path);
     // Checked before the remote is asked: most joins find the path hydrated already.
     if (rec?.local.kind !== 'placeholder') return undefined;
-    const h = hydration(policy, rec, await lstatEntry(remoteRoot, path, 'remote'));
+    const h = hydration(policy, rec, await roots.remote.stat(path));
     if ('skip' in h) {
       log.debug({ path: display(path) }, `not hydrating ${display(path)}: ${h.skip}`);
       return undefined;
@@ -176,8 +176,8 @@ export class Lifecycle {
    * left to the next pass.
    */
   private async decideAgain(path: RelPath, stale: StaleViewError): Promise<void> {
-    const { archive, executor, localRoot, remoteRoot, log, policy } = this.host;
-    const local = await lstatEntry(localRoot, path, 'local', remoteRoot);
+    const { archive, executor, roots, log, policy } = this.host;
+    const local = await roots.local.stat(path);
     const actions = decide(path, archive.get(path), local, stale.fresh, policy);
     log.info(
       { path: display(path) },

@@ -14,6 +14,7 @@ import { ProcAccessWatcher } from '../watch/access-proc.js';
 import { openFilesOf, processIds } from '../watch/proc-fds.js';
 import { Inotify } from '../watch/inotify.js';
 import { LocalChangeWatcher, type LocalChanges } from '../watch/local-events.js';
+import type { Root } from '../fsops/root.js';
 import type { HydrateCause, Lifecycle } from './lifecycle.js';
 import type { OwnChanges } from './own-changes.js';
 
@@ -22,8 +23,8 @@ export type Via = Exclude<HydrateCause, 'pin'>['via'];
 /** What the on-demand service needs from its pair. */
 export interface OnDemandHost {
   cfg: PairConfig;
-  localRoot: string;
-  remoteRoot: string;
+  /** The pair's sides: opens are watched on the remote one, changes on the local one. */
+  roots: { local: Root; remote: Root };
   log: Logger;
   archive: Archive;
   policy: Policy;
@@ -74,7 +75,7 @@ export class OnDemand {
         );
       } else {
         try {
-          this.access = new InotifyAccessWatcher(this.host.remoteRoot, {
+          this.access = new InotifyAccessWatcher(this.host.roots.remote.path, {
             onAccess: onAccess('inotify'),
             onOverflow: () => {
               log.warn(
@@ -99,11 +100,15 @@ export class OnDemand {
     if (this.access === undefined) this.procWatcher(onAccess('proc')).start();
 
     try {
-      this.local = new LocalChangeWatcher(this.host.localRoot, (changes) => this.host.localChanged(changes), {
-        onOpen: (rel) => this.noteOpen(rel),
-        isOwn: (rel) => this.host.own.isOwnLocalWrite(rel),
-        onLimit: (message) => log.warn(message),
-      });
+      this.local = new LocalChangeWatcher(
+        this.host.roots.local.path,
+        (changes) => this.host.localChanged(changes),
+        {
+          onOpen: (rel) => this.noteOpen(rel),
+          isOwn: (rel) => this.host.own.isOwnLocalWrite(rel),
+          onLimit: (message) => log.warn(message),
+        },
+      );
       this.local.unref();
       await this.local.start();
     } catch (e) {
@@ -115,7 +120,7 @@ export class OnDemand {
 
   private procWatcher(onAccess: (rel: RelPath, kind: AccessKind) => void): ProcAccessWatcher {
     if (this.proc === undefined) {
-      this.proc = new ProcAccessWatcher(this.host.remoteRoot, onAccess);
+      this.proc = new ProcAccessWatcher(this.host.roots.remote.path, onAccess);
       this.proc.unref();
     }
     return this.proc;
@@ -259,7 +264,7 @@ export class OnDemand {
     this.flushOpens();
     let bytes = archive.localCopyBytes();
     if (bytes <= cfg.cacheMax) return;
-    const openNow = openFilesBelow(this.host.localRoot);
+    const openNow = openFilesBelow(this.host.roots.local.path);
     let offset = 0;
     while (bytes > cfg.cacheMax) {
       const page = archive.leastRecentlyOpened(50, offset);

@@ -19,6 +19,7 @@ import { Archive } from '../store/archive.js';
 import { acquireLock } from '../store/lock.js';
 import type { CompareProgress, Done, Progress } from './exec-context.js';
 import { Executor } from './executor.js';
+import { Root } from '../fsops/root.js';
 import { META, markRemoteAtFirstSync, rememberedRemote, remoteUnavailableReason } from './health.js';
 import { recoverJournal } from './journal.js';
 import { Lifecycle } from './lifecycle.js';
@@ -112,6 +113,8 @@ function emptyCounts(): Record<Done, number> {
 export class Pair {
   readonly localRoot: string;
   readonly remoteRoot: string;
+  /** Both sides as the code that acts on them sees them. */
+  readonly roots: { local: Root; remote: Root };
   readonly policy: Policy;
   readonly isPinned: (path: RelPath) => boolean;
   /** --bwlimit: one bucket for every transfer of the pair. */
@@ -141,6 +144,7 @@ export class Pair {
   ) {
     this.localRoot = binary(cfg.local);
     this.remoteRoot = binary(cfg.remote);
+    this.roots = Root.pair(this.localRoot, this.remoteRoot);
     this.bandwidth = new TokenBucket(cfg.bwlimit);
     const pins = matcherOf(cfg.pin.map(binary));
     this.isPinned = (path) => (cfg.pin.length > 0 && pins(path, false)) || this.pinnedByPath(path);
@@ -190,8 +194,7 @@ export class Pair {
   /** The one owner of changes to the pair's files: every step, hydration, freeing and restore goes here. */
   get files(): Lifecycle {
     this.lifecycle ??= new Lifecycle({
-      localRoot: this.localRoot,
-      remoteRoot: this.remoteRoot,
+      roots: this.roots,
       archive: this.archive,
       executor: this.executor,
       policy: this.policy,
@@ -334,8 +337,7 @@ export class Pair {
     if (archive !== undefined) this.files.beginPlan();
     const input = {
       cfg: this.cfg,
-      localRoot: this.localRoot,
-      remoteRoot: this.remoteRoot,
+      roots: this.roots,
       archive,
       policy: this.policy,
       log: this.log,

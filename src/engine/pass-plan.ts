@@ -8,7 +8,8 @@ import { Planner } from '../core/planner.js';
 import { display } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
-import { readerFor, remoteScanReader } from '../fsops/entry.js';
+import { remoteScanReader } from '../fsops/entry.js';
+import type { Root } from '../fsops/root.js';
 import { isMountPoint } from '../fsops/mounts.js';
 import type { Logger } from '../log.js';
 import { loadIgnore } from '../scan/ignore.js';
@@ -26,8 +27,7 @@ const PLAN_BATCH = 500;
 
 export interface PlanInput {
   cfg: PairConfig;
-  localRoot: string;
-  remoteRoot: string;
+  roots: { local: Root; remote: Root };
   /** Undefined only for a dry run before the first sync. */
   archive: Archive | undefined;
   policy: Policy;
@@ -51,10 +51,11 @@ export interface PlannedPass {
 }
 
 export async function planPass(input: PlanInput, opts: PassOptions): Promise<PlannedPass> {
-  const { cfg, localRoot, remoteRoot, archive, policy, log } = input;
+  const { cfg, roots, archive, policy, log } = input;
+  const { local: localRoot, remote: remoteRoot } = roots;
   const ignore = withFilesystemFolders(
     await loadIgnore(cfg.local, cfg.ignore),
-    await rootsAreMountPoints(localRoot, remoteRoot),
+    await rootsAreMountPoints(localRoot.path, remoteRoot.path),
   );
   const strayTemps: StrayTemp[] = [];
   const warn = (side: string) => (rel: RelPath, message: string) =>
@@ -75,26 +76,26 @@ export async function planPass(input: PlanInput, opts: PassOptions): Promise<Pla
   const local = !existsSync(cfg.local)
     ? nothing()
     : inScopes((under) =>
-        scanTree(localRoot, {
+        scanTree(localRoot.path, {
           side: 'local',
           concurrency: 8,
-          io: readerFor('local'),
+          io: localRoot.io,
           ignore,
-          placeholderRoot: remoteRoot,
+          ...(localRoot.placeholderRoot !== undefined && { placeholderRoot: localRoot.placeholderRoot }),
           onWarning: warn('local'),
-          onStrayTemp: (rel) => strayTemps.push({ root: localRoot, rel }),
+          onStrayTemp: (rel) => strayTemps.push({ root: localRoot.path, rel }),
           under,
         }),
       );
-  const remoteIo = await remoteScanReader(remoteRoot);
+  const remoteIo = await remoteScanReader(remoteRoot.path);
   const remote = inScopes((under) =>
-    scanTree(remoteRoot, {
+    scanTree(remoteRoot.path, {
       side: 'remote',
       concurrency: SCAN_CONCURRENCY,
       io: remoteIo,
       ignore,
       onWarning: warn('remote'),
-      onStrayTemp: (rel) => strayTemps.push({ root: remoteRoot, rel }),
+      onStrayTemp: (rel) => strayTemps.push({ root: remoteRoot.path, rel }),
       under,
     }),
   );

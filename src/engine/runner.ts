@@ -84,8 +84,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     this.pair = pair;
     const onDemand = new OnDemand({
       cfg: this.cfg,
-      localRoot: pair.localRoot,
-      remoteRoot: pair.remoteRoot,
+      roots: pair.roots,
       log: this.log,
       archive: pair.archive,
       policy: pair.policy,

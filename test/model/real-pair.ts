@@ -5,6 +5,7 @@ import type { Action, ArchiveRecord, Policy, RelPath, Side } from '../../src/cor
 import { LazysyncError } from '../../src/errors.js';
 import { Executor } from '../../src/engine/executor.js';
 import { Lifecycle } from '../../src/engine/lifecycle.js';
+import { Root } from '../../src/fsops/root.js';
 import { archiveSubtree } from '../../src/engine/merge.js';
 import { silentLogger } from '../../src/log.js';
 import { Archive } from '../../src/store/archive.js';
@@ -41,7 +42,8 @@ export class RealPair {
     });
     const { localRoot, remoteRoot, policy } = opts;
     const log = silentLogger();
-    const files = new Lifecycle({ localRoot, remoteRoot, archive, executor, policy, log });
+    const roots = Root.pair(localRoot, remoteRoot);
+    const files = new Lifecycle({ roots, archive, executor, policy, log });
     return new RealPair(archive, executor, files);
   }
 
