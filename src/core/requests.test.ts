@@ -1,7 +1,7 @@
 // What a request for one file's local state (an open, `pin`, `free`, the cache limit) asks for.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freeing, hydration } from './requests.js';
+import { eviction, freeing, hydration, overCacheMax } from './requests.js';
 import type { Policy } from './types.js';
 import { lazy, lF1, P, pinned, rD, rec, rF1, rF2 } from '../../test/unit/entries.js';
 
@@ -84,5 +84,20 @@ describe('freeing: what `free` or the cache limit asks for', () => {
     assert.equal(freeing(lazy, rec('a/p', P, rF1)), undefined);
     assert.equal(freeing(lazy, rec('a/p', lF1, rD)), undefined);
     assert.equal(freeing(lazy, undefined), undefined);
+  });
+});
+
+describe('the --cache-max limit', () => {
+  const limited: Policy = { lazy: true, cacheMax: 1000 };
+  it('over the limit only beyond it, and never without one', () => {
+    assert.equal(overCacheMax(limited, 1000), false);
+    assert.equal(overCacheMax(limited, 1001), true);
+    assert.equal(overCacheMax(lazy, 10 ** 12), false);
+  });
+  it('a clean copy is freed; one open now is kept and counted; a pinned one is kept and not counted', () => {
+    const r = rec('a/p', lF1, rF1);
+    assert.equal(eviction(limited, r, false), 'free');
+    assert.equal(eviction(limited, r, true), 'keep');
+    assert.equal(eviction({ ...limited, isPinned: () => true }, r, false), 'uncounted');
   });
 });

@@ -40,3 +40,22 @@ export function freeing(policy: Policy, rec: ArchiveRecord | undefined): Freeing
   if (policy.isPinned?.(rec.path) === true) return { refuse: 'pinned: unpin it first' };
   return { free: rec };
 }
+
+/** Whether local copies adding up to `bytes` are over --cache-max (never, without a limit). */
+export function overCacheMax(policy: Policy, bytes: number): boolean {
+  return policy.cacheMax !== undefined && bytes > policy.cacheMax;
+}
+
+/**
+ * What the --cache-max limit does with one local copy, taken least recently opened first: free it, keep
+ * it for later but count it (open right now), or keep it without counting it (pinned: always local).
+ */
+export function eviction(
+  policy: Policy,
+  rec: ArchiveRecord,
+  openNow: boolean,
+): 'free' | 'keep' | 'uncounted' {
+  const f = freeing(policy, rec);
+  if (f !== undefined && 'refuse' in f) return 'uncounted';
+  return openNow ? 'keep' : 'free';
+}

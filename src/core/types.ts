@@ -84,6 +84,8 @@ export interface Policy {
   lazy: boolean;
   /** --max-size: files larger than this stay placeholders unless pinned, in either mode. */
   maxSize?: number;
+  /** --cache-max: clean local copies beyond this total are freed, least recently opened first. */
+  cacheMax?: number;
   /** Paths always kept as local copies (--pin patterns and `lazysync pin`). */
   isPinned?: (path: RelPath) => boolean;
   /** False when modes set through the remote's mount do not stick (its server shows its own): not compared. */

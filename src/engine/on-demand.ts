@@ -4,7 +4,7 @@
 import type { PairConfig } from '../config.js';
 import { display, parentOf } from '../core/paths.js';
 import { formatSize } from '../core/size.js';
-import { freeing } from '../core/requests.js';
+import { eviction, overCacheMax } from '../core/requests.js';
 import type { Policy, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -259,27 +259,22 @@ export class OnDemand {
    * pinned path, a file open right now, or a copy edited since the last sync (the executor checks).
    */
   private async evict(): Promise<void> {
-    const { cfg, archive, log, files, policy } = this.host;
-    if (cfg.cacheMax === undefined || this.closed) return;
+    const { archive, log, files, policy } = this.host;
+    if (policy.cacheMax === undefined || this.closed) return;
     this.flushOpens();
     let bytes = archive.localCopyBytes();
-    if (bytes <= cfg.cacheMax) return;
+    if (!overCacheMax(policy, bytes)) return;
     const openNow = openFilesBelow(this.host.roots.local.path);
     let offset = 0;
-    while (bytes > cfg.cacheMax) {
+    while (overCacheMax(policy, bytes)) {
       const page = archive.leastRecentlyOpened(50, offset);
       if (page.length === 0) break;
       for (const rec of page) {
-        if (bytes <= cfg.cacheMax) break;
-        // A pinned copy is kept and does not count against the limit; an open one counts (it is freed later).
-        const pinned = freeing(policy, rec);
-        if (pinned !== undefined && 'refuse' in pinned) {
-          bytes -= rec.local.size;
+        if (!overCacheMax(policy, bytes)) break;
+        const what = eviction(policy, rec, openNow.has(rec.path));
+        if (what !== 'free') {
           offset++;
-          continue;
-        }
-        if (openNow.has(rec.path)) {
-          offset++;
+          if (what === 'uncounted') bytes -= rec.local.size;
           continue;
         }
         const result = await files.free(rec.path);
@@ -287,7 +282,7 @@ export class OnDemand {
           bytes -= result.freed;
           log.info(
             { path: display(rec.path), size: result.freed },
-            `freed ${display(rec.path)} (${formatSize(result.freed)}): local copies are over --cache-max ${formatSize(cfg.cacheMax)}`,
+            `freed ${display(rec.path)} (${formatSize(result.freed)}): local copies are over --cache-max ${formatSize(policy.cacheMax)}`,
           );
         } else {
           // Edited or changed since the last sync: not a clean copy, so not ours to drop nor to count.

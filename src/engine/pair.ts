@@ -152,6 +152,7 @@ export class Pair {
       lazy: cfg.lazy,
       isPinned: this.isPinned,
       ...(cfg.maxSize !== undefined && { maxSize: cfg.maxSize }),
+      ...(cfg.cacheMax !== undefined && { cacheMax: cfg.cacheMax }),
     };
     this.own = new OwnChanges(
       this.localRoot,
