@@ -49,8 +49,8 @@ function scratchFolder(): string {
   return os.tmpdir();
 }
 
-/** The sides an action writes something new to at its path, whose parent folder must exist by then. */
-function writtenSides(a: Action): Side[] {
+/** The sides an action changes. */
+export function sidesOf(a: Action): Side[] {
   switch (a.op) {
     case 'download':
     case 'placeholder':
@@ -59,10 +59,19 @@ function writtenSides(a: Action): Side[] {
       return ['remote'];
     case 'mkdir':
     case 'symlink':
+    case 'remove':
       return [a.side];
-    default:
+    case 'conflict':
+      return ['local', 'remote'];
+    case 'record':
+    case 'forget':
       return [];
   }
+}
+
+/** The sides an action writes something new to at its path, whose parent folder must exist by then. */
+function writtenSides(a: Action): Side[] {
+  return a.op === 'remove' || a.op === 'conflict' ? [] : sidesOf(a);
 }
 
 function describeError(e: unknown): { kind: string; detail: string } {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { mtimeSeconds } from '../../src/core/changes.js';
 import { isDeletion } from '../../src/core/guard.js';
 import { isWithin } from '../../src/core/paths.js';
-import type { Action, ArchiveRecord, Entry, Side } from '../../src/core/types.js';
+import type { Action, ArchiveRecord, Entry } from '../../src/core/types.js';
 import {
   archiveMismatches,
   blobs,
@@ -19,7 +19,7 @@ import {
   lost,
   vanished,
 } from './checks.js';
-import { brief, DiskWorld, other, type PassResult, type Triple } from './disk-world.js';
+import { brief, DiskWorld, other, sidesOf, type PassResult, type Triple } from './disk-world.js';
 import { applyOps, NOW, policyOf, scenario, writeOf, type Scenario, type UserOp } from './scenario.js';
 import type { Snapshot, Tree } from './snapshot.js';
 
@@ -41,26 +41,6 @@ function listing(t: Tree): Record<string, string> {
 function fail(what: string, now: Snapshot, r: PassResult, details: unknown): never {
   const state = { local: listing(now.local), remote: listing(now.remote), plan: r.plan.map(brief) };
   throw new Error(`${what}: ${JSON.stringify(details)}\n${JSON.stringify(state)}`);
-}
-
-/** The sides an action changes. */
-function sidesOf(a: Action): Side[] {
-  switch (a.op) {
-    case 'download':
-    case 'placeholder':
-      return ['local'];
-    case 'upload':
-      return ['remote'];
-    case 'mkdir':
-    case 'symlink':
-    case 'remove':
-      return [a.side];
-    case 'conflict':
-      return ['local', 'remote'];
-    case 'record':
-    case 'forget':
-      return [];
-  }
 }
 
 /**
