@@ -54,7 +54,7 @@ export async function remoteUnavailableReason(
   }
   if (memory.marker) {
     // Asked of the server past the mount's caches: a cached listing of a dead mount (sshfs keeps one for
-    // 20 s) must not pass for a live remote, now that one call's EIO alone no longer means "gone".
+    // 20 s) must not pass for a live remote, since this check alone says "gone" (one call's EIO does not).
     let marker: Awaited<ReturnType<typeof freshRemoteEntry>>;
     try {
       marker = await freshRemoteEntry(Buffer.from(remote, 'utf8').toString('latin1'), MARKER);

@@ -301,17 +301,14 @@ export class Pair {
   }
 
   async pass(opts: PassOptions): Promise<PassOutcome> {
+    this.tally = undefined;
     const reason = await remoteUnavailableReason(this.cfg.remote, rememberedRemote(this.archiveInstance));
-    if (reason !== undefined) {
-      this.probeDue = true;
-      return { status: 'remote-unavailable', reason };
-    }
+    if (reason !== undefined) return this.unavailable(reason);
     opts.onPhase?.('scanning');
     if (!opts.dryRun) {
       await markRemoteAtFirstSync(this.archive, this.cfg, this.log);
       await this.refreshProbe();
     }
-    this.tally = undefined;
     try {
       return await this.planAndApply(opts);
     } catch (e) {
@@ -323,14 +320,22 @@ export class Pair {
         // one call is also how some mounts (rclone) refuse what they cannot do.
         const again = await remoteUnavailableReason(this.cfg.remote, rememberedRemote(this.archiveInstance));
         if (again === undefined) throw e;
-        this.probeDue = true;
-        const tally = this.tally as Tally | undefined; // set by the pass meanwhile
-        const applied = tally && { ...tally.counts };
-        const any = applied !== undefined && Object.values(applied).some((n) => n > 0);
-        return { status: 'remote-unavailable', reason: again, ...(any ? { applied } : {}) };
+        return this.unavailable(again);
       }
       throw e;
     }
+  }
+
+  /**
+   * The remote is gone (a check of the remote itself said so): the pass stops, says what it had applied,
+   * and the mount is probed again once it is back.
+   */
+  private unavailable(reason: string): PassOutcome {
+    this.probeDue = true;
+    const tally = this.tally;
+    const applied = tally && { ...tally.counts };
+    const any = applied !== undefined && Object.values(applied).some((n) => n > 0);
+    return { status: 'remote-unavailable', reason, ...(any ? { applied } : {}) };
   }
 
   private async planAndApply(opts: PassOptions): Promise<PassOutcome> {
@@ -364,7 +369,7 @@ export class Pair {
     };
     this.tally = tally;
     try {
-      const problems = await applyPass(
+      const applied = await applyPass(
         {
           archive,
           files: this.files,
@@ -375,13 +380,9 @@ export class Pair {
         },
         opts,
       );
-      return {
-        status: 'done',
-        counts: tally.counts,
-        conflicts: tally.conflicts,
-        problems,
-        planned: plan.planned,
-      };
+      if ('unavailable' in applied) return this.unavailable(applied.unavailable);
+      const { counts, conflicts } = tally;
+      return { status: 'done', counts, conflicts, problems: applied.problems, planned: plan.planned };
     } finally {
       delete tally.onCompare;
     }

@@ -23,8 +23,11 @@ export interface ApplyContext {
   onNotice?: (n: PairNotice) => void;
 }
 
-/** Applies the spooled plan; resolves with the number of paths that failed, or throws remote-unavailable. */
-export async function applyPass(ctx: ApplyContext, opts: PassOptions): Promise<number> {
+/** What applying a plan came to: how many paths failed, or why the remote is gone (the rest waits). */
+export type Applied = { problems: number } | { unavailable: string };
+
+/** Applies the spooled plan, until done, stopped, or the remote is found gone. */
+export async function applyPass(ctx: ApplyContext, opts: PassOptions): Promise<Applied> {
   const { archive, files, log } = ctx;
   let problems = 0;
   // Most passes start with no problems recorded: then there are none to clear either.
@@ -32,7 +35,8 @@ export async function applyPass(ctx: ApplyContext, opts: PassOptions): Promise<n
   const hadSkips = archive.skipCount() > 0;
   /** Paths this pass left out because the remote cannot store them. */
   const skippedNow = new Set<RelPath>();
-  let fatal: { error: unknown } | undefined;
+  /** Why the remote is gone, once a check of the remote itself said so: no new step starts. */
+  let gone: string | undefined;
   /** An action failed or found its path changed: the remote may have gone; check before going on. */
   let suspect = false;
   const failed = (action: Action, e: unknown): void => {
@@ -81,7 +85,7 @@ export async function applyPass(ctx: ApplyContext, opts: PassOptions): Promise<n
       if (hasCode(e, ...MOUNT_GONE_CODES)) {
         const reason = await remoteUnavailableReason(ctx.remote, ctx.remoteMemory());
         if (reason !== undefined) {
-          fatal ??= { error: new LazysyncError('remote-unavailable', reason, { cause: e }) };
+          gone ??= reason;
           return;
         }
       }
@@ -94,11 +98,11 @@ export async function applyPass(ctx: ApplyContext, opts: PassOptions): Promise<n
     if (!suspect) return false;
     suspect = false;
     const reason = await remoteUnavailableReason(ctx.remote, ctx.remoteMemory());
-    if (reason !== undefined) fatal ??= { error: new LazysyncError('remote-unavailable', reason) };
+    if (reason !== undefined) gone ??= reason;
     return reason !== undefined;
   };
   const halted = async (): Promise<boolean> =>
-    fatal !== undefined || opts.stopping?.() === true || (await remoteGone());
+    gone !== undefined || opts.stopping?.() === true || (await remoteGone());
   const endBatch = archive.writeBehind();
   try {
     await applyPlan(archive, files, applyOne, halted);
@@ -106,13 +110,13 @@ export async function applyPass(ctx: ApplyContext, opts: PassOptions): Promise<n
   } finally {
     endBatch();
   }
-  if (fatal !== undefined) throw fatal.error;
+  if (gone !== undefined) return { unavailable: gone };
   archive.planClear();
   // A whole pass that ran to its end planned every path still left out: the others are gone or synced.
   if (opts.paths === undefined && opts.stopping?.() !== true && (hadSkips || skippedNow.size > 0)) {
     for (const s of archive.skipList()) if (!skippedNow.has(s.path)) archive.skipClear(s.path);
   }
-  return problems;
+  return { problems };
 }
 
 /** Feeds the spooled plan to `applyOne` in order, a bounded window at a time, until done or halted. */
