@@ -170,7 +170,7 @@ export class Pair {
     return this.archiveInstance;
   }
 
-  get executor(): Executor {
+  private get executor(): Executor {
     const { hooks } = this;
     this.executorInstance ??= new Executor({
       localRoot: this.localRoot,
@@ -382,7 +382,13 @@ export class Pair {
       );
       if ('unavailable' in applied) return this.unavailable(applied.unavailable);
       const { counts, conflicts } = tally;
-      return { status: 'done', counts, conflicts, problems: applied.problems, planned: plan.planned };
+      return {
+        status: 'done',
+        counts: { ...counts },
+        conflicts,
+        problems: applied.problems,
+        planned: plan.planned,
+      };
     } finally {
       delete tally.onCompare;
     }
