@@ -1,6 +1,6 @@
-// Lazy mode at run time: catches opens of placeholders (kernel events on R, or the /proc scan) and
-// hydrates them ahead of background work; notices writes through placeholders; keeps local copies under
-// --cache-max by freeing the least recently opened clean ones; triggers passes on local changes.
+// Lazy mode at run time: catches opens of placeholders (kernel events on R, or the /proc scan) and asks
+// the pair's Lifecycle to hydrate them; notices writes through placeholders; keeps local copies under
+// --cache-max by asking it to free the least recently opened clean ones; triggers passes on local changes.
 import type { PairConfig } from '../config.js';
 import { display, parentOf } from '../core/paths.js';
 import { formatSize } from '../core/size.js';
