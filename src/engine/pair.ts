@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PairConfig } from '../config.js';
 import { checkDeletes } from '../core/guard.js';
-import { STATE_DIR, display, isWithin } from '../core/paths.js';
+import { display, isWithin } from '../core/paths.js';
 import type { Policy, RelPath } from '../core/types.js';
 import { LazysyncError, MOUNT_GONE_CODES, hasCode } from '../errors.js';
 import { parseProbe, probeIsStale, type MountProbe } from '../fsops/probe.js';
@@ -232,7 +232,7 @@ export class Pair {
 
   /** Opens the pair's state, taking its lock. A dry run creates nothing (no folder, no database, no lock). */
   static async open(cfg: PairConfig, log: Logger, dryRun: boolean, hooks: PairHooks = {}): Promise<Pair> {
-    const stateDir = path.join(cfg.local, STATE_DIR);
+    const stateDir = Root.pair(binary(cfg.local), binary(cfg.remote)).local.stateDir;
     if (dryRun && !existsSync(path.join(stateDir, 'state.db'))) return new Pair(cfg, log, undefined, hooks);
     if (!dryRun)
       await fs.mkdir(cfg.local, { recursive: false }).catch((e: unknown) => {
