@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflictName } from '../../src/core/names.js';
 import type { Entry } from '../../src/core/types.js';
+import { LazysyncError } from '../../src/errors.js';
 import { Executor } from '../../src/engine/executor.js';
 import { lstatEntry } from '../../src/fsops/entry.js';
 import { silentLogger } from '../../src/log.js';
@@ -102,5 +103,20 @@ describe('Executor (bugs found by the property tests and the soak)', () => {
       /changed since it was scanned/,
     );
     assert.equal(archive.get('f'), undefined, 'nothing recorded');
+  });
+
+  it('free of a copy whose folder was removed is a refusal as changed, not a raw ENOENT', async () => {
+    const { L, R, executor, entry } = await setup();
+    await mkdir(join(L, 'd'));
+    await mkdir(join(R, 'd'));
+    await writeFile(join(L, 'd', 'f'), 'same');
+    await writeFile(join(R, 'd', 'f'), 'same');
+    const local = await entry('local', 'd/f');
+    const remote = await entry('remote', 'd/f');
+    await rm(join(L, 'd'), { recursive: true });
+    await assert.rejects(
+      executor.free('d/f', local, remote),
+      (e: unknown) => e instanceof LazysyncError && e.code === 'changed',
+    );
   });
 });
