@@ -141,10 +141,11 @@ export class Pair {
     /** Undefined only for a dry run before the first sync: nothing may be created then. */
     private readonly archiveInstance: Archive | undefined,
     private readonly hooks: PairHooks,
+    roots: { local: Root; remote: Root },
   ) {
-    this.localRoot = binary(cfg.local);
-    this.remoteRoot = binary(cfg.remote);
-    this.roots = Root.pair(this.localRoot, this.remoteRoot);
+    this.roots = roots;
+    this.localRoot = roots.local.path;
+    this.remoteRoot = roots.remote.path;
     this.bandwidth = new TokenBucket(cfg.bwlimit);
     const pins = matcherOf(cfg.pin.map(binary));
     this.isPinned = (path) => (cfg.pin.length > 0 && pins(path, false)) || this.pinnedByPath(path);
@@ -232,8 +233,10 @@ export class Pair {
 
   /** Opens the pair's state, taking its lock. A dry run creates nothing (no folder, no database, no lock). */
   static async open(cfg: PairConfig, log: Logger, dryRun: boolean, hooks: PairHooks = {}): Promise<Pair> {
-    const stateDir = Root.pair(binary(cfg.local), binary(cfg.remote)).local.stateDir;
-    if (dryRun && !existsSync(path.join(stateDir, 'state.db'))) return new Pair(cfg, log, undefined, hooks);
+    const roots = Root.pair(binary(cfg.local), binary(cfg.remote));
+    const stateDir = roots.local.stateDir;
+    if (dryRun && !existsSync(path.join(stateDir, 'state.db')))
+      return new Pair(cfg, log, undefined, hooks, roots);
     if (!dryRun)
       await fs.mkdir(cfg.local, { recursive: false }).catch((e: unknown) => {
         if (!hasCode(e, 'EEXIST')) throw e;
@@ -247,7 +250,7 @@ export class Pair {
       lock?.release();
       throw e;
     }
-    const pair = new Pair(cfg, log, archive, hooks);
+    const pair = new Pair(cfg, log, archive, hooks, roots);
     pair.releaseLock = lock?.release;
     const pins = archive.getMeta(META_PINS);
     if (pins !== undefined) pair.pinnedPaths = JSON.parse(pins) as RelPath[];

@@ -358,6 +358,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
     const refused: { path: string; reason: string }[] = [];
     for (const path of paths) {
       for (const rec of [...this.below(path)]) {
+        // Only local copies of remote files can be freed: the rest is not worth a turn in the scheduler.
+        if (rec.local.kind !== 'file' || rec.remote.kind !== 'file') continue;
         const result = await pair.files.free(rec.path);
         if (result === undefined) continue;
         if ('freed' in result) freed.push({ path: display(rec.path) });
