@@ -347,7 +347,11 @@ export class Pair {
       ...(opts.compares && { onCompare: opts.compares.progress }),
     };
     this.tally = tally;
-    const plan = await planWithMoves(input, opts, this.files);
+    // The owner of file changes exists once there is an archive: before it, no move can be found.
+    const plan = await planWithMoves(input, opts, {
+      beginPlan: () => this.files.beginPlan(),
+      relocate: (step) => this.files.relocate(step),
+    });
     const verdict = checkDeletes(plan.deletes, archive?.countFiles() ?? 0, this.cfg.maxDelete);
     if (!verdict.ok && !opts.confirmDeletes) {
       archive?.planClear();
