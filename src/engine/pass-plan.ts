@@ -182,7 +182,8 @@ export async function planWithMoves(
   opts: PassOptions,
   host: PlanHost,
 ): Promise<PlannedPass & { moved: number }> {
-  if (input.archive === undefined) return { ...(await planPass(input, opts)), moved: 0 };
+  // Before the first sync is done nothing can have moved: every path is new.
+  if (input.archive?.getMeta(META.marker) !== '1') return { ...(await planPass(input, opts)), moved: 0 };
   const held: string[] = [];
   const print = opts.print;
   const first = await planPass(
