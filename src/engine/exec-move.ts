@@ -47,16 +47,24 @@ export class Mover {
     }
     await this.sides.expectBeforeDestroy(a.side, a.path, undefined);
     const id = ctx.archive.journalAdd({ path: a.from, op: 'move', side: a.side, target: a.path });
+    // A local rename's events at the old path are ours too (the new path is the step's own), once the
+    // archive has moved on with it.
+    const done = a.side === 'local' ? ctx.onLocalWrite?.(a.from) : undefined;
+    let renamed = false;
     try {
       await this.rename(root, a.from, a.path);
+      renamed = true;
+      ctx.archive.transaction(() => {
+        moveRecords(ctx.archive, roots.local, a.from, a.path);
+        ctx.archive.journalDone(id);
+      });
     } catch (e) {
-      ctx.archive.journalDone(id);
+      // Made but not recorded: the journal row stays, for the start after this to record it.
+      if (!renamed) ctx.archive.journalDone(id);
       throw e;
+    } finally {
+      done?.();
     }
-    ctx.archive.transaction(() => {
-      moveRecords(ctx.archive, roots.local, a.from, a.path);
-      ctx.archive.journalDone(id);
-    });
     await this.repoint(a.path);
     ctx.onDone('moved', a.path, display(a.from));
   }

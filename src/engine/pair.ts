@@ -350,6 +350,7 @@ export class Pair {
     // The owner of file changes exists once there is an archive: before it, no move can be found.
     const plan = await planWithMoves(input, opts, {
       beginPlan: () => this.files.beginPlan(),
+      settle: () => this.settle.start(factsOf(this.probe).settleMs, opts.stopping),
       relocate: (step) => this.files.relocate(step),
     });
     const verdict = checkDeletes(plan.deletes, archive?.countFiles() ?? 0, this.cfg.maxDelete);
