@@ -253,6 +253,32 @@ describe('MoveFinder: the rules of docs/design.md "Moves"', () => {
   });
 });
 
+describe('MoveFinder.carried: what a dry run hides once it has printed the moves', () => {
+  it('is what each move carries along unchanged; an edit, a deletion or a new file inside is not', () => {
+    const f = new MoveFinder();
+    const tree: Record<RelPath, At> = {
+      album: { a: [lDir(5), rDir], r: rDir },
+      'album/same': { a: [lFile(6), rFile()], r: rFile() },
+      'album/edited': { a: [lFile(7), rFile()], r: rFile() },
+      'album/deleted': { a: [lFile(8), rFile()], r: rFile() },
+      'album/ph': { a: [ph('album/ph'), rFile()], r: rFile() },
+      'album-2026': { l: lDir(5) },
+      'album-2026/same': { l: lFile(6) },
+      'album-2026/edited': { l: lFile(7, 99, T2) },
+      'album-2026/new': { l: lFile(9) },
+      'album-2026/ph': { l: moved('album/ph') },
+    };
+    for (const path of Object.keys(tree).sort(comparePaths)) {
+      const { a, l, r } = tree[path] as At;
+      f.push(path, a && { path, local: a[0], remote: a[1] }, l, r);
+    }
+    assert.deepEqual(brief(f.finish()), ['move:remote album -> album-2026']);
+    const { gone, created } = f.carried();
+    assert.deepEqual([...gone].sort(), ['album', 'album/ph', 'album/same']);
+    assert.deepEqual([...created].sort(), ['album-2026', 'album-2026/ph', 'album-2026/same']);
+  });
+});
+
 describe('stripCommonTail', () => {
   it('leaves the parts before the longest common tail of names, one name at least', () => {
     assert.deepEqual(stripCommonTail('album/x/1.jpg', 'album-2026/x/1.jpg'), ['album', 'album-2026']);
