@@ -208,7 +208,22 @@ describe('moves made locally', { timeout: 300_000, concurrency: 3 }, () => {
     const stopped = await syncRaw(p, ['-L', 'y']);
     assert.equal(stopped.code, 1, describeResult(stopped));
     assert.match(stopped.stderr, /would delete 16 of \d+ files/, describeResult(stopped));
-    assert.deepEqual(await readSpec(p.server), withDirs(seed), 'the stopped pass changed the remote');
+    // Nothing is deleted before the user confirms.
+    const server = await readSpec(p.server);
+    for (const [rel, content] of Object.entries(loose))
+      assert.equal(server[rel], content, `${rel} on the remote`);
+    assert.deepEqual(await listVersions(p.server), [], 'remote versions made by the stopped pass');
+    // The moves may be made before the guard counts what is left (docs/design.md), or not at all; either
+    // way what the pass says is what it did.
+    if (await exists(p.server, 'kept')) {
+      assert.doesNotMatch(
+        stopped.stderr,
+        /nothing was changed/,
+        'the stopped pass says nothing was changed, yet it moved keep to kept on the remote',
+      );
+    } else {
+      assert.deepEqual(server, withDirs(seed), 'the stopped pass changed the remote');
+    }
 
     await sync(p, '--confirm-deletes');
     const left = Object.fromEntries(Object.entries(loose).slice(16));
