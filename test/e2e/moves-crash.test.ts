@@ -1,4 +1,4 @@
-// Pass that move folders, killed with SIGKILL at their 1st, 2nd, ... Kth filesystem or archive step
+// Passes that move folders, killed with SIGKILL at their 1st, 2nd, ... Kth filesystem or archive step
 // (LAZYSYNC_FAULT_STEP, src/fault.ts). Eager: a 5-file folder moved locally and a 3-file folder moved on the
 // server; lazy: a folder of 5 placeholders moved locally. After each kill at most two ordinary passes
 // converge to what a pass not killed gives, with every file's content at exactly one live path on each side
@@ -28,7 +28,7 @@ import {
   type TreeEntry,
 } from '../fixture/index.js';
 import { NOCACHE_SSHFS_OPTIONS, startRemote } from '../fixture/remote.js';
-import { folderOf, mv, seedServer } from '../fixture/moves.js';
+import { assertRenamedInPlace, folderOf, inodes, moveOf, mv, seedServer } from '../fixture/moves.js';
 
 const execFileP = promisify(execFile);
 const BASE = nowSec() - 7200;
@@ -42,20 +42,28 @@ interface Lane {
   lazy: boolean;
 }
 
+/** Inode numbers of the files of both sides once synced, before the moves. */
+interface Inodes {
+  server: Map<BinPath, number>;
+  local: Map<BinPath, number>;
+}
+
 /**
  * The lane's pair made again from nothing: the seed written on the server and synced (a pass in this
  * process), then album moved locally (and in eager mode docs on the server). Made anew for every run, not
  * restored from a copy: a copied folder would have another inode number than the archive's, and the pass
  * would then move its files one by one instead of renaming the folder.
  */
-async function fresh(l: Lane): Promise<void> {
+async function fresh(l: Lane): Promise<Inodes> {
   await execFileP('rm', ['-rf', l.p.server, l.p.local]);
   await mkdir(l.p.server);
   await seedServer(l.p, SEED, BASE);
   const first = await passHere(l, false);
   assert.deepEqual([first.status, first.problems], ['done', 0], 'the first sync');
+  const before = { server: await inodes(l.p.server), local: await inodes(l.p.local) };
   await mv(l.p.local, 'album', 'album-2026');
   if (!l.lazy) await mv(l.p.server, 'docs', 'papers');
+  return before;
 }
 
 /** One ordinary pass in this process (or its dry run): what `lazysync sync` does after Pair.open. */
@@ -134,7 +142,12 @@ function leftovers(l: Lane): Record<string, number> {
 }
 
 /** A pass killed at step `n` (none: not killed, traced to `trace`), then passes until none plans anything. */
-async function crashAndRecover(l: Lane, n: number | undefined, trace: string): Promise<Map<BinPath, string>> {
+async function crashAndRecover(
+  l: Lane,
+  ino: Inodes,
+  n: number | undefined,
+  trace: string,
+): Promise<Map<BinPath, string>> {
   const env: NodeJS.ProcessEnv = { LAZYSYNC_FAULT_TRACE: trace };
   if (n !== undefined) env.LAZYSYNC_FAULT_STEP = String(n);
   const run = spawnCli(['sync', '-r', l.p.remote, '-l', l.p.local, '-L', l.lazy ? 'y' : 'n'], { env });
@@ -158,6 +171,9 @@ async function crashAndRecover(l: Lane, n: number | undefined, trace: string): P
   const once = Object.fromEntries(Object.keys(SEED).map((rel) => [rel, 1]));
   assert.deepEqual(await copiesOf(l.p.server), once, `${what}: server copies of each file`);
   if (!l.lazy) assert.deepEqual(await copiesOf(l.p.local), once, `${what}: local copies of each file`);
+  // A kill never turns a move into a copy: the moved files are the same files on the side that followed.
+  await assertRenamedInPlace(l.p.server, ino.server, moveOf('album', 'album-2026'), `${what}: server`);
+  if (!l.lazy) await assertRenamedInPlace(l.p.local, ino.local, moveOf('docs', 'papers'), `${what}: local`);
   assert.deepEqual(await temps(l), [], `${what}: temp files left`);
   assert.deepEqual(leftovers(l), { journal: 0, plan: 0, problems: 0 }, `${what}: archive rows left`);
   return tree;
@@ -169,9 +185,8 @@ async function everyStep(t: { diagnostic(m: string): void }, remote: Remote, laz
   const lanes: Lane[] = [];
   for (let i = 0; i < LANES; i++) lanes.push({ p: await newPair(remote, `crash-${mode}-${i}`), lazy });
   const first = lanes[0] as Lane;
-  await fresh(first);
   const traceFile = join(remote.base, `trace-${mode}.txt`);
-  const reference = await crashAndRecover(first, undefined, traceFile);
+  const reference = await crashAndRecover(first, await fresh(first), undefined, traceFile);
   const steps = (await readFile(traceFile, 'utf8')).trimEnd().split('\n');
   const tops = [...new Set([...reference.keys()].map((rel) => rel.split('/')[0]))];
   const expected = ['album-2026', lazy ? 'docs' : 'papers', 'keep.txt'].sort();
@@ -181,8 +196,8 @@ async function everyStep(t: { diagnostic(m: string): void }, remote: Remote, laz
   await Promise.all(
     lanes.map(async (l, i) => {
       for (let n = next++; n <= steps.length; n = next++) {
-        await fresh(l);
-        const tree = await crashAndRecover(l, n, join(remote.base, `trace-${mode}-${i}-${n}.txt`));
+        const ino = await fresh(l);
+        const tree = await crashAndRecover(l, ino, n, join(remote.base, `trace-${mode}-${i}-${n}.txt`));
         assert.deepEqual(
           tree,
           reference,
@@ -203,7 +218,7 @@ async function everyStep(t: { diagnostic(m: string): void }, remote: Remote, laz
 describe('a move interrupted at every step', { timeout: 300_000 }, () => {
   let remote: Remote;
   before(async () => {
-    // Caches off: both folders are restored from a snapshot before every run, and a pass must see that at once.
+    // Caches off: each run makes its pair anew on the server, and its passes must see that at once.
     remote = await startRemote({ sshfsOptions: NOCACHE_SSHFS_OPTIONS });
   });
   after(async () => {
