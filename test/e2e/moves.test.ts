@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, symlink, unlink } from 'node:fs/promises';
+import { mkdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -147,6 +147,46 @@ describe('moves made locally', { timeout: 300_000, concurrency: 3 }, () => {
     await assertRenamedInPlace(p.server, serverIno, moved, 'server');
     assert.deepEqual(await listVersions(p.server), [], 'remote versions');
     assert.deepEqual(await listVersions(p.local), [], 'local versions');
+    await assertSettled(p, false);
+  });
+
+  it('eager: the dry run of a moved folder also shows what changed inside it, and the pass does just that', async () => {
+    const p = await newPair(remote, 'eager-dry-run');
+    const seed = { ...folderOf('album', 4), 'readme.txt': 'readme\n' };
+    await seedServer(p, seed, BASE);
+    await syncEager(p);
+    const serverIno = await inodes(p.server);
+
+    await mv(p.local, 'album', 'album-2026');
+    await unlink(join(p.local, 'album-2026/f00.txt'));
+    await writeFile(join(p.local, 'album-2026/new.txt'), 'new in the moved folder\n');
+    const dry = await syncEager(p, '--dry-run');
+    const lines = dry.stdout.split('\n');
+    assert.ok(
+      lines.some((l) => /^move:remote album -> album-2026$/.test(l)),
+      `the move is shown\n${describeResult(dry)}`,
+    );
+    assert.ok(
+      lines.some((l) => /^remove:remote album(-2026)?\/f00\.txt$/.test(l)),
+      `the deletion inside the moved folder is shown\n${describeResult(dry)}`,
+    );
+    assert.ok(
+      lines.some((l) => /^upload album-2026\/new\.txt$/.test(l)),
+      `the new file inside the moved folder is shown\n${describeResult(dry)}`,
+    );
+
+    await syncEager(p);
+    const kept = Object.fromEntries(Object.entries(seed).filter(([rel]) => rel !== 'album/f00.txt'));
+    const expected = withDirs({
+      ...renamed(kept, 'album', 'album-2026'),
+      'album-2026/new.txt': 'new in the moved folder\n',
+    });
+    assert.deepEqual(await readSpec(p.server), expected);
+    const moved = new Map([...serverIno].filter(([rel]) => rel !== 'album/f00.txt'));
+    await assertRenamedInPlace(p.server, moved, moveOf('album', 'album-2026'), 'server');
+    const versions = await listVersions(p.server);
+    assert.equal(versions.length, 1, `one remote version, of f00.txt: ${versions.join(', ')}`);
+    assert.match(versions[0] ?? '', /^album(-2026)?\/f00~/);
     await assertSettled(p, false);
   });
 
