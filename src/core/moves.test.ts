@@ -79,6 +79,46 @@ const rows: Row[] = [
     want: ['move:remote album -> album-2026'],
   },
   {
+    desc: 'a new folder given the inode number of a deleted one, holding none of its files: no move',
+    tree: {
+      old: { a: [lDir(5), rDir], r: rDir },
+      'old/a': { a: [lFile(6), rFile()], r: rFile() },
+      new: { l: lDir(5) },
+      'new/b': { l: lFile(7) },
+    },
+    want: [],
+  },
+  {
+    desc: '...unless the kernel reported the rename',
+    tree: {
+      old: { a: [lDir(5), rDir], r: rDir },
+      'old/a': { a: [lFile(6), rFile()], r: rFile() },
+      new: { l: lDir(5) },
+      'new/b': { l: lFile(7) },
+    },
+    reported: [['old', 'new']],
+    want: ['move:remote old -> new'],
+  },
+  {
+    desc: 'an empty folder renamed: a move (nothing in it can go astray)',
+    tree: { old: { a: [lDir(5), rDir], r: rDir }, new: { l: lDir(5) } },
+    want: ['move:remote old -> new'],
+  },
+  {
+    desc: 'folders inside a renamed folder vouch for it, however deep its files are',
+    tree: {
+      d: { a: [lDir(5), rDir], r: rDir },
+      'd/e': { a: [lDir(6), rDir], r: rDir },
+      'd/e/f': { a: [lDir(7), rDir], r: rDir },
+      'd/e/f/x': { a: [lFile(8), rFile()], r: rFile() },
+      n: { l: lDir(5) },
+      'n/e': { l: lDir(6) },
+      'n/e/f': { l: lDir(7) },
+      'n/e/f/x': { l: lFile(8) },
+    },
+    want: ['move:remote d -> n'],
+  },
+  {
     desc: 'a folder renamed and a file renamed inside it: the folder first, then the file where it now is',
     tree: {
       d: { a: [lDir(5), rDir], r: rDir },

@@ -161,10 +161,13 @@ export class MoveFinder {
       used.add(g.path);
       found.push({ by: 'local', source: g.path, from: g.path, to, entry: g.other });
     };
-    for (const n of this.fresh.local) {
-      const g = byIno
+    const sameInode = (n: New): Gone | undefined =>
+      byIno
         .get(n.entry.ino)
         ?.find((c) => !used.has(c.path) && c.last.kind === n.entry.kind && this.sameFile(c, n));
+    // Files, then placeholders, then folders innermost first: what moved inside a folder vouches for it.
+    for (const n of this.fresh.local) {
+      const g = n.entry.kind === 'file' ? sameInode(n) : undefined;
       if (g !== undefined) move(g, n.path);
     }
     for (const link of this.links) {
@@ -172,6 +175,10 @@ export class MoveFinder {
       if (g !== undefined && g.last.kind === 'placeholder' && g.other.kind === 'file' && !used.has(g.path))
         move(g, link.path);
       else copies.push({ op: 'copy', from: this.movedOnRemote(link.of) ?? link.of, path: link.path });
+    }
+    for (const n of [...this.fresh.local].reverse()) {
+      const g = n.entry.kind === 'dir' ? sameInode(n) : undefined;
+      if (g !== undefined && this.folderMoved(g, n.path, found)) move(g, n.path);
     }
     return prune(found);
   }
@@ -188,6 +195,18 @@ export class MoveFinder {
     );
     if (cands.length > 1) cands = cands.filter((n) => baseName(n.path) === baseName(of));
     return cands.length === 1 ? cands[0]?.path : undefined;
+  }
+
+  /**
+   * A folder's inode number alone does not make it the same folder: `rm -r old; mkdir new` often gives
+   * `new` the number `old` had. It moved if the kernel reported the rename, if something that was inside
+   * it is inside the new one, or if it held nothing the archive knows of (then nothing can go astray).
+   */
+  private folderMoved(g: Gone, to: RelPath, found: Found[]): boolean {
+    if (this.opts.reported?.(g.path, to) === true) return true;
+    const inside = (p: RelPath): boolean => p !== g.path && isWithin(p, g.path);
+    if (!this.gone.local.some((x) => inside(x.path))) return true;
+    return found.some((f) => inside(f.source) && f.to !== to && isWithin(f.to, to));
   }
 
   /** A local file found again at a new path is the same file, not a new one given a freed inode number. */
