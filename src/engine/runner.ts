@@ -8,15 +8,15 @@ import { parseConflictName } from '../core/names.js';
 import { formatSize } from '../core/size.js';
 import type { ArchiveRecord, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
-import { lstatEntry } from '../fsops/entry.js';
 import type { Logger } from '../log.js';
-import { describeCounts, type Progress } from './exec-context.js';
-import { conflictListing, versionListing, versionsOnBothSides } from './history.js';
+import { changesIn, describeCounts, type Progress } from './exec-context.js';
+import { conflictListing, versionListing, versionToRestore, versionsOnBothSides } from './history.js';
 import { OnDemand } from './on-demand.js';
 import { archiveSubtree } from './merge.js';
 import { Pair, type PassOutcome } from './pair.js';
 import { Wakeup } from './wakeup.js';
-import type { LocalChanges } from '../watch/local-events.js';
+import type { LocalChanges, LocalRename } from '../watch/local-events.js';
+import { ReportedRenames } from './renames.js';
 import type {
   ConflictListing,
   PairEvent,
@@ -56,6 +56,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   private nextWholePass = 0;
   /** Local paths changed since the last pass began: a pass over just these runs soon. */
   private readonly changedPaths = new Set<RelPath>();
+  /** Local renames the kernel reported since the last pass began. */
+  private readonly renames = new ReportedRenames();
 
   constructor(
     readonly name: string,
@@ -96,7 +98,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         this.wholePassWanted = true;
         if (!this.paused) this.wake.nudge();
       },
-      localChanged: (changes) => this.localChanged(changes),
+      localChanged: (changes, renames) => this.localChanged(changes, renames),
     });
     this.onDemand = onDemand;
     try {
@@ -141,7 +143,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   /** Kernel events named what changed locally: sync those paths now, without scanning everything. */
-  private localChanged(changes: LocalChanges): void {
+  private localChanged(changes: LocalChanges, renames: LocalRename[] = []): void {
+    this.renames.add(renames);
     if (changes === 'all' || this.changedPaths.size + changes.length > MAX_PENDING_PATHS) {
       this.wholePassWanted = true;
       this.changedPaths.clear();
@@ -199,6 +202,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       }
       // Taken before the pass starts: events during the pass are for the next one.
       const paths = whole ? undefined : [...this.changedPaths];
+      const renamed = this.renames.take();
       this.changedPaths.clear();
       this.wholePassWanted = false;
       const started = Date.now();
@@ -214,6 +218,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
           onPhase: (phase) => this.setState(phase, null),
           backoffMs: this.cfg.interval * 1000,
           ...(paths !== undefined ? { paths } : {}),
+          ...(renamed && { renamed }),
         });
         if (outcome.status === 'done') {
           this.confirmNext = false;
@@ -261,15 +266,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       case 'done': {
         if (lastLogged.startsWith('remote-unavailable')) this.log.info('remote available again; syncing');
         const c = o.counts;
-        const applied =
-          c.downloaded +
-          c.placeholders +
-          c.uploaded +
-          c.moved +
-          c.copied +
-          c.created +
-          c.removed +
-          c.conflicts;
+        const applied = changesIn(c);
         const durationMs = Date.now() - started;
         this.lastPass = { finishedAt: new Date().toISOString(), durationMs, applied, problems: o.problems };
         this.setState('idle', null);
@@ -383,19 +380,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
 
   async restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
     const pair = this.p;
-    const all = await versionsOnBothSides(pair, path);
-    const chosen = at === undefined ? all[0] : all.find((x) => x.v.stamp === at);
-    if (chosen === undefined) {
-      throw new LazysyncError(
-        'usage',
-        at === undefined ? `${display(path)} has no versions` : `${display(path)} has no version at ${at}`,
-      );
-    }
-    const version = await lstatEntry(chosen.root, chosen.rel, chosen.side);
-    if (version?.kind !== 'file') {
-      throw new LazysyncError('io', `${display(chosen.rel)}: only file versions can be restored`);
-    }
-    await pair.files.restore(path, { root: chosen.root, rel: chosen.rel, entry: version });
+    const chosen = await versionToRestore(pair, path, at);
+    await pair.files.restore(path, chosen);
     this.log.info(`restored ${display(path)} from its ${chosen.side} version of ${chosen.v.stamp}`);
     this.wake.nudge();
     return { side: chosen.side, stamp: chosen.v.stamp };
