@@ -9,6 +9,7 @@ import type { Action, ArchiveRecord, Policy, RelPath, Side } from '../../src/cor
 import { LazysyncError } from '../../src/errors.js';
 import type { Done } from '../../src/engine/exec-context.js';
 import { Executor } from '../../src/engine/executor.js';
+import { markRemoteAtFirstSync } from '../../src/engine/health.js';
 import { Lifecycle } from '../../src/engine/lifecycle.js';
 import { archiveSubtree } from '../../src/engine/merge.js';
 import { planPass, planWithMoves, type PlanInput, type StrayTemp } from '../../src/engine/pass-plan.js';
@@ -119,16 +120,20 @@ export class RealPair {
   }
 
   /**
-   * Plans a pass as the pair does (planWithMoves): moves found are made first through the Lifecycle, then
-   * the pass is planned again. `renamed`: the local renames the kernel reported since the last pass.
+   * Plans a pass as the pair does (the remote's marker made at the first, then planWithMoves): moves found
+   * are made first through the Lifecycle, then the pass is planned again. `renamed`: the local renames the kernel reported since the last pass.
    */
   async plan(renamed?: (from: RelPath, to: RelPath) => boolean): Promise<Planned> {
+    // A plain folder is no mount of its own, which the marker's first making warns about.
+    await markRemoteAtFirstSync(this.archive, this.input.cfg, silentLogger());
     Object.assign(this.done, zeroCounts());
     this.logged.length = 0;
     const moves: Relocation[] = [];
     const { files, logged } = this;
     const host = {
       beginPlan: () => files.beginPlan(),
+      // The mount's caches: none on a plain folder.
+      settle: () => undefined,
       async relocate(step: MoveStep): Promise<boolean> {
         const before = logged.length;
         const made = await files.relocate(step);
