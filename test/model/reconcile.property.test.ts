@@ -47,9 +47,10 @@ import { fileInodes } from './user-fs.js';
  * Runs and seed: the seed is fixed by default so that a failure reproduces; FC_SEED / FC_RUNS override them.
  * 350 runs (a quarter as many pure moves, a third as many for symmetry) because each scenario makes two
  * fresh folders and an archive and runs up to twelve real scans and eight passes, a pass that finds moves
- * scanning twice: about 18 s of CPU in all, 20 s on a 2-core machine while other work kept it busy (load
- * 4), so the file stays well within a minute even when the whole suite's other test files take two thirds
- * of the machine.
+ * scanning twice: about 15 s of CPU in all, 15 s on an idle 2-core machine and 20 to 23 s while other work
+ * kept it busy (load 4 to 6), as 500 runs took before moves were looked for; so the file stays well within
+ * a minute even when the whole suite's other test files take two thirds of the machine. 1,000 runs took 35
+ * to 75 s at load 2 to 4.
  */
 const RUNS = Number(process.env['FC_RUNS'] ?? 350);
 const SEED = Number(process.env['FC_SEED'] ?? 20240517);
