@@ -6,7 +6,7 @@ import { DeleteCounter } from '../core/guard.js';
 import { describeAction } from '../core/plan-format.js';
 import { MoveFinder, type MoveFinderOptions, type MoveStep } from '../core/moves.js';
 import { Planner } from '../core/planner.js';
-import { display, isWithin } from '../core/paths.js';
+import { display } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { remoteScanReader } from '../fsops/entry.js';
@@ -35,7 +35,7 @@ export interface PlanInput {
   log: Logger;
   /** Look for moves with these options (not looked for without them). */
   moves?: MoveFinderOptions;
-  /** Steps left out of the plan: a dry run's, made moot by the moves it printed. */
+  /** Steps left out of the plan: a dry run's, made moot by the moves it printed before them. */
   hide?: (a: Action) => boolean;
 }
 
@@ -55,6 +55,8 @@ export interface PlannedPass {
   strayTemps: StrayTemp[];
   /** Moves and copies to make before this plan, which is then made again (only when looked for). */
   moves: MoveStep[];
+  /** What the moves carry along unchanged (MoveFinder.carried), for a dry run. */
+  carried: { gone: Set<RelPath>; created: Set<RelPath> };
 }
 
 export async function planPass(input: PlanInput, opts: PassOptions): Promise<PlannedPass> {
@@ -142,7 +144,8 @@ export async function planPass(input: PlanInput, opts: PassOptions): Promise<Pla
   take(planner.finish());
   flush();
   const moves = finder?.finish() ?? [];
-  return { planned, compareBytes, deletes: deletes.counts, strayTemps, moves };
+  const carried = finder?.carried() ?? { gone: new Set<RelPath>(), created: new Set<RelPath>() };
+  return { planned, compareBytes, deletes: deletes.counts, strayTemps, moves, carried };
 }
 
 /**
@@ -202,7 +205,11 @@ export async function planWithMoves(
   }
   if (opts.dryRun) {
     for (const m of first.moves) print?.(describeAction(m) ?? '');
-    const again = await planPass({ ...input, hide: (a) => first.moves.some((m) => covers(m, a)) }, opts);
+    const { gone, created } = first.carried;
+    const copied = new Set(first.moves.filter((m) => m.op === 'copy').map((m) => m.path));
+    const moot = (a: Action): boolean =>
+      (a.op === 'remove' ? gone : created).has(a.path) || (a.op === 'hold' && copied.has(a.path));
+    const again = await planPass({ ...input, hide: moot }, opts);
     return { ...again, planned: again.planned + first.moves.length, moved: 0 };
   }
   let moved = 0;
@@ -210,9 +217,4 @@ export async function planWithMoves(
   for (const m of first.moves) if (await host.relocate(m)) moved++;
   host.beginPlan();
   return { ...(await planPass(input, opts)), moved };
-}
-
-/** Whether a planned step is made moot by a move or copy printed before it (a dry run's view). */
-function covers(m: MoveStep, a: Action): boolean {
-  return isWithin(a.path, m.path) || (m.op === 'move' && isWithin(a.path, m.from));
 }
