@@ -36,7 +36,7 @@ import {
 /** A local link with the placeholder text of another path, 'a/o': a placeholder moved or copied to p. */
 const Pmoved = { ...P, kind: 'symlink' as const, target: '/mnt/r/a/o', placeholderOf: 'a/o' };
 const heldReason =
-  'a/p: a link into the remote folder (to a/o) with no remote file here: left alone, not uploaded';
+  'a/p: a link into the remote folder (to a/o) with nothing on the remote here: left alone, not uploaded';
 
 decideRows('decide: the rules under the contract table', [
   {
@@ -334,10 +334,10 @@ decideRows('decide: the rules under the contract table', [
     want: [{ op: 'hold', path: p, local: Pmoved, reason: heldReason }],
   },
   {
-    desc: '...also where the remote has a folder here, or the archive had the path',
+    desc: 'a link into the remote naming another path where the remote has a folder: it gives way (mkdir)',
     archive: [lF1, rF1],
     local: Pmoved,
     remote: rD,
-    want: [{ op: 'hold', path: p, local: Pmoved, remote: rD, reason: heldReason }],
+    want: [mkdir('local', Pmoved, rD)],
   },
 ]);

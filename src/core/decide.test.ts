@@ -213,11 +213,11 @@ decideRows('decide: the contract table of docs/design.md, row by row', [
   },
   { desc: 'both deleted: forget', archive: [lF1, rF1], want: [forget] },
   {
-    desc: 'both changed to the same content: archive updated, nothing copied',
+    desc: 'both changed, same size and mtime second: the bytes decide (the same bytes are only recorded)',
     archive: [lF1, rF1],
     local: lF2,
     remote: rF2,
-    want: [record(lF2, rF2)],
+    want: [{ ...conflict(lF2, rF2, 'local'), check: true } as Action],
   },
   {
     desc: 'first sync, same size and mtime second on both sides: the bytes decide (a checked conflict)',

@@ -46,7 +46,7 @@ export function decide(
     if (local === undefined && remote === undefined) return [];
     if (local === undefined) return d.createOnLocal();
     if (remote === undefined) return d.createOnRemote();
-    return d.merge({ firstSync: true });
+    return d.merge();
   }
 
   const localChanged = local === undefined || !isUnchanged(local, archive.local, 'local');
@@ -86,20 +86,7 @@ export function decide(
   // Deleted on one side, modified on the other: the modification wins and is restored.
   if (local === undefined) return d.createOnLocal();
   if (remote === undefined) return d.createOnRemote();
-  // A local file with the archive's size and mtime but a new inode (`cp -p`, a save that kept the time) may
-  // hold new bytes the quick check cannot see: then the bytes decide, not size and mtime.
-  return d.merge({ bytesDecide: onlyInodeMoved(local, archive.local) });
-}
-
-/** A file whose size and mtime are the archive's but whose inode is not: its bytes may have changed. */
-function onlyInodeMoved(now: Entry, last: Entry): boolean {
-  return (
-    now.kind === 'file' &&
-    last.kind === 'file' &&
-    now.size === last.size &&
-    now.mtime === last.mtime &&
-    now.ino !== last.ino
-  );
+  return d.merge();
 }
 
 /**
@@ -216,12 +203,12 @@ class Decider {
   }
 
   /**
-   * Both sides exist and both may have changed (or there is no archive): same content, or a conflict. With
-   * no archive, two files that agree in size and mtime second are not trusted to be the same: two machines
-   * can write different bytes within one second, so the bytes decide (a `check` conflict), as Unison does.
-   * `bytesDecide` asks the same where the local side's change is one the quick check cannot see.
+   * Both sides exist and both changed since the last sync (or there is no archive): same content, or a
+   * conflict. Two files that agree in size and mtime second are not trusted to be the same here: each side
+   * was written on its own, and two writers can leave different bytes of one size within one second (or a
+   * `cp -p` can keep both), so the bytes decide (a `check` conflict), as Unison's fingerprints do.
    */
-  merge(opts: { firstSync?: boolean; bytesDecide?: boolean } = {}): Action[] {
+  merge(): Action[] {
     const { path } = this;
     const local = this.need(this.local, 'local');
     const remote = this.need(this.remote, 'remote');
@@ -229,7 +216,7 @@ class Decider {
     if (local.kind === 'placeholder' && remote.kind !== 'file') return this.createOnLocal();
     if (sameContent(local, remote) === true) {
       if (local.kind === 'placeholder') return this.keepPlaceholder(remote);
-      if ((opts.firstSync === true || opts.bytesDecide === true) && local.kind === 'file') {
+      if (local.kind === 'file') {
         return [this.conflict(newer(local, remote), { check: true })];
       }
       return [this.act({ op: 'record', path, local, remote })];
@@ -253,8 +240,8 @@ class Decider {
 
   /**
    * A local link to the remote path of another path `of`. With a remote file at this path it becomes this
-   * path's placeholder (or local copy); otherwise it names something that is not here: it is reported and
-   * left alone, never sent to the remote.
+   * path's placeholder (or local copy), and anything else the remote has here replaces it; with nothing
+   * here it names something that is not here: it is reported and left alone, never sent to the remote.
    */
   linkIntoRemote(of: RelPath): Action[] {
     const { path, remote } = this;
@@ -266,10 +253,12 @@ class Decider {
         ),
       ];
     }
+    // It holds no data: where the remote has something else here, it gives way as a placeholder would.
+    if (remote !== undefined) return this.createOnLocal();
     const reason =
-      `${display(path)}: a link into the remote folder (to ${display(of)}) with no remote file here: ` +
-      'left alone, not uploaded';
-    return [{ op: 'hold', path, local, ...(remote !== undefined && { remote }), reason }];
+      `${display(path)}: a link into the remote folder (to ${display(of)}) with nothing on the remote ` +
+      'here: left alone, not uploaded';
+    return [{ op: 'hold', path, local, reason }];
   }
 
   /** A placeholder of a remote file: already in sync, unless a local copy is wanted. */

@@ -129,6 +129,41 @@ const rows: Row[] = [
     want: ['move:remote d -> e', 'move:remote e/x -> e/y'],
   },
   {
+    desc: 'a folder moved into a name a copy would make: the move first (the copy would fill its place)',
+    tree: {
+      a: { a: [ph('a'), rFile()], l: ph('a'), r: rFile() },
+      b: { a: [lDir(5), rDir], r: rDir },
+      'b/c': { a: [lFile(6), rFile()], r: rFile() },
+      d: { l: lDir(5) },
+      'd/c': { l: lFile(6) },
+      'd/x': { l: moved('a') },
+    },
+    want: ['move:remote b -> d', 'copy a -> d/x'],
+  },
+  {
+    desc: 'a folder moved out of its parent, the parent moved into it: the inner one first',
+    tree: {
+      a: { a: [lDir(5), rDir], r: rDir },
+      'a/a': { a: [lDir(6), rDir], r: rDir },
+      'a/a/x': { a: [lFile(7), rFile()], r: rFile() },
+      'a/y': { a: [lFile(8), rFile()], r: rFile() },
+      b: { l: lDir(6) },
+      'b/c': { l: lDir(5) },
+      'b/c/y': { l: lFile(8) },
+      'b/x': { l: lFile(7) },
+    },
+    want: ['move:remote a/a -> b', 'move:remote a -> b/c'],
+  },
+  {
+    desc: 'a chain of renames (b -> c, then a -> b): the one that frees a name first',
+    tree: {
+      a: { a: [lFile(6), rFile()], r: rFile() },
+      b: { a: [lFile(7, 11), rFile(11)], l: lFile(6), r: rFile(11) },
+      c: { l: lFile(7, 11) },
+    },
+    want: [],
+  },
+  {
     desc: 'a file moved into a new folder: the move (the folder is made by it, or by the plan after)',
     tree: { x: { a: [lFile(6), rFile()], r: rFile() }, n: { l: lDir(40) }, 'n/x': { l: lFile(6) } },
     want: ['move:remote x -> n/x'],
@@ -154,9 +189,9 @@ const rows: Row[] = [
     want: ['copy a -> c'],
   },
   {
-    desc: 'lazy: a placeholder moved and its new name copied: the copy is made first, from where it still is',
+    desc: 'lazy: a placeholder moved and its new name copied: the move, then the copy from where it went',
     tree: { a: { a: [ph('a'), rFile()], r: rFile() }, b: { l: moved('a') }, c: { l: moved('a') } },
-    want: ['copy a -> c', 'move:remote a -> b'],
+    want: ['move:remote a -> b', 'copy b -> c'],
   },
   {
     desc: 'lazy: a placeholder moved here while the remote moved its file elsewhere: copied from there',

@@ -7,6 +7,7 @@ import type { Action, ArchiveRecord, Entry, RelPath, Side } from './types.js';
 
 /** A step that moves or copies on the other side. */
 export type MoveStep = Extract<Action, { op: 'move' } | { op: 'copy' }>;
+type Copy = Extract<Action, { op: 'copy' }>;
 
 export interface MoveFinderOptions {
   /**
@@ -48,8 +49,8 @@ const DEFAULT_LIMIT = 100_000;
 
 /**
  * Feed it every tuple the Planner gets, in the same order; `finish()` gives the moves and copies to make
- * before the plan is applied: copies first (their source may be about to move), then moves, an enclosing
- * folder's before what moves inside it. Rules (each pair used once, ambiguity means no move):
+ * before the plan is applied, in the order they can be made: moves into a folder after the move that makes
+ * it, a rename after the rename that frees its target, copies last (from where the moves took their source). Rules (each pair used once, ambiguity means no move):
  * - local: a new file or folder with the inode of a path gone locally (a file also needs its size and
  *   mtime unchanged, unless the kernel reported the rename); a link whose text names the remote path of a
  *   gone placeholder is that placeholder moved, of a path still there a copy of it.
@@ -93,10 +94,14 @@ export class MoveFinder {
   }
 
   finish(): MoveStep[] {
-    const copies: MoveStep[] = [];
-    const found = [...this.localMoves(copies), ...this.remoteMoves()];
-    this.found = found;
-    return [...copies, ...ordered(found).map(toStep)];
+    const copies: Copy[] = [];
+    const onRemote = ordered(this.localMoves(copies));
+    const onLocal = ordered(this.remoteMoves());
+    this.found = [...onRemote, ...onLocal];
+    // Copies last, from where the moves made on the remote put their sources: a copy's target folder
+    // could otherwise stand where a move is to go.
+    const copied = copies.map((c) => ({ ...c, from: through(onRemote, c.from) }));
+    return [...this.found.map(toStep), ...copied];
   }
 
   /**
@@ -145,7 +150,7 @@ export class MoveFinder {
   }
 
   /** Local moves by inode, and moved or copied placeholders (copies go to `copies`). */
-  private localMoves(copies: MoveStep[]): Found[] {
+  private localMoves(copies: Copy[]): Found[] {
     const used = new Set<RelPath>();
     const byIno = new Map<number, Gone[]>();
     const goneAt = new Map<RelPath, Gone>();
@@ -293,43 +298,42 @@ export function stripCommonTail(a: RelPath, b: RelPath): [RelPath, RelPath] {
   return [pa.join('/'), pb.join('/')];
 }
 
-/**
- * Drops the moves a moved folder already makes (the same name below it on both sides), and re-expresses
- * the `from` of a move inside a moved folder as where it is once that folder has moved.
- */
+/** Drops the moves a moved folder already makes: the same name below it on both sides. */
 function prune(found: Found[]): Found[] {
-  const kept: Found[] = [];
-  for (const m of [...found].sort((a, b) => depth(a.source) - depth(b.source))) {
-    let outer: Found | undefined;
-    for (const k of kept) {
-      if (
-        k.source !== m.source &&
-        isWithin(m.source, k.source) &&
-        depth(k.source) > depth(outer?.source ?? '')
-      )
-        outer = k;
-    }
-    if (outer === undefined) {
-      kept.push(m);
-      continue;
-    }
-    const rest = m.source.slice(outer.source.length);
-    if (m.to !== outer.to + rest) kept.push({ ...m, from: outer.to + rest });
-  }
-  return kept;
+  const byDepth = [...found].sort((a, b) => depth(a.source) - depth(b.source));
+  return byDepth.filter(
+    (m) =>
+      !byDepth.some(
+        (o) => o !== m && isWithin(m.source, o.source) && m.to === o.to + m.source.slice(o.source.length),
+      ),
+  );
+}
+
+/** Where `source` (a path as the archive has it) is once `done` moves have been made, in order. */
+function through(done: readonly Found[], source: RelPath): RelPath {
+  let p = source;
+  for (const m of done) if (isWithin(p, m.from)) p = m.to + p.slice(m.from.length);
+  return p;
 }
 
 /**
- * The order moves are made in: a folder's move before the moves inside it (their `from` says where they
- * are once it has moved), then a move into a folder after the move that makes that folder.
+ * The order moves on one side are made in, each with the `from` it has by then: shallower targets first
+ * (the folder a move goes into may be another move's target), except that a move waits for the move of
+ * whatever sits at its target (a chain of renames `b -> c`, `a -> b`).
  */
 function ordered(found: Found[]): Found[] {
-  return [...found].sort(
-    (a, b) =>
-      depth(a.source) - depth(b.source) ||
-      depth(a.to) - depth(b.to) ||
-      (a.to < b.to ? -1 : a.to > b.to ? 1 : 0),
+  const pending = [...found].sort(
+    (a, b) => depth(a.to) - depth(b.to) || (a.to < b.to ? -1 : a.to > b.to ? 1 : 0),
   );
+  const done: Found[] = [];
+  while (pending.length > 0) {
+    const free = pending.findIndex(
+      (m) => !pending.some((o) => o !== m && isWithin(through(done, o.source), m.to)),
+    );
+    const [m] = pending.splice(Math.max(free, 0), 1);
+    if (m !== undefined) done.push({ ...m, from: through(done, m.source) });
+  }
+  return done;
 }
 
 function depth(p: RelPath): number {

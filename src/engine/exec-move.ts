@@ -72,13 +72,15 @@ export class Mover {
   /**
    * Copies the remote file `from` to `path` on the remote, through a temp file renamed into place; the
    * mount may copy on the server (copy_file_range), so the content need not cross to this machine. The
-   * local link at `path` becomes its placeholder in the pass that follows. Nothing to copy (the link names
-   * no remote file) is not an error here: that pass reports the link.
+   * local link at `path` becomes its placeholder in the pass that follows. Throws 'changed' when there is
+   * nothing to copy (the link names no remote file): that pass reports the link.
    */
   async copy(a: Copy): Promise<void> {
     const { remote } = this.roots;
     const source = await remote.stat(a.from);
-    if (source?.kind !== 'file') return;
+    if (source?.kind !== 'file') {
+      throw new LazysyncError('changed', `${display(a.from)}: no remote file to copy`);
+    }
     await this.sides.expectBeforeDestroy('remote', a.path, undefined);
     await ensureParents(remote.path, a.path);
     const dst = remote.abs(a.path);

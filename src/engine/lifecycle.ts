@@ -98,7 +98,12 @@ export class Lifecycle {
         : this.scheduler.run(step.from, () => this.scheduler.run(step.path, apply)));
       return true;
     } catch (e) {
-      log.info({ path: display(step.path) }, `${describeAction(step)}: not made (${messageOf(e)})`);
+      // A source changed meanwhile is ordinary (the plan made next sees why); anything else is worth a word.
+      const quiet = e instanceof LazysyncError && e.code === 'changed';
+      log[quiet ? 'debug' : 'info'](
+        { path: display(step.path) },
+        `${describeAction(step)}: not made (${messageOf(e)})`,
+      );
       return false;
     }
   }

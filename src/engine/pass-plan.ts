@@ -201,6 +201,7 @@ export async function planWithMoves(
   let moved = 0;
   host.settle();
   for (const m of first.moves) if (await host.relocate(m)) moved++;
+  if (moved === 0) return { ...first, moved }; // nothing changed: the plan made is still the plan
   host.beginPlan();
   return { ...(await planPass(input, opts)), moved };
 }
