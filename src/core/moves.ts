@@ -3,7 +3,8 @@
 // as the Planner, it keeps only what was created or deleted in this pass. docs/design.md, "Moves".
 import { isUnchanged } from './changes.js';
 import { baseName, isWithin } from './paths.js';
-import type { Action, ArchiveRecord, Entry, RelPath, Side } from './types.js';
+import { wantsLocalCopy } from './decide.js';
+import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
 /** A step that moves or copies on the other side. */
 export type MoveStep = Extract<Action, { op: 'move' } | { op: 'copy' }>;
@@ -18,6 +19,8 @@ export interface MoveFinderOptions {
   reported?: (from: RelPath, to: RelPath) => boolean;
   /** At most this many new and gone paths are remembered per side; beyond it only folders are (memory). */
   limit?: number;
+  /** The pair's policy: a placeholder moved to where a local copy is wanted is not carried along as is. */
+  policy?: Policy;
 }
 
 /** What a side had at a path it no longer has (the archive's entry), and the other side's entry there. */
@@ -124,6 +127,12 @@ export class MoveFinder {
         const to = m.to + g.path.slice(m.source.length);
         const now = news.get(to);
         if (now === undefined || !sameThing(now, g, side)) continue;
+        if (
+          g.last.kind === 'placeholder' &&
+          this.opts.policy &&
+          wantsLocalCopy(this.opts.policy, to, g.other)
+        )
+          continue;
         gone.add(g.path);
         created.add(to);
       }

@@ -6,7 +6,7 @@ import { DeleteCounter, countDeletions } from '../core/guard.js';
 import { describeAction } from '../core/plan-format.js';
 import { MoveFinder, type MoveFinderOptions, type MoveStep } from '../core/moves.js';
 import { Planner } from '../core/planner.js';
-import { display } from '../core/paths.js';
+import { display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { remoteScanReader } from '../fsops/entry.js';
@@ -193,7 +193,8 @@ export async function planWithMoves(
   // Before the first sync is done nothing can have moved: every path is new.
   if (input.archive?.getMeta(META.marker) !== '1') return { ...(await planPass(input, opts)), moved: 0 };
   const held: Action[] = [];
-  const looking: PlanInput = { ...input, moves: { ...(opts.renamed && { reported: opts.renamed }) } };
+  const moves = { policy: input.policy, ...(opts.renamed && { reported: opts.renamed }) };
+  const looking: PlanInput = { ...input, moves };
   if (opts.dryRun) looking.hold = (a) => void (held.length <= HELD_STEPS && held.push(a));
   const first = await planPass(looking, opts);
   if (opts.dryRun) return { ...(await printDryRun(first, held, input, opts)), moved: 0 };
@@ -202,8 +203,54 @@ export async function planWithMoves(
   host.settle();
   for (const m of first.moves) if (await host.relocate(m)) moved++;
   if (moved === 0) return { ...first, moved }; // nothing changed: the plan made is still the plan
+  const rest = moved === first.moves.length ? withoutCarried(input.archive, first) : undefined;
+  if (rest !== undefined) return { ...first, ...rest, moved };
   host.beginPlan();
   return { ...(await planPass(input, opts)), moved };
+}
+
+/** The steps of a plan made before `first.moves` that those moves make moot (MoveFinder.carried). */
+function mootSteps(first: PlannedPass): (a: Action) => boolean {
+  const { gone, created } = first.carried;
+  const copied = new Set(first.moves.filter((m) => m.op === 'copy').map((m) => m.path));
+  return (a) => (a.op === 'remove' ? gone : created).has(a.path) || (a.op === 'hold' && copied.has(a.path));
+}
+
+/**
+ * Once every move is made, the plan made before them is still right if all it had at the moved paths was
+ * what they carried along: those steps are dropped from the spool, and the pass need not scan again.
+ * Undefined if anything else is planned there (an edit, a deletion or a new file inside a moved folder, a
+ * folder above one; a copied link, which becomes a placeholder): then the pass plans again.
+ */
+function withoutCarried(
+  archive: Archive,
+  first: PlannedPass,
+): Pick<PlannedPass, 'planned' | 'deletes'> | undefined {
+  const moves = first.moves.filter((m) => m.op === 'move');
+  if (moves.length < first.moves.length) return undefined;
+  const moot = mootSteps(first);
+  // At or below a moved path, or above one (a folder a move made, or left behind).
+  const related = (p: RelPath, q: RelPath): boolean => isWithin(p, q) || isWithin(q, p);
+  const atMoved = (p: RelPath): boolean => moves.some((m) => related(p, m.from) || related(p, m.path));
+  const drop: number[] = [];
+  const kept = new DeleteCounter();
+  let planned = 0;
+  for (let after = 0; ;) {
+    const page = archive.planPage(after, PLAN_BATCH);
+    for (const { seq, action } of page) {
+      if (moot(action)) drop.push(seq);
+      else if (atMoved(action.path)) return undefined;
+      else {
+        kept.add(action);
+        if (describeAction(action) !== undefined) planned++;
+      }
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < PLAN_BATCH) break;
+    after = last.seq;
+  }
+  archive.planDrop(drop);
+  return { planned, deletes: kept.counts };
 }
 
 /** A dry run's plan: the moves, then the steps they do not make moot (planned again if too many to hold). */
@@ -213,10 +260,7 @@ async function printDryRun(
   input: PlanInput,
   opts: PassOptions,
 ): Promise<PlannedPass> {
-  const { gone, created } = first.carried;
-  const copied = new Set(first.moves.filter((m) => m.op === 'copy').map((m) => m.path));
-  const moot = (a: Action): boolean =>
-    (a.op === 'remove' ? gone : created).has(a.path) || (a.op === 'hold' && copied.has(a.path));
+  const moot = mootSteps(first);
   for (const m of first.moves) opts.print?.(describeAction(m) ?? '');
   if (held.length > HELD_STEPS) {
     const again = await planPass({ ...input, hide: moot }, opts);

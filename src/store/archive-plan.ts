@@ -9,11 +9,15 @@ import type { CountRow } from './codec.js';
 export class PlanSpool {
   private readonly s: ReturnType<typeof prepare>;
   private readonly addInTransaction: Database.Transaction<(actions: readonly Action[]) => void>;
+  private readonly dropInTransaction: Database.Transaction<(seqs: readonly number[]) => void>;
 
   constructor(db: Database.Database) {
     this.s = prepare(db);
     this.addInTransaction = db.transaction((actions: readonly Action[]) => {
       for (const a of actions) this.s.add.run(JSON.stringify(a));
+    });
+    this.dropInTransaction = db.transaction((seqs: readonly number[]) => {
+      for (const seq of seqs) this.s.drop.run(seq);
     });
   }
 
@@ -30,6 +34,11 @@ export class PlanSpool {
   addMany(actions: readonly Action[]): void {
     faultPoint('plan: add many');
     this.addInTransaction(actions);
+  }
+
+  drop(seqs: readonly number[]): void {
+    faultPoint('plan: drop');
+    this.dropInTransaction(seqs);
   }
 
   page(afterSeq: number, limit: number): { seq: number; action: Action }[] {
@@ -51,5 +60,6 @@ function prepare(db: Database.Database) {
       'SELECT seq, action FROM plan WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
     count: db.prepare<[], CountRow>('SELECT count(*) AS n FROM plan'),
+    drop: db.prepare<[number]>('DELETE FROM plan WHERE seq = ?'),
   };
 }

@@ -315,6 +315,11 @@ export class Archive {
    * Up to `limit` actions with seq above `afterSeq` (0 for the first), in seq order. Keys whose value is
    * undefined do not survive (JSON drops them), which is the same as leaving them out.
    */
+  /** Removes these steps from the spool (one transaction). */
+  planDrop(seqs: readonly number[]): void {
+    this.plan.drop(seqs);
+  }
+
   planPage(afterSeq: number, limit: number): { seq: number; action: Action }[] {
     return this.plan.page(afterSeq, limit);
   }
