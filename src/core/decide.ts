@@ -1,5 +1,6 @@
 // The per-path decision: archive (common ancestor) + local + remote -> actions, as in docs/design.md's contract table.
 import { isUnchanged, mtimeSeconds, onlyStampMoved, rulesFor, sameContent } from './changes.js';
+import { display } from './paths.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
 /** Whether a file of `size` bytes is within --max-size (there is no limit without one). */
@@ -37,6 +38,8 @@ export function decide(
   policy: Policy,
 ): Action[] {
   const d = new Decider(path, local, remote, policy);
+  // A placeholder moved or copied here whose move was not made (or is being finished): never user data.
+  if (local?.placeholderOf !== undefined) return d.linkIntoRemote(local.placeholderOf);
 
   if (archive === undefined) {
     // First sync of this path: nothing is known to be deleted, so whatever exists is kept.
@@ -246,6 +249,27 @@ class Decider {
     const local = this.need(this.local, 'local');
     const remote = this.need(this.remote, 'remote');
     return { ...conflictStep(this.policy, this.path, local, remote, winner), ...extra };
+  }
+
+  /**
+   * A local link to the remote path of another path `of`. With a remote file at this path it becomes this
+   * path's placeholder (or local copy); otherwise it names something that is not here: it is reported and
+   * left alone, never sent to the remote.
+   */
+  linkIntoRemote(of: RelPath): Action[] {
+    const { path, remote } = this;
+    const local = this.need(this.local, 'local');
+    if (remote?.kind === 'file') {
+      return [
+        this.act(
+          this.wantLocal(remote) ? { op: 'download', path, remote } : { op: 'placeholder', path, remote },
+        ),
+      ];
+    }
+    const reason =
+      `${display(path)}: a link into the remote folder (to ${display(of)}) with no remote file here: ` +
+      'left alone, not uploaded';
+    return [{ op: 'hold', path, local, ...(remote !== undefined && { remote }), reason }];
   }
 
   /** A placeholder of a remote file: already in sync, unless a local copy is wanted. */

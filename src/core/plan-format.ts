@@ -22,6 +22,11 @@ export function describeAction(a: Action): string | undefined {
       if (a.check === true)
         return `compare ${p} (same size and time on both sides: a conflict if the bytes differ)`;
       return `conflict ${p} (newer: ${a.winner})`;
+    case 'move':
+    case 'copy':
+      return `${a.op}:${a.op === 'move' ? a.side : 'remote'} ${display(a.from)} -> ${p}`;
+    case 'hold':
+      return `leave ${p} (${a.reason})`;
     case 'record':
     case 'forget':
       return undefined;

@@ -26,6 +26,11 @@ export interface Entry {
   target?: string;
   /** A directory that could not be listed: nothing below it is known, so nothing below it is touched. */
   unreadable?: boolean;
+  /**
+   * On a local 'symlink' whose text is the remote path of ANOTHER path: that path. It is a placeholder
+   * moved or copied here, never user data (docs/design.md, "Moves").
+   */
+  placeholderOf?: RelPath;
 }
 
 /** The archive's memory of one path as last synced: the common ancestor of both sides. */
@@ -54,6 +59,10 @@ export type Side = 'local' | 'remote';
  *                that is most likely none (no archive yet, same size and mtime second): the bytes decide.
  *                `localCopy` says that the remote file's content, wherever it lands on the local side (the
  *                name or the conflict copy), is a local copy rather than a placeholder.
+ * - move:        rename `from` to `path` on `side` (a folder with everything in it), as the other side did;
+ *                the entry on `side` is what the scan saw at `from` there. The archive's records follow.
+ * - copy:        copy the remote file `from` to `path` on the remote (a placeholder copied locally).
+ * - hold:        nothing is done: the local entry is reported (once) and left alone, never sent.
  * - record:      nothing to copy; write the archive from the current states.
  * - forget:      the path is gone on both sides; drop it from the archive.
  */
@@ -73,6 +82,9 @@ export type Action =
       check?: true;
       localCopy?: true;
     }
+  | { op: 'move'; side: Side; from: RelPath; path: RelPath; local?: Entry; remote?: Entry }
+  | { op: 'copy'; from: RelPath; path: RelPath; local?: Entry; remote?: Entry }
+  | { op: 'hold'; path: RelPath; local: Entry; remote?: Entry; reason: string }
   | { op: 'record'; path: RelPath; local: Entry; remote: Entry }
   | { op: 'forget'; path: RelPath };
 

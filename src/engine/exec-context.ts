@@ -62,4 +62,22 @@ export interface CompareProgress {
 }
 
 export type Done =
-  'downloaded' | 'placeholders' | 'uploaded' | 'created' | 'removed' | 'versioned' | 'conflicts' | 'recorded';
+  | 'downloaded'
+  | 'placeholders'
+  | 'uploaded'
+  | 'created'
+  | 'removed'
+  | 'versioned'
+  | 'conflicts'
+  | 'recorded'
+  | 'moved'
+  | 'copied';
+
+/** The counts of a pass in one line, in the order a summary gives them. */
+export function describeCounts(c: Record<Done, number>): string {
+  return (
+    `${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ${c.moved} moved, ` +
+    `${c.copied} copied, ${c.created} created, ${c.removed} removed, ${c.versioned} versioned, ` +
+    `${c.conflicts} conflicts`
+  );
+}

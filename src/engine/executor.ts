@@ -17,14 +17,22 @@ import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
 import type { ExecContext } from './exec-context.js';
 import { keepVersion } from '../versions/versions.js';
+import { Mover } from './exec-move.js';
 
 const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
 
 export class Executor {
   private readonly roots: { local: Root; remote: Root };
 
+  private readonly mover: Mover;
+
   constructor(private readonly ctx: ExecContext) {
     this.roots = Root.pair(ctx.localRoot, ctx.remoteRoot);
+    this.mover = new Mover({
+      ctx,
+      roots: this.roots,
+      expectAbsent: (side, path) => this.expectBeforeDestroy(side, path, undefined),
+    });
   }
 
   private root(side: Side): string {
@@ -74,7 +82,7 @@ export class Executor {
   ): Promise<void> {
     await this.expectBeforeDestroy(side, path, expected);
     if (expected === undefined) return;
-    if (expected.kind === 'placeholder') {
+    if (expected.kind === 'placeholder' || expected.placeholderOf !== undefined) {
       if (how === 'make-room') {
         faultPoint('executor: unlink placeholder to make room', path);
         await fs.unlink(absOf(this.root(side), path));
@@ -214,6 +222,12 @@ export class Executor {
       case 'forget':
         this.ctx.archive.delete(a.path);
         return;
+      case 'move':
+        return this.mover.move(a);
+      case 'copy':
+        return this.mover.copy(a);
+      case 'hold':
+        throw new LazysyncError('unsupported', a.reason);
     }
   }
 

@@ -3,7 +3,9 @@
 // same path (the scheduler), the core decides what a request asks for, and two hydrations or two frees of
 // one file join into one. docs/design.md, "The life of a local file in lazy mode".
 import { decide } from '../core/decide.js';
-import { display } from '../core/paths.js';
+import { display, isWithin } from '../core/paths.js';
+import type { MoveStep } from '../core/moves.js';
+import { describeAction } from '../core/plan-format.js';
 import { freeing, hydration } from '../core/requests.js';
 import { formatSize } from '../core/size.js';
 import type { Action, Entry, Policy, RelPath } from '../core/types.js';
@@ -78,6 +80,26 @@ export class Lifecycle {
     } catch (e) {
       if (!(e instanceof StaleViewError)) throw e;
       await this.decideAgain(action.path, e);
+    }
+  }
+
+  /**
+   * Makes a move or a copy the other side made, in its turn with every other change of both paths.
+   * Returns whether it was made: one that cannot be (its source changed meanwhile) is left to the pass
+   * that follows, which copies and deletes instead.
+   */
+  async relocate(step: MoveStep): Promise<boolean> {
+    const { executor, log } = this.host;
+    try {
+      const apply = (): Promise<void> => executor.apply(step);
+      // One turn for both paths; one of them alone where one is within the other.
+      await (isWithin(step.from, step.path) || isWithin(step.path, step.from)
+        ? this.scheduler.run(step.from, apply)
+        : this.scheduler.run(step.from, () => this.scheduler.run(step.path, apply)));
+      return true;
+    } catch (e) {
+      log.info({ path: display(step.path) }, `${describeAction(step)}: not made (${messageOf(e)})`);
+      return false;
     }
   }
 

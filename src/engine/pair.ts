@@ -25,7 +25,7 @@ import { recoverJournal } from './journal.js';
 import { Lifecycle } from './lifecycle.js';
 import { OwnChanges } from './own-changes.js';
 import { applyPass } from './pass-apply.js';
-import { planPass } from './pass-plan.js';
+import { planWithMoves } from './pass-plan.js';
 import { TokenBucket } from './rate-limit.js';
 import { RemoteSettle } from './settle.js';
 import { StrayTemps } from './stray-temps.js';
@@ -44,6 +44,8 @@ export interface PassOptions {
   stopping?: () => boolean;
   /** Told 'scanning' once the remote's health check has passed, 'syncing' when applying the plan starts. */
   onPhase?: (phase: 'scanning' | 'syncing') => void;
+  /** Local renames the kernel reported since the last pass (a file renamed and written is still moved). */
+  renamed?: (from: RelPath, to: RelPath) => boolean;
   /**
    * Only these paths changed (kernel events on the local folder): scan just their subtrees on both sides.
    * Ignored before the first sync. Anything else changed meanwhile waits for the next whole pass.
@@ -107,6 +109,8 @@ function emptyCounts(): Record<Done, number> {
     versioned: 0,
     conflicts: 0,
     recorded: 0,
+    moved: 0,
+    copied: 0,
   };
 }
 
@@ -351,11 +355,20 @@ export class Pair {
       policy: this.policy,
       log: this.log,
     };
-    const plan = await planPass(input, opts);
+    // Counted from here: moves are made while the pass is planned.
+    const tally: Tally = {
+      counts: emptyCounts(),
+      conflicts: [],
+      ...(opts.compares && { onCompare: opts.compares.progress }),
+    };
+    this.tally = tally;
+    const plan = await planWithMoves(input, opts, this.files);
     const verdict = checkDeletes(plan.deletes, archive?.countFiles() ?? 0, this.cfg.maxDelete);
     if (!verdict.ok && !opts.confirmDeletes) {
       archive?.planClear();
-      return { status: 'waiting-confirm', message: verdict.message };
+      // Moves delete nothing: made before the guard looks, they are not what it asks about.
+      const moved = plan.moved > 0 ? ` (the ${plan.moved} move(s) found were made)` : '';
+      return { status: 'waiting-confirm', message: `${verdict.message}${moved}` };
     }
     if (opts.dryRun || archive === undefined) {
       return { status: 'done', counts: emptyCounts(), conflicts: [], problems: 0, planned: plan.planned };
@@ -365,12 +378,6 @@ export class Pair {
     this.settle.start(factsOf(this.probe).settleMs, opts.stopping);
     opts.onPhase?.('syncing');
     this.strayTemps.rememberOurs();
-    const tally: Tally = {
-      counts: emptyCounts(),
-      conflicts: [],
-      ...(opts.compares && { onCompare: opts.compares.progress }),
-    };
-    this.tally = tally;
     try {
       const applied = await applyPass(
         {

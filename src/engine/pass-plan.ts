@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import type { PairConfig } from '../config.js';
 import { DeleteCounter } from '../core/guard.js';
 import { describeAction } from '../core/plan-format.js';
+import { MoveFinder, type MoveFinderOptions, type MoveStep } from '../core/moves.js';
 import { Planner } from '../core/planner.js';
-import { display } from '../core/paths.js';
+import { display, isWithin } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { remoteScanReader } from '../fsops/entry.js';
@@ -32,6 +33,10 @@ export interface PlanInput {
   archive: Archive | undefined;
   policy: Policy;
   log: Logger;
+  /** Look for moves with these options (not looked for without them). */
+  moves?: MoveFinderOptions;
+  /** Steps left out of the plan: a dry run's, made moot by the moves it printed. */
+  hide?: (a: Action) => boolean;
 }
 
 /** A temp file a scan found: a leftover to sweep, unless it may still be written. */
@@ -48,6 +53,8 @@ export interface PlannedPass {
   /** Deletions per side, for the mass-delete guard. */
   deletes: DeleteCounter['counts'];
   strayTemps: StrayTemp[];
+  /** Moves and copies to make before this plan, which is then made again (only when looked for). */
+  moves: MoveStep[];
 }
 
 export async function planPass(input: PlanInput, opts: PassOptions): Promise<PlannedPass> {
@@ -114,6 +121,7 @@ export async function planPass(input: PlanInput, opts: PassOptions): Promise<Pla
   };
   const take = (actions: Action[]): void => {
     for (const a of actions) {
+      if (input.hide?.(a) === true) continue;
       deletes.add(a);
       compareBytes += bytesToCompare(a);
       const line = describeAction(a);
@@ -125,12 +133,16 @@ export async function planPass(input: PlanInput, opts: PassOptions): Promise<Pla
     if (batch.length >= PLAN_BATCH) flush();
   };
 
+  const finder = input.moves && new MoveFinder(input.moves);
   if (!opts.dryRun) archive?.planClear();
-  for await (const t of mergeSorted(records, local, remote))
+  for await (const t of mergeSorted(records, local, remote)) {
     take(planner.push(t.path, t.archive, t.local, t.remote));
+    finder?.push(t.path, t.archive, t.local, t.remote);
+  }
   take(planner.finish());
   flush();
-  return { planned, compareBytes, deletes: deletes.counts, strayTemps };
+  const moves = finder?.finish() ?? [];
+  return { planned, compareBytes, deletes: deletes.counts, strayTemps, moves };
 }
 
 /**
@@ -149,4 +161,54 @@ function withFilesystemFolders(
 async function rootsAreMountPoints(...roots: string[]): Promise<boolean> {
   const each = await Promise.all(roots.map((r) => isMountPoint(r).catch(() => false)));
   return each.some(Boolean);
+}
+
+/** A dry run holds this many plan lines back while it looks for moves; beyond that it plans again. */
+const HELD_LINES = 20_000;
+
+/** What a pass's planning asks of the pair's one owner of file changes. */
+export interface PlanHost {
+  beginPlan(): void;
+  relocate(step: MoveStep): Promise<boolean>;
+}
+
+/**
+ * Plans the pass, looking for moves. Moves found are made first (a dry run prints them instead) and the
+ * pass is planned again from what is there then: the moved paths are in sync, and what else changed in
+ * them is an ordinary change. Returns the plan to apply and how many moves were made.
+ */
+export async function planWithMoves(
+  input: PlanInput,
+  opts: PassOptions,
+  host: PlanHost,
+): Promise<PlannedPass & { moved: number }> {
+  if (input.archive === undefined) return { ...(await planPass(input, opts)), moved: 0 };
+  const held: string[] = [];
+  const print = opts.print;
+  const first = await planPass(
+    { ...input, moves: { ...(opts.renamed && { reported: opts.renamed }) } },
+    opts.dryRun ? { ...opts, print: (line) => void (held.length <= HELD_LINES && held.push(line)) } : opts,
+  );
+  if (first.moves.length === 0) {
+    if (!opts.dryRun) return { ...first, moved: 0 };
+    if (held.length <= HELD_LINES) {
+      for (const line of held) print?.(line);
+      return { ...first, moved: 0 };
+    }
+    return { ...(await planPass(input, opts)), moved: 0 };
+  }
+  if (opts.dryRun) {
+    for (const m of first.moves) print?.(describeAction(m) ?? '');
+    const again = await planPass({ ...input, hide: (a) => first.moves.some((m) => covers(m, a)) }, opts);
+    return { ...again, planned: again.planned + first.moves.length, moved: 0 };
+  }
+  let moved = 0;
+  for (const m of first.moves) if (await host.relocate(m)) moved++;
+  host.beginPlan();
+  return { ...(await planPass(input, opts)), moved };
+}
+
+/** Whether a planned step is made moot by a move or copy printed before it (a dry run's view). */
+function covers(m: MoveStep, a: Action): boolean {
+  return isWithin(a.path, m.path) || (m.op === 'move' && isWithin(a.path, m.from));
 }

@@ -10,7 +10,7 @@ import type { ArchiveRecord, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import { lstatEntry } from '../fsops/entry.js';
 import type { Logger } from '../log.js';
-import type { Progress } from './exec-context.js';
+import { describeCounts, type Progress } from './exec-context.js';
 import { conflictListing, versionListing, versionsOnBothSides } from './history.js';
 import { OnDemand } from './on-demand.js';
 import { archiveSubtree } from './merge.js';
@@ -261,7 +261,15 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       case 'done': {
         if (lastLogged.startsWith('remote-unavailable')) this.log.info('remote available again; syncing');
         const c = o.counts;
-        const applied = c.downloaded + c.placeholders + c.uploaded + c.created + c.removed + c.conflicts;
+        const applied =
+          c.downloaded +
+          c.placeholders +
+          c.uploaded +
+          c.moved +
+          c.copied +
+          c.created +
+          c.removed +
+          c.conflicts;
         const durationMs = Date.now() - started;
         this.lastPass = { finishedAt: new Date().toISOString(), durationMs, applied, problems: o.problems };
         this.setState('idle', null);
@@ -269,7 +277,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         if (applied > 0 || o.problems > 0) {
           this.log.info(
             { ...c, problems: o.problems, changedPaths: paths?.length },
-            `${paths === undefined ? 'pass' : `local changes (${paths.length} paths)`}: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ${c.created} created, ${c.removed} removed, ${c.conflicts} conflicts, ${o.problems} problems`,
+            `${paths === undefined ? 'pass' : `local changes (${paths.length} paths)`}: ${describeCounts(c)}, ${o.problems} problems`,
           );
         }
         for (const line of o.conflicts) this.log.warn(`conflict: ${line}`);

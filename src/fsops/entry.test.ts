@@ -6,7 +6,7 @@ import { LazysyncError } from '../errors.js';
 import {
   absOf,
   blockingReader,
-  classifySymlink,
+  symlinkEntry,
   entryFromStats,
   lstatEntry,
   placeholderTarget,
@@ -26,14 +26,31 @@ describe('absOf', () => {
   });
 });
 
-describe('classifySymlink', () => {
+describe('symlinkEntry', () => {
+  const kindOf = (target: string, rel: string, side: 'local' | 'remote', root?: string) =>
+    symlinkEntry(target, rel, side, root).kind;
   it('is a placeholder only locally, and only when the link text is exactly the remote path', () => {
-    assert.equal(classifySymlink('/mnt/r/a/b', 'a/b', 'local', '/mnt/r'), 'placeholder');
-    assert.equal(classifySymlink('/mnt/r/a/b', 'a/b', 'remote', '/mnt/r'), 'symlink');
-    assert.equal(classifySymlink('/mnt/r/a/c', 'a/b', 'local', '/mnt/r'), 'symlink');
-    assert.equal(classifySymlink('/mnt/r//a/b', 'a/b', 'local', '/mnt/r'), 'symlink');
-    assert.equal(classifySymlink('../r/a/b', 'a/b', 'local', '/mnt/r'), 'symlink');
-    assert.equal(classifySymlink('/mnt/r/a/b', 'a/b', 'local'), 'symlink');
+    assert.equal(kindOf('/mnt/r/a/b', 'a/b', 'local', '/mnt/r'), 'placeholder');
+    assert.equal(kindOf('/mnt/r/a/b', 'a/b', 'remote', '/mnt/r'), 'symlink');
+    assert.equal(kindOf('/mnt/r/a/c', 'a/b', 'local', '/mnt/r'), 'symlink');
+    assert.equal(kindOf('/mnt/r//a/b', 'a/b', 'local', '/mnt/r'), 'symlink');
+    assert.equal(kindOf('../r/a/b', 'a/b', 'local', '/mnt/r'), 'symlink');
+    assert.equal(kindOf('/mnt/r/a/b', 'a/b', 'local'), 'symlink');
+  });
+
+  it('names the path a moved or copied placeholder stands for, and nothing else', () => {
+    const of = (target: string) => symlinkEntry(target, 'x/y', 'local', '/mnt/r').placeholderOf;
+    assert.equal(of('/mnt/r/a/c'), 'a/c');
+    assert.equal(of('/mnt/r/a'), 'a');
+    assert.equal(of('/mnt/r/x/y'), undefined); // its own placeholder
+    assert.equal(of('/mnt/r'), undefined);
+    assert.equal(of('/mnt/r/'), undefined);
+    assert.equal(of('/mnt/r//a'), undefined);
+    assert.equal(of('/mnt/r/a/../b'), undefined);
+    assert.equal(of('/mnt/r/.lazysync/versions/a'), undefined);
+    assert.equal(of('/mnt/rx/a'), undefined);
+    assert.equal(of('a/c'), undefined);
+    assert.equal(symlinkEntry('/mnt/r/a/c', 'x/y', 'remote', '/mnt/r').placeholderOf, undefined);
   });
 });
 

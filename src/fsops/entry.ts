@@ -2,7 +2,7 @@
 import fs, { type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { isUnchanged } from '../core/changes.js';
-import { display } from '../core/paths.js';
+import { STATE_DIR, display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
 import { isAbsent, isMountGone } from './fserr.js';
@@ -25,22 +25,27 @@ export function placeholderTarget(remoteRoot: string, rel: RelPath): string {
 
 /**
  * A symlink is a placeholder when it is on the local side and its link text is exactly the remote path of
- * the same rel; any other symlink is user data. The scanner and lstatEntry both decide with this.
+ * the same rel; any other symlink is user data, except one whose text is the remote path of another rel: a
+ * placeholder moved or copied there (`placeholderOf`). The scanner and lstatEntry both decide with this.
  */
-export function classifySymlink(
-  target: string,
-  rel: RelPath,
-  side: Side,
-  placeholderRoot?: string,
-): 'symlink' | 'placeholder' {
-  if (
-    side === 'local' &&
-    placeholderRoot !== undefined &&
-    target === placeholderTarget(placeholderRoot, rel)
-  ) {
-    return 'placeholder';
-  }
-  return 'symlink';
+export function symlinkEntry(target: string, rel: RelPath, side: Side, placeholderRoot?: string): Entry {
+  const entry: Entry = { kind: 'symlink', size: 0, mtime: 0, mode: 0, ino: 0, target };
+  if (side !== 'local' || placeholderRoot === undefined) return entry;
+  const of = remoteRelOf(target, placeholderRoot);
+  if (of === rel) return { ...entry, kind: 'placeholder' };
+  if (of !== undefined) entry.placeholderOf = of;
+  return entry;
+}
+
+/** The rel whose placeholder text `target` is, if it is one (a synced path below the remote root). */
+function remoteRelOf(target: string, remoteRoot: string): RelPath | undefined {
+  const prefix = placeholderTarget(remoteRoot, '');
+  const start = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  if (!target.startsWith(start)) return undefined;
+  const rel = target.slice(start.length);
+  const parts = rel.split('/');
+  if (parts[0] === STATE_DIR || parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+  return rel;
 }
 
 /** The kind of a special file (never synced), or undefined for files, dirs and symlinks. */
@@ -53,7 +58,7 @@ export function specialKind(st: Stats): 'fifo' | 'socket' | 'device' | undefined
 
 /**
  * An Entry from lstat results; `target` is the link text (binary string) of a symlink.
- * Returns undefined for special files. Symlinks come out as 'symlink': see classifySymlink.
+ * Returns undefined for special files. Symlinks come out as 'symlink': see symlinkEntry.
  */
 export function entryFromStats(st: Stats, side: Side, target?: string): Entry | undefined {
   const ino = side === 'local' ? st.ino : 0;
@@ -196,8 +201,7 @@ export async function observe(
       };
     }
     const target = link.toString('latin1');
-    const kind = classifySymlink(target, rel, side, placeholderRoot);
-    return { found: 'entry', entry: { kind, size: 0, mtime: 0, mode: 0, ino: 0, target } };
+    return { found: 'entry', entry: symlinkEntry(target, rel, side, placeholderRoot) };
   }
   throw new LazysyncError('changed', `${display(rel)}: keeps changing type while it is examined; will retry`);
 }
@@ -239,8 +243,7 @@ export function lstatEntrySync(root: string, rel: RelPath, placeholderRoot?: str
     const st = fs.lstatSync(abs);
     if (!st.isSymbolicLink()) return entryFromStats(st, 'local');
     const target = fs.readlinkSync(abs, { encoding: 'buffer' }).toString('latin1');
-    const kind = classifySymlink(target, rel, 'local', placeholderRoot);
-    return { kind, size: 0, mtime: 0, mode: 0, ino: 0, target };
+    return symlinkEntry(target, rel, 'local', placeholderRoot);
   } catch {
     return undefined;
   }

@@ -61,6 +61,15 @@ export class EntriesTable {
     return this.s.delete.run(key).changes > 0;
   }
 
+  /** Gives the record of `from` the path `rec.path`, with its access time. */
+  rekey(from: RelPath, rec: ArchiveRecord): void {
+    faultPoint('archive: rekey', from);
+    const key = encodeKey(from);
+    this.s.delete.run(key);
+    this.s.put.run(encodeKey(rec.path), ...entryParams(rec.local), ...entryParams(rec.remote));
+    this.s.rekeyAccess.run(encodeKey(rec.path), key);
+  }
+
   page(after: RelPath | undefined, limit: number): ArchiveRecord[] {
     const rows =
       after === undefined ? this.s.pageFirst.all(limit) : this.s.pageAfter.all(encodeKey(after), limit);
@@ -131,6 +140,7 @@ function prepare(db: Database.Database) {
        WHERE e.l_kind = 'file' AND e.r_kind = 'file' ORDER BY last_open, e.key LIMIT ? OFFSET ?`,
     ),
     forgetAccess: db.prepare<KeyParams>('DELETE FROM access WHERE key = ?'),
+    rekeyAccess: db.prepare<[Buffer, Buffer]>('UPDATE OR REPLACE access SET key = ? WHERE key = ?'),
     dirsFirst: db.prepare<[number], { key: Buffer }>(
       "SELECT key FROM entries WHERE r_kind = 'dir' ORDER BY key LIMIT ?",
     ),

@@ -12,6 +12,8 @@ export interface JournalEntry {
   side?: Side;
   /** Path of the temporary file, as bytes, once the action has one. */
   temp?: Buffer;
+  /** Where a move renames `path` to. */
+  target?: RelPath;
   /** Date.now() when the action was journalled. */
   started: number;
 }
@@ -23,6 +25,7 @@ interface JournalRow {
   side: Side | null;
   temp: Buffer | null;
   started: number;
+  target: Buffer | null;
 }
 
 /** The statements on the journal table; Archive documents what each method means. */
@@ -36,9 +39,10 @@ export class JournalTable {
     this.s = prepare(db);
   }
 
-  add(j: { path: RelPath; op: string; side?: Side; temp?: Buffer }): number {
+  add(j: { path: RelPath; op: string; side?: Side; temp?: Buffer; target?: RelPath }): number {
     faultPoint('journal: add', j.path);
-    const r = this.s.add.run(encodeKey(j.path), j.op, j.side ?? null, j.temp ?? null, this.now());
+    const target = j.target === undefined ? null : encodeKey(j.target);
+    const r = this.s.add.run(encodeKey(j.path), j.op, j.side ?? null, j.temp ?? null, this.now(), target);
     return Number(r.lastInsertRowid);
   }
 
@@ -57,6 +61,7 @@ export class JournalTable {
       const j: JournalEntry = { id: r.id, path: decodeKey(r.key), op: r.op, started: r.started };
       if (r.side !== null) j.side = r.side;
       if (r.temp !== null) j.temp = r.temp;
+      if (r.target !== null) j.target = decodeKey(r.target);
       return j;
     });
   }
@@ -64,8 +69,8 @@ export class JournalTable {
 
 function prepare(db: Database.Database) {
   return {
-    add: db.prepare<[Buffer, string, Side | null, Buffer | null, number]>(
-      'INSERT INTO journal (key, op, side, temp, started) VALUES (?, ?, ?, ?, ?)',
+    add: db.prepare<[Buffer, string, Side | null, Buffer | null, number, Buffer | null]>(
+      'INSERT INTO journal (key, op, side, temp, started, target) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     setTemp: db.prepare<[Buffer, number]>('UPDATE journal SET temp = ? WHERE id = ?'),
     done: db.prepare<[number]>('DELETE FROM journal WHERE id = ?'),

@@ -2,7 +2,8 @@
 // plan spool. One class over the state database; each table's statements are in its own archive-*.ts.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Action, ArchiveRecord, RelPath, Side } from '../core/types.js';
+import { isWithin } from '../core/paths.js';
+import type { Action, ArchiveRecord, Entry, RelPath, Side } from '../core/types.js';
 import { hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { EntriesTable } from './archive-entries.js';
@@ -136,6 +137,33 @@ export class Archive {
   }
 
   /**
+   * Renames the record of `from` and every record below it to the same path below `to`, in one
+   * transaction, with their access times; `localOf` gives each its local entry at the new path (a
+   * placeholder's link text names its path). Returns how many records moved.
+   */
+  moveTree(from: RelPath, to: RelPath, localOf: (path: RelPath, local: Entry) => Entry): number {
+    return this.transaction(() => {
+      let n = 0;
+      const move = (r: ArchiveRecord): void => {
+        const path = to + r.path.slice(from.length);
+        this.entries.rekey(r.path, { path, local: localOf(path, r.local), remote: r.remote });
+        n++;
+      };
+      const self = this.get(from);
+      if (self !== undefined) move(self);
+      // Pages after the last moved path: the new paths are outside `from`, so the walk never meets them.
+      for (let after = from; ;) {
+        const page = this.page(after, 500);
+        const inside = page.filter((r) => isWithin(r.path, from));
+        for (const r of inside) move(r);
+        const last = page.at(-1);
+        if (last === undefined || inside.length < page.length || page.length < 500) return n;
+        after = last.path;
+      }
+    });
+  }
+
+  /**
    * Up to `limit` records after `after` (from the first if undefined), in comparePaths order. `after` need
    * not be in the archive. Pass the last path of a page to get the next one; no cursor stays open between
    * calls, so the archive can be written while it is being read this way.
@@ -205,7 +233,7 @@ export class Archive {
   // ---- journal ----
 
   /** Records an action about to start; returns its id for journalSetTemp and journalDone. */
-  journalAdd(j: { path: RelPath; op: string; side?: Side; temp?: Buffer }): number {
+  journalAdd(j: { path: RelPath; op: string; side?: Side; temp?: Buffer; target?: RelPath }): number {
     return this.journal.add(j);
   }
 

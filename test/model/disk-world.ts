@@ -63,8 +63,13 @@ export function sidesOf(a: Action): Side[] {
       return [a.side];
     case 'conflict':
       return ['local', 'remote'];
+    case 'move':
+      return [a.side];
+    case 'copy':
+      return ['remote'];
     case 'record':
     case 'forget':
+    case 'hold':
       return [];
   }
 }

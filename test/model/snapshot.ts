@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { STATE_DIR } from '../../src/core/paths.js';
 import type { ArchiveRecord, Entry, Policy, RelPath, Side } from '../../src/core/types.js';
-import { classifySymlink, entryFromStats } from '../../src/fsops/entry.js';
+import { entryFromStats, symlinkEntry } from '../../src/fsops/entry.js';
 import { VERSIONS_DIR } from '../../src/versions/versions.js';
 import { absPath } from './user-fs.js';
 
@@ -39,8 +39,9 @@ export function readTree(root: string, side: Side, placeholderRoot?: string, ski
       const st = fs.lstatSync(abs);
       if (st.isSymbolicLink()) {
         const target = fs.readlinkSync(abs, 'latin1');
-        const kind = classifySymlink(target, p, side, placeholderRoot);
-        out.set(p, { kind, target, entry: { ...(entryFromStats(st, side, target) as Entry), kind } });
+        const link = symlinkEntry(target, p, side, placeholderRoot);
+        const kind = link.kind === 'placeholder' ? 'placeholder' : 'symlink';
+        out.set(p, { kind, target, entry: { ...(entryFromStats(st, side, target) as Entry), ...link } });
         continue;
       }
       const entry = entryFromStats(st, side);

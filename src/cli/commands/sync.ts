@@ -2,6 +2,7 @@
 // engine (SQLite and all) loads only when it runs.
 import type { Command } from 'commander';
 import { pairConfigFrom } from '../../config.js';
+import { describeCounts } from '../../engine/exec-context.js';
 import type { PassOutcome } from '../../engine/pair.js';
 import { createLogger } from '../../log.js';
 import type { RawOptions } from '../../pair-options.js';
@@ -52,15 +53,13 @@ export function report(outcome: PassOutcome, dryRun: boolean): number {
       const done =
         c === undefined
           ? 'nothing was changed'
-          : `before that: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ` +
-            `${c.created} created, ${c.removed} removed, ${c.versioned} versioned, ${c.conflicts} conflicts; ` +
-            'the rest is synced when it is back';
+          : `before that: ${describeCounts(c)}; the rest is synced when it is back`;
       process.stderr.write(`lazysync: remote unavailable: ${outcome.reason}; ${done}\n`);
       return 1;
     }
     case 'waiting-confirm':
       process.stderr.write(
-        `lazysync: ${outcome.message}; nothing was changed: run again with --confirm-deletes to apply\n`,
+        `lazysync: ${outcome.message}; nothing was deleted: run again with --confirm-deletes to apply\n`,
       );
       return 1;
     case 'done': {
@@ -70,11 +69,7 @@ export function report(outcome: PassOutcome, dryRun: boolean): number {
       }
       const c = outcome.counts;
       for (const line of outcome.conflicts) process.stdout.write(`conflict: ${line}\n`);
-      process.stdout.write(
-        `synced: ${c.downloaded} downloaded, ${c.placeholders} placeholders, ${c.uploaded} uploaded, ` +
-          `${c.created} created, ${c.removed} removed, ${c.versioned} versioned, ${c.conflicts} conflicts, ` +
-          `${outcome.problems} problems\n`,
-      );
+      process.stdout.write(`synced: ${describeCounts(c)}, ${outcome.problems} problems\n`);
       if (outcome.problems > 0) {
         process.stderr.write(
           `lazysync: ${outcome.problems} path(s) could not be synced; they are retried next pass\n`,

@@ -1,0 +1,263 @@
+// Moves: a path gone from one side and a path new on that side that are the same thing, made on the other
+// side as one rename instead of a delete and a new copy. Pure: fed the same (archive, local, remote) tuples
+// as the Planner, it keeps only what was created or deleted in this pass. docs/design.md, "Moves".
+import { baseName, isWithin } from './paths.js';
+import type { Action, ArchiveRecord, Entry, RelPath, Side } from './types.js';
+
+/** A step that moves or copies on the other side. */
+export type MoveStep = Extract<Action, { op: 'move' } | { op: 'copy' }>;
+
+export interface MoveFinderOptions {
+  /**
+   * Local renames the kernel reported (paired move events): such a file is a move even if it was also
+   * written since. Without a report, a file whose inode comes back at a new path is a move only with its
+   * size and mtime unchanged: an inode number freed by a deletion is soon given to a new file.
+   */
+  reported?: (from: RelPath, to: RelPath) => boolean;
+  /** At most this many new and gone paths are remembered per side; beyond it only folders are (memory). */
+  limit?: number;
+}
+
+/** What a side had at a path it no longer has (the archive's entry), and the other side's entry there. */
+interface Gone {
+  path: RelPath;
+  last: Entry;
+  other: Entry;
+}
+
+/** A path new on a side (no archive record, nothing on the other side). */
+interface New {
+  path: RelPath;
+  entry: Entry;
+}
+
+/** A rename found on `by`, to be made on the other side. */
+interface Found {
+  by: Side;
+  /** Where the archive has it. */
+  source: RelPath;
+  /** Where it is on the other side when the rename is made (inside a folder moved first, it moved too). */
+  from: RelPath;
+  to: RelPath;
+  /** What `source` is on the other side, as scanned: the entry the rename there starts from. */
+  entry: Entry;
+}
+
+const DEFAULT_LIMIT = 100_000;
+
+/**
+ * Feed it every tuple the Planner gets, in the same order; `finish()` gives the moves and copies to make
+ * before the plan is applied: copies first (their source may be about to move), then moves, an enclosing
+ * folder's before what moves inside it. Rules (each pair used once, ambiguity means no move):
+ * - local: a new file or folder with the inode of a path gone locally (a file also needs its size and
+ *   mtime unchanged, unless the kernel reported the rename); a link whose text names the remote path of a
+ *   gone placeholder is that placeholder moved, of a path still there a copy of it.
+ * - remote (no stable inode numbers): a new file with the size and mtime of a file gone on the remote, the
+ *   only such one (or the only one with the same name); a new folder whose files came from one gone folder,
+ *   with the same names below it.
+ * A path gone on one side is a move's source only while the other side still has it; a new path only while
+ * the other side has nothing there. Moves implied by a moved folder are left out.
+ */
+export class MoveFinder {
+  private readonly gone: Record<Side, Gone[]> = { local: [], remote: [] };
+  private readonly fresh: Record<Side, New[]> = { local: [], remote: [] };
+  private readonly links: { path: RelPath; of: RelPath }[] = [];
+  private skipping: RelPath | undefined;
+  private readonly limit: number;
+
+  constructor(private readonly opts: MoveFinderOptions = {}) {
+    this.limit = opts.limit ?? DEFAULT_LIMIT;
+  }
+
+  push(path: RelPath, archive?: ArchiveRecord, local?: Entry, remote?: Entry): void {
+    if (this.skipping !== undefined && isWithin(path, this.skipping)) return;
+    this.skipping = undefined;
+    if (local?.unreadable === true || remote?.unreadable === true) {
+      this.skipping = path;
+      return;
+    }
+    if (archive === undefined) {
+      if (local !== undefined && remote === undefined) this.addNew('local', path, local);
+      if (remote !== undefined && local === undefined) this.addNew('remote', path, remote);
+      return;
+    }
+    if (local === undefined && remote !== undefined) this.addGone('local', path, archive.local, remote);
+    if (remote === undefined && local !== undefined) this.addGone('remote', path, archive.remote, local);
+  }
+
+  finish(): MoveStep[] {
+    const copies: MoveStep[] = [];
+    const found = [...this.localMoves(copies), ...this.remoteMoves()];
+    return [...copies, ...ordered(found).map(toStep)];
+  }
+
+  private addNew(side: Side, path: RelPath, entry: Entry): void {
+    if (side === 'local' && entry.placeholderOf !== undefined) {
+      if (this.links.length < this.limit) this.links.push({ path, of: entry.placeholderOf });
+      return;
+    }
+    if (entry.kind !== 'file' && entry.kind !== 'dir') return;
+    if (entry.kind === 'file' && this.fresh[side].length >= this.limit) return;
+    this.fresh[side].push({ path, entry });
+  }
+
+  private addGone(side: Side, path: RelPath, last: Entry, other: Entry): void {
+    // The other side must still hold the same kind of thing, which the rename there carries along.
+    const asFile = (k: Entry['kind']) => (k === 'placeholder' ? 'file' : k);
+    if (last.kind === 'symlink' || asFile(last.kind) !== asFile(other.kind)) return;
+    if (last.kind !== 'dir' && this.gone[side].length >= this.limit) return;
+    this.gone[side].push({ path, last, other });
+  }
+
+  /** Local moves by inode, and moved or copied placeholders (copies go to `copies`). */
+  private localMoves(copies: MoveStep[]): Found[] {
+    const used = new Set<RelPath>();
+    const byIno = new Map<number, Gone[]>();
+    const goneAt = new Map<RelPath, Gone>();
+    for (const g of this.gone.local) {
+      goneAt.set(g.path, g);
+      if (g.last.kind === 'placeholder' || g.last.ino === 0) continue;
+      const list = byIno.get(g.last.ino);
+      if (list === undefined) byIno.set(g.last.ino, [g]);
+      else list.push(g);
+    }
+    const found: Found[] = [];
+    const move = (g: Gone, to: RelPath): void => {
+      used.add(g.path);
+      found.push({ by: 'local', source: g.path, from: g.path, to, entry: g.other });
+    };
+    for (const n of this.fresh.local) {
+      const g = byIno
+        .get(n.entry.ino)
+        ?.find((c) => !used.has(c.path) && c.last.kind === n.entry.kind && this.sameFile(c, n));
+      if (g !== undefined) move(g, n.path);
+    }
+    for (const link of this.links) {
+      const g = goneAt.get(link.of);
+      if (g !== undefined && g.last.kind === 'placeholder' && g.other.kind === 'file' && !used.has(g.path))
+        move(g, link.path);
+      else copies.push({ op: 'copy', from: link.of, path: link.path });
+    }
+    return prune(found);
+  }
+
+  /** A local file found again at a new path is the same file, not a new one given a freed inode number. */
+  private sameFile(g: Gone, n: New): boolean {
+    if (n.entry.kind !== 'file') return true;
+    if (this.opts.reported?.(g.path, n.path) === true) return true;
+    return n.entry.size === g.last.size && n.entry.mtime === g.last.mtime;
+  }
+
+  /** Remote moves by size and mtime, and folders by where their files came from. */
+  private remoteMoves(): Found[] {
+    const byStamp = new Map<string, Gone[]>();
+    const goneDirs = new Map<RelPath, Gone>();
+    for (const g of this.gone.remote) {
+      if (g.last.kind === 'dir') goneDirs.set(g.path, g);
+      else if (g.last.kind === 'file') pushTo(byStamp, stampOf(g.last), g);
+    }
+    const newDirs = new Set(this.fresh.remote.filter((n) => n.entry.kind === 'dir').map((n) => n.path));
+    const used = new Set<RelPath>();
+    const files: Found[] = [];
+    for (const n of this.fresh.remote) {
+      if (n.entry.kind !== 'file') continue;
+      let cands = (byStamp.get(stampOf(n.entry)) ?? []).filter((g) => !used.has(g.path));
+      if (cands.length > 1) cands = cands.filter((g) => baseName(g.path) === baseName(n.path));
+      const g = cands.length === 1 ? cands[0] : undefined;
+      if (g === undefined) continue;
+      used.add(g.path);
+      files.push({ by: 'remote', source: g.path, from: g.path, to: n.path, entry: g.other });
+    }
+    // Each file found moved votes for the folders it says were renamed: the parts before the longest
+    // common tail of its two paths.
+    const votes = new Map<string, { from: RelPath; to: RelPath; n: number }>();
+    for (const f of files) {
+      const [from, to] = stripCommonTail(f.from, f.to);
+      if (from === f.from || !goneDirs.has(from) || !newDirs.has(to)) continue;
+      const key = `${from}\0${to}`;
+      const v = votes.get(key) ?? { from, to, n: 0 };
+      v.n++;
+      votes.set(key, v);
+    }
+    const dirs: Found[] = [];
+    const taken = new Set<RelPath>();
+    for (const v of [...votes.values()].sort((a, b) => b.n - a.n)) {
+      if (taken.has(`f:${v.from}`) || taken.has(`t:${v.to}`)) continue;
+      taken.add(`f:${v.from}`);
+      taken.add(`t:${v.to}`);
+      const g = goneDirs.get(v.from);
+      if (g !== undefined)
+        dirs.push({ by: 'remote', source: v.from, from: v.from, to: v.to, entry: g.other });
+    }
+    return prune([...dirs, ...files]);
+  }
+}
+
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list === undefined) m.set(k, [v]);
+  else list.push(v);
+}
+
+function stampOf(e: Entry): string {
+  return `${e.size}:${e.mtime}`;
+}
+
+/** The two paths without their longest common tail of names (always keeping one name each). */
+export function stripCommonTail(a: RelPath, b: RelPath): [RelPath, RelPath] {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  while (pa.length > 1 && pb.length > 1 && pa.at(-1) === pb.at(-1)) {
+    pa.pop();
+    pb.pop();
+  }
+  return [pa.join('/'), pb.join('/')];
+}
+
+/**
+ * Drops the moves a moved folder already makes (the same name below it on both sides), and re-expresses
+ * the `from` of a move inside a moved folder as where it is once that folder has moved.
+ */
+function prune(found: Found[]): Found[] {
+  const kept: Found[] = [];
+  for (const m of [...found].sort((a, b) => depth(a.source) - depth(b.source))) {
+    let outer: Found | undefined;
+    for (const k of kept) {
+      if (
+        k.source !== m.source &&
+        isWithin(m.source, k.source) &&
+        depth(k.source) > depth(outer?.source ?? '')
+      )
+        outer = k;
+    }
+    if (outer === undefined) {
+      kept.push(m);
+      continue;
+    }
+    const rest = m.source.slice(outer.source.length);
+    if (m.to !== outer.to + rest) kept.push({ ...m, from: outer.to + rest });
+  }
+  return kept;
+}
+
+/**
+ * The order moves are made in: a folder's move before the moves inside it (their `from` says where they
+ * are once it has moved), then a move into a folder after the move that makes that folder.
+ */
+function ordered(found: Found[]): Found[] {
+  return [...found].sort(
+    (a, b) =>
+      depth(a.source) - depth(b.source) ||
+      depth(a.to) - depth(b.to) ||
+      (a.to < b.to ? -1 : a.to > b.to ? 1 : 0),
+  );
+}
+
+function depth(p: RelPath): number {
+  return p === '' ? 0 : p.split('/').length;
+}
+
+function toStep(f: Found): MoveStep {
+  const side: Side = f.by === 'local' ? 'remote' : 'local';
+  return { op: 'move', side, from: f.from, path: f.to, [side]: f.entry };
+}

@@ -1,0 +1,129 @@
+// The executor's moves and remote copies: a rename made on the other side as one call, the archive's
+// records moved along in one transaction, the local placeholders below re-pointed; a placeholder copied
+// locally becomes a copy made on the remote. docs/design.md, "Moves".
+import { constants } from 'node:fs';
+import fsp from 'node:fs/promises';
+import { display } from '../core/paths.js';
+import type { Action, Entry, RelPath, Side } from '../core/types.js';
+import { LazysyncError, hasCode } from '../errors.js';
+import { faultPoint } from '../fault.js';
+import { symlinkAtomic, tempPathFor } from '../fsops/atomic.js';
+import { ensureParents } from '../fsops/dirs.js';
+import type { Root } from '../fsops/root.js';
+import type { Archive } from '../store/archive.js';
+import type { ExecContext } from './exec-context.js';
+import { archiveSubtree } from './merge.js';
+
+type Move = Extract<Action, { op: 'move' }>;
+type Copy = Extract<Action, { op: 'copy' }>;
+
+export interface MoverHost {
+  ctx: ExecContext;
+  roots: { local: Root; remote: Root };
+  /** Throws unless nothing is at `path` on `side` (on the remote, asked past the mount's caches). */
+  expectAbsent(side: Side, path: RelPath): Promise<void>;
+}
+
+/** A file and a placeholder hold the same thing; a folder is a folder. */
+function sameKind(a: Entry, b: Entry): boolean {
+  const k = (e: Entry) => (e.kind === 'placeholder' ? 'file' : e.kind);
+  return k(a) === k(b);
+}
+
+export class Mover {
+  constructor(private readonly host: MoverHost) {}
+
+  /**
+   * Renames `from` to `path` on `a.side`, journalled: the rename, then the archive's records of `from`
+   * and below moved to `path` in one transaction, then the local placeholders below re-pointed. Nothing is
+   * overwritten: `path` must be free. Throws LazysyncError('changed') if `from` is no longer there as it
+   * was; the next pass then copies and deletes instead.
+   */
+  async move(a: Move): Promise<void> {
+    const { ctx, roots } = this.host;
+    const root = roots[a.side];
+    const planned = a[a.side];
+    const now = await root.stat(a.from);
+    if (planned === undefined || now === undefined || !sameKind(now, planned)) {
+      throw new LazysyncError('changed', `${display(a.from)}: no longer there to move; will retry`);
+    }
+    await this.host.expectAbsent(a.side, a.path);
+    const id = ctx.archive.journalAdd({ path: a.from, op: 'move', side: a.side, target: a.path });
+    try {
+      await this.rename(root, a.from, a.path);
+    } catch (e) {
+      ctx.archive.journalDone(id);
+      throw e;
+    }
+    ctx.archive.transaction(() => {
+      moveRecords(ctx.archive, roots.local, a.from, a.path);
+      ctx.archive.journalDone(id);
+    });
+    await this.repoint(a.path);
+    ctx.onDone('moved', a.path, display(a.from));
+  }
+
+  /**
+   * Copies the remote file `from` to `path` on the remote, through a temp file renamed into place; the
+   * mount may copy on the server (copy_file_range), so the content need not cross to this machine. The
+   * local link at `path` becomes its placeholder in the pass that follows. Nothing to copy (the link names
+   * no remote file) is not an error here: that pass reports the link.
+   */
+  async copy(a: Copy): Promise<void> {
+    const { remote } = this.host.roots;
+    const source = await remote.stat(a.from);
+    if (source?.kind !== 'file') return;
+    await this.host.expectAbsent('remote', a.path);
+    await ensureParents(remote.path, a.path);
+    const dst = remote.abs(a.path);
+    const tmp = tempPathFor(dst);
+    const id = this.host.ctx.archive.journalAdd({ path: a.path, op: 'copy', side: 'remote', temp: tmp });
+    try {
+      faultPoint('copy on remote: copy to temp', tmp);
+      await fsp.copyFile(remote.abs(a.from), tmp, constants.COPYFILE_EXCL);
+      await fsp.utimes(tmp, source.mtime / 1000, source.mtime / 1000);
+      faultPoint('copy on remote: rename temp into place', dst);
+      await fsp.rename(tmp, dst);
+    } catch (e) {
+      await fsp.unlink(tmp).catch(() => undefined);
+      throw e;
+    } finally {
+      this.host.ctx.archive.journalDone(id);
+    }
+    this.host.ctx.onDone('copied', a.path, display(a.from));
+  }
+
+  private async rename(root: Root, from: RelPath, to: RelPath): Promise<void> {
+    faultPoint('move: rename', root.abs(from));
+    try {
+      await fsp.rename(root.abs(from), root.abs(to));
+    } catch (e) {
+      if (!hasCode(e, 'ENOENT')) throw e;
+      // The folder it goes to may not exist yet on this side (a move into a new folder).
+      await ensureParents(root.path, to);
+      await fsp.rename(root.abs(from), root.abs(to));
+    }
+  }
+
+  /** Points every local placeholder at or below `top` (as the archive now has them) at its own path. */
+  private async repoint(top: RelPath): Promise<void> {
+    const { ctx, roots } = this.host;
+    const local = roots.local;
+    for (const rec of archiveSubtree(ctx.archive, top, 500)) {
+      if (rec.local.kind !== 'placeholder') continue;
+      const text = local.placeholderText(rec.path);
+      const abs = local.abs(rec.path);
+      // Only a link into the remote that names another path: never a user's link that took its place.
+      const now = await local.stat(rec.path).catch(() => undefined);
+      if (now?.placeholderOf === undefined) continue;
+      await symlinkAtomic(text, abs, undefined, undefined, local.links);
+    }
+  }
+}
+
+/** Moves the archive's records of `from` and below to `to`; placeholders' link text names the new path. */
+export function moveRecords(archive: Archive, local: Root, from: RelPath, to: RelPath): number {
+  return archive.moveTree(from, to, (path, e) =>
+    e.kind === 'placeholder' ? { ...e, target: local.placeholderText(path).toString('latin1') } : e,
+  );
+}
