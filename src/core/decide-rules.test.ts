@@ -30,7 +30,13 @@ import {
   record,
   rS3,
   decideRows,
+  p,
 } from '../../test/unit/decide-rows.js';
+
+/** A local link with the placeholder text of another path, 'a/o': a placeholder moved or copied to p. */
+const Pmoved = { ...P, kind: 'symlink' as const, target: '/mnt/r/a/o', placeholderOf: 'a/o' };
+const heldReason =
+  'a/p: a link into the remote folder (to a/o) with no remote file here: left alone, not uploaded';
 
 decideRows('decide: the rules under the contract table', [
   {
@@ -299,5 +305,39 @@ decideRows('decide: the rules under the contract table', [
     local: P,
     remote: rD,
     want: [mkdir('local', P, rD)],
+  },
+  {
+    desc: "a placeholder moved here, its move made: the link becomes this path's placeholder",
+    archive: [P, rF1],
+    local: Pmoved,
+    remote: rF1,
+    policy: lazy,
+    want: [placeholder(Pmoved, rF1)],
+  },
+  {
+    desc: 'a placeholder copied here, the copy made on the remote (no archive yet): placeholder',
+    local: Pmoved,
+    remote: rF1,
+    policy: lazy,
+    want: [placeholder(Pmoved, rF1)],
+  },
+  {
+    desc: 'a placeholder moved here in eager mode, its move made: downloaded',
+    local: Pmoved,
+    remote: rF1,
+    policy: eager,
+    want: [download(Pmoved, rF1)],
+  },
+  {
+    desc: 'a link into the remote naming another path, nothing at this path there: held, never uploaded',
+    local: Pmoved,
+    want: [{ op: 'hold', path: p, local: Pmoved, reason: heldReason }],
+  },
+  {
+    desc: '...also where the remote has a folder here, or the archive had the path',
+    archive: [lF1, rF1],
+    local: Pmoved,
+    remote: rD,
+    want: [{ op: 'hold', path: p, local: Pmoved, remote: rD, reason: heldReason }],
   },
 ]);

@@ -13,7 +13,7 @@ import { InotifyAccessWatcher, type AccessKind } from '../watch/access-inotify.j
 import { ProcAccessWatcher } from '../watch/access-proc.js';
 import { openFilesOf, processIds } from '../watch/proc-fds.js';
 import { Inotify } from '../watch/inotify.js';
-import { LocalChangeWatcher, type LocalChanges } from '../watch/local-events.js';
+import { LocalChangeWatcher, type LocalChanges, type LocalRename } from '../watch/local-events.js';
 import type { Root } from '../fsops/root.js';
 import type { HydrateCause, Lifecycle } from './lifecycle.js';
 import type { OwnChanges } from './own-changes.js';
@@ -33,7 +33,7 @@ export interface OnDemandHost {
   /** Asks the pair's loop for a whole pass soon. */
   requestPass(reason: string): void;
   /** Tells the pair's loop what changed in the local folder (or through a placeholder): it syncs those soon. */
-  localChanged(changes: LocalChanges): void;
+  localChanged(changes: LocalChanges, renames?: LocalRename[]): void;
   /** Our own changes to the local folder and opens of remote files, told apart from programs'. */
   own: OwnChanges;
   /** A paused pair hydrates nothing: opens read the remote through the placeholder. */
@@ -102,7 +102,7 @@ export class OnDemand {
     try {
       this.local = new LocalChangeWatcher(
         this.host.roots.local.path,
-        (changes) => this.host.localChanged(changes),
+        (changes, renames) => this.host.localChanged(changes, renames),
         {
           onOpen: (rel) => this.noteOpen(rel),
           isOwn: (rel) => this.host.own.isOwnLocalWrite(rel),

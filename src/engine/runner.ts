@@ -16,7 +16,8 @@ import { OnDemand } from './on-demand.js';
 import { archiveSubtree } from './merge.js';
 import { Pair, type PassOutcome } from './pair.js';
 import { Wakeup } from './wakeup.js';
-import type { LocalChanges } from '../watch/local-events.js';
+import type { LocalChanges, LocalRename } from '../watch/local-events.js';
+import { ReportedRenames } from './renames.js';
 import type {
   ConflictListing,
   PairEvent,
@@ -56,6 +57,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   private nextWholePass = 0;
   /** Local paths changed since the last pass began: a pass over just these runs soon. */
   private readonly changedPaths = new Set<RelPath>();
+  /** Local renames the kernel reported since the last pass began. */
+  private readonly renames = new ReportedRenames();
 
   constructor(
     readonly name: string,
@@ -96,7 +99,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         this.wholePassWanted = true;
         if (!this.paused) this.wake.nudge();
       },
-      localChanged: (changes) => this.localChanged(changes),
+      localChanged: (changes, renames) => this.localChanged(changes, renames),
     });
     this.onDemand = onDemand;
     try {
@@ -141,7 +144,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   /** Kernel events named what changed locally: sync those paths now, without scanning everything. */
-  private localChanged(changes: LocalChanges): void {
+  private localChanged(changes: LocalChanges, renames: LocalRename[] = []): void {
+    this.renames.add(renames);
     if (changes === 'all' || this.changedPaths.size + changes.length > MAX_PENDING_PATHS) {
       this.wholePassWanted = true;
       this.changedPaths.clear();
@@ -199,6 +203,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       }
       // Taken before the pass starts: events during the pass are for the next one.
       const paths = whole ? undefined : [...this.changedPaths];
+      const renamed = this.renames.take();
       this.changedPaths.clear();
       this.wholePassWanted = false;
       const started = Date.now();
@@ -214,6 +219,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
           onPhase: (phase) => this.setState(phase, null),
           backoffMs: this.cfg.interval * 1000,
           ...(paths !== undefined ? { paths } : {}),
+          ...(renamed && { renamed }),
         });
         if (outcome.status === 'done') {
           this.confirmNext = false;

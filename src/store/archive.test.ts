@@ -272,6 +272,39 @@ describe('Archive', () => {
     a.close();
   });
 
+  it('moveTree moves a record and everything below it, with access times, and nothing beside it', () => {
+    const a = Archive.open(tempStateDir());
+    const P = (t: string): Entry => ({ kind: 'placeholder', size: 0, mtime: 0, mode: 0, ino: 0, target: t });
+    const below = Array.from({ length: 1203 }, (_, i) => `d/f${i}`); // more than one page
+    for (const path of ['d', 'd/e', 'd/e/x', 'd b', 'd-x', 'c', ...below]) a.put(rec(path, tF1, tF1r));
+    a.put(rec('d/ph', P('/r/d/ph'), tF1r));
+    a.touch(['d/e/x'], 500);
+    const n = a.moveTree('d', 'n/m', (path, e) => (e.kind === 'placeholder' ? P(`/r/${path}`) : e));
+    assert.equal(n, 4 + below.length);
+    const paths: RelPath[] = [];
+    for (let after: RelPath | undefined; ;) {
+      const page = a.page(after, 1000);
+      paths.push(...page.map((r) => r.path));
+      if (page.length < 1000) break;
+      after = page.at(-1)?.path;
+    }
+    assert.deepEqual(
+      paths.filter((p) => !p.startsWith('n/m/f')),
+      ['c', 'd b', 'd-x', 'n/m', 'n/m/e', 'n/m/e/x', 'n/m/ph'],
+    );
+    assert.equal(paths.filter((p) => p.startsWith('n/m/f')).length, below.length);
+    assert.equal(a.get('n/m/ph')?.local.target, '/r/n/m/ph');
+    assert.deepEqual(a.get('n/m/e/x')?.remote, tF1r);
+    assert.deepEqual(
+      a
+        .leastRecentlyOpened(2000, 0)
+        .filter((r) => r.lastOpen > 0)
+        .map((r) => r.path),
+      ['n/m/e/x'],
+    );
+    a.close();
+  });
+
   it('puts 100k records in one transaction in reasonable time', (t) => {
     const a = Archive.open(tempStateDir());
     const start = performance.now();

@@ -1,7 +1,7 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { LocalChangeWatcher } from './local-events.js';
+import { LocalChangeWatcher, type LocalRename } from './local-events.js';
 import { NO_ADDON, b, makeTmp, rmTmp, sleep, waitFor } from '../../test/unit/watch.js';
 
 const QUIET = 40;
@@ -12,6 +12,8 @@ describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
   let changes: number;
   /** What the last onChange named. */
   let named: string[] | 'all';
+  /** The renames the last onChange reported. */
+  let renames: LocalRename[];
   let w: LocalChangeWatcher;
 
   /** Run `action` and wait for exactly one onChange after it. */
@@ -43,15 +45,26 @@ describe('LocalChangeWatcher', { skip: NO_ADDON }, () => {
     changes = 0;
     w = new LocalChangeWatcher(
       L,
-      (c) => {
+      (c, r) => {
         changes++;
         named = c;
+        renames = r;
       },
       { quietMs: QUIET, maxDelayMs: 200 },
     );
     await w.start();
   });
   afterEach(() => w.close());
+
+  it('reports a rename inside L as one, from its paired events; a move out of L is not one', async () => {
+    await expectChange('rename of a folder', () => fs.renameSync(`${L}/a`, `${L}/c`));
+    assert.deepEqual(renames, [{ from: 'a', to: 'c' }]);
+    await w.idle(); // the folder's new watches are in place
+    await expectChange('rename of a file into another folder', () => fs.renameSync(`${L}/c/b/f`, `${L}/c/g`));
+    assert.deepEqual(renames, [{ from: 'c/b/f', to: 'c/g' }]);
+    await expectChange('a move out of L', () => fs.renameSync(`${L}/c/g`, `${tmp}/out-${process.pid}`));
+    assert.deepEqual(renames, []);
+  });
 
   it('watches every directory except .lazysync, and follows no symlink', () => {
     assert.equal(w.watched, 3); // L, a, a/b

@@ -38,6 +38,15 @@ export interface LocalChangeOptions {
 /** What changed: these paths (a folder stands for everything below it), or possibly anything ('all'). */
 export type LocalChanges = RelPath[] | 'all';
 
+/** A rename inside L the kernel reported as one (paired move events): `from` is now `to`. */
+export interface LocalRename {
+  from: RelPath;
+  to: RelPath;
+}
+
+/** Move events waiting for their pair beyond this many: the oldest are dropped (a move out of L has none). */
+const MAX_UNPAIRED = 1024;
+
 /** More paths than this in one batch are reported as 'all': a whole pass is cheaper, and memory stays bounded. */
 const MAX_PATHS = 5000;
 
@@ -54,7 +63,7 @@ const EVENTS = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DEL
  */
 export class LocalChangeWatcher {
   readonly #root: string;
-  readonly #onChange: (changes: LocalChanges) => void;
+  readonly #onChange: (changes: LocalChanges, renames: LocalRename[]) => void;
   readonly #quietMs: number;
   readonly #maxDelayMs: number;
   readonly #onLimit: ((message: string) => void) | undefined;
@@ -70,6 +79,9 @@ export class LocalChangeWatcher {
   #walking: Promise<void> | undefined;
   /** Paths changed since the last onChange; undefined once anything may have changed. */
   #paths: Set<RelPath> | undefined = new Set();
+  /** IN_MOVED_FROM paths by cookie, until their IN_MOVED_TO comes; renames paired since the last onChange. */
+  readonly #movedFrom = new Map<number, RelPath>();
+  #renames: LocalRename[] = [];
   #firstEvent = 0;
   #lastEvent = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -77,7 +89,11 @@ export class LocalChangeWatcher {
   #closed = false;
 
   /** `root` is L as a binary string. Throws if the inotify addon is not available or inotify_init1 fails. */
-  constructor(root: string, onChange: (changes: LocalChanges) => void, opts: LocalChangeOptions = {}) {
+  constructor(
+    root: string,
+    onChange: (changes: LocalChanges, renames: LocalRename[]) => void,
+    opts: LocalChangeOptions = {},
+  ) {
     this.#root = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
     this.#onChange = onChange;
     this.#quietMs = opts.quietMs ?? 100;
@@ -221,9 +237,23 @@ export class LocalChangeWatcher {
     if (name !== null && (name.startsWith(TEMP_PREFIX) || this.#isOwn?.(joinPath(dir, name)) === true))
       return;
     const rel = name === null ? dir : joinPath(dir, name);
+    if (mask & (IN_MOVED_FROM | IN_MOVED_TO) && ev.cookie !== 0) this.#pairMove(mask, ev.cookie, rel);
     // A new regular file is reported when its writer closes it (IN_CLOSE_WRITE follows), not half-written.
     if (mask & IN_CREATE && !(mask & IN_ISDIR) && this.#isRegularFile(rel)) return;
     this.#changed(rel);
+  }
+
+  #pairMove(mask: number, cookie: number, rel: RelPath): void {
+    if (mask & IN_MOVED_FROM) {
+      if (this.#movedFrom.size >= MAX_UNPAIRED)
+        this.#movedFrom.delete(this.#movedFrom.keys().next().value as number);
+      this.#movedFrom.set(cookie, rel);
+      return;
+    }
+    const from = this.#movedFrom.get(cookie);
+    if (from === undefined) return;
+    this.#movedFrom.delete(cookie);
+    if (this.#renames.length < MAX_PATHS) this.#renames.push({ from, to: rel });
   }
 
   #isRegularFile(rel: RelPath): boolean {
@@ -270,7 +300,9 @@ export class LocalChangeWatcher {
       return;
     }
     const changes = this.#paths === undefined ? 'all' : [...this.#paths];
+    const renames = this.#renames;
     this.#paths = new Set();
-    this.#onChange(changes);
+    this.#renames = [];
+    this.#onChange(changes, renames);
   }
 }
