@@ -5,19 +5,12 @@
 // time, in round trips of the mount and on the wire (the relay's busy time); every lazysync pass is checked:
 // the server holds the renamed folder whole, the old name is gone, nothing was versioned.
 import { spawn } from 'node:child_process';
-import {
-  cpSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchRemote, WireStats } from './net.js';
+import { mountIdentityOf } from '../src/fsops/probe-run.js';
+import { NAMES, OTHERS, checkSide, lstat, makeTree, versioned, versionsOf } from './move-tree.js';
 import { bin, fmt, median, met, ms, track, type Section } from './lib.js';
 
 export interface MoveOptions {
@@ -31,28 +24,13 @@ export interface MoveOptions {
   slowRuns: number;
 }
 
+type Pair = 'eager' | 'lazy';
+
+/** sshfs's cache timeout (default 20 s), and a second for the kernel's. */
+const SSHFS_CACHE_S = 21;
+
 /** The lazysync target: a move costs fewer round trips than this beyond the no-change pass. */
 const TARGET_RTTS = 10;
-const NAMES = ['album', 'album-2026'] as const;
-/** Files beside the renamed folder: they must come through untouched. */
-const OTHERS: Record<string, string> = {
-  'notes.txt': 'notes\n',
-  'docs/a.txt': 'a\n'.repeat(50),
-  'docs/b.txt': 'b\n'.repeat(500),
-};
-
-const photo = (i: number): string => `p${String(i).padStart(4, '0')}.jpg`;
-const content = (i: number): string => `photo ${i}\n`.padEnd(4096, '.');
-
-function makeTree(root: string, files: number): void {
-  mkdirSync(path.join(root, NAMES[0]), { recursive: true });
-  for (let i = 0; i < files; i++) writeFileSync(path.join(root, NAMES[0], photo(i)), content(i));
-  for (const [rel, body] of Object.entries(OTHERS)) {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    writeFileSync(path.join(root, rel), body);
-  }
-}
-
 /** A command run to its end. */
 interface Exit {
   seconds: number;
@@ -97,51 +75,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   });
 }
 
-const lstat = (p: string) => lstatSync(p, { throwIfNoEntry: false });
-
-/** Regular files and symlinks under `dir` (0 when it does not exist). */
-function countFiles(dir: string): number {
-  if (!lstat(dir)?.isDirectory()) return 0;
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true }))
-    n += e.isDirectory() ? countFiles(path.join(dir, e.name)) : 1;
-  return n;
-}
-
-/** What is wrong with `root` after the folder went from `from` to `to` (empty: all is well). */
-function checkSide(
-  root: string,
-  o: { files: number; from: string; to: string; placeholdersTo?: string },
-): string[] {
-  const bad: string[] = [];
-  if (lstat(path.join(root, o.from)) !== undefined) bad.push(`${o.from}/ still there`);
-  const dir = path.join(root, o.to);
-  if (!lstat(dir)?.isDirectory()) return [...bad, `${o.to}/ missing`];
-  const names = readdirSync(dir);
-  if (names.length !== o.files) bad.push(`${o.to}/ holds ${names.length} entries, not ${o.files}`);
-  let wrong = 0;
-  let links = 0;
-  for (let i = 0; i < o.files; i++) {
-    const p = path.join(dir, photo(i));
-    const s = lstat(p);
-    if (s?.isSymbolicLink() && o.placeholdersTo !== undefined) {
-      // A placeholder: it must name the file's new path on the remote.
-      if (readlinkSync(p) !== path.join(o.placeholdersTo, o.to, photo(i))) wrong++;
-    } else if (s?.isSymbolicLink()) links++;
-    else if (!s?.isFile() || readFileSync(p, 'utf8') !== content(i)) wrong++;
-  }
-  if (links > 0) bad.push(`${links} file(s) of ${o.to}/ are symlinks`);
-  if (wrong > 0) bad.push(`${wrong} file(s) of ${o.to}/ missing or wrong`);
-  for (const [rel, body] of Object.entries(OTHERS)) {
-    const p = path.join(root, rel);
-    if (o.placeholdersTo !== undefined && lstat(p)?.isSymbolicLink()) continue;
-    if (!lstat(p)?.isFile() || readFileSync(p, 'utf8') !== body) bad.push(`${rel} missing or wrong`);
-  }
-  return bad;
-}
-
-const versionsOf = (root: string): number => countFiles(path.join(root, '.lazysync', 'versions'));
-
 interface Row {
   what: string;
   run: Run;
@@ -164,8 +97,27 @@ export async function benchMove(
   const home = path.join(remote.base, 'mv-home');
   mkdirSync(path.join(home, 'unison'), { recursive: true });
   const unisonEnv = { ...process.env, HOME: home, UNISON: path.join(home, 'unison') };
-  const sync = (c: string, lazy: 'y' | 'n', ...extra: string[]) =>
-    run('node', [bin, 'sync', '-r', R(c), '-l', L(c), '-L', lazy, '--log-level', 'warn', ...extra]);
+  /** Each pair's mount identity at its last pass: lazysync probes the mount again when it changes. */
+  const known = new Map<Pair, string>();
+  const identity = async (c: Pair): Promise<string> => JSON.stringify((await mountIdentityOf(R(c))) ?? null);
+  const sync = async (c: Pair, ...extra: string[]): Promise<Exit> => {
+    const lazy = c === 'lazy' ? 'y' : 'n';
+    const r = await run('node', [
+      bin,
+      'sync',
+      '-r',
+      R(c),
+      '-l',
+      L(c),
+      '-L',
+      lazy,
+      '--log-level',
+      'warn',
+      ...extra,
+    ]);
+    known.set(c, await identity(c));
+    return r;
+  };
   const rsync = () => run('rsync', ['-a', '--delete', `${L('rsync')}/`, `${R('rsync')}/`]);
   const unison = () =>
     run(
@@ -193,8 +145,8 @@ export async function benchMove(
   );
   await br.setDelay(0);
   for (const c of ['eager', 'lazy', 'rsync', 'unison']) makeTree(S(c), o.files);
-  await must('first eager sync', sync('eager', 'n'));
-  await must('first lazy sync', sync('lazy', 'y'));
+  await must('first eager sync', sync('eager'));
+  await must('first lazy sync', sync('lazy'));
   for (const c of ['rsync', 'unison']) cpSync(S(c), L(c), { recursive: true, preserveTimestamps: true });
   await must('rsync set-up', rsync());
   await must('unison set-up', unison());
@@ -203,8 +155,27 @@ export async function benchMove(
   const rtt = br.rtt();
   const rt = 2 * o.delay;
   log(`  delay ${o.delay} ms, rtt ${ms(rtt)}`);
-  const timed = async (what: string, go: () => Promise<Exit>): Promise<Run> => {
+  /**
+   * Remounts (cold caches), then `before` (the rename), then times `go`. lazysync probes a mount whose
+   * identity changed (after a remount, unless the kernel gives it its old numbers back), which a pass
+   * on a mount that stays up never pays: then a no-change pass of the pair takes the probe first and
+   * sshfs's caches are waited out instead.
+   */
+  const timed = async (
+    what: string,
+    go: () => Promise<Exit>,
+    opts: { pair?: Pair; before?: () => void } = {},
+  ): Promise<Run> => {
     await br.cold();
+    const { pair } = opts;
+    if (pair !== undefined && (await identity(pair)) !== known.get(pair)) {
+      log(
+        `  (new mount identity: lazysync ${pair} probes it in a pass first, then ${SSHFS_CACHE_S} s for sshfs's caches)`,
+      );
+      await must(`lazysync ${pair}, probe`, sync(pair));
+      await sleep(SSHFS_CACHE_S * 1000);
+    }
+    opts.before?.();
     // The remount's own traffic may still be on the wire: start once the relay has been quiet a while.
     for (let i = 0; i < 50; i++) {
       const w = await br.wire();
@@ -224,53 +195,67 @@ export async function benchMove(
   const rows: Row[] = [];
   const fails: string[] = [];
 
-  /** Renames the folder `runs` times (back and forth) with `rename`, timing `go` after each; checks. */
-  const moves = async (
-    what: string,
-    runs: number,
-    rename: (from: string, to: string) => void,
-    go: (confirm: boolean) => Promise<Exit>,
-    check: (from: string, to: string) => string[],
-    baseline?: Run,
+  interface Moves {
+    what: string;
+    runs: number;
+    /** Renames the folder on one side. */
+    rename: (from: string, to: string) => void;
+    /** The pass or the command that carries the rename over (`confirm`: with --confirm-deletes). */
+    go: (confirm: boolean) => Promise<Exit>;
+    /** What is wrong after it (empty: all is well). */
+    check: (from: string, to: string) => string[];
+    /** The lazysync pair: its no-change pass, and the pair whose mount identity matters. */
+    pair?: Pair;
+    baseline?: Run;
     /** 1: the folder is under its second name at the start. */
-    first = 0,
-  ): Promise<void> => {
+    first?: number;
+  }
+
+  /** Renames the folder `runs` times (back and forth), timing the pass after each; checks each. */
+  const moves = async (m: Moves): Promise<void> => {
+    const { what, baseline, pair } = m;
     const done: Run[] = [];
-    let problems: string[] = [];
-    for (let i = first; i < first + runs; i++) {
+    const problems: string[] = [];
+    const first = m.first ?? 0;
+    const fail = (line: string): void => {
+      log(`  FAIL: ${line}`);
+      fails.push(line);
+    };
+    for (let i = first; i < first + m.runs; i++) {
       const [from, to] = i % 2 === 0 ? NAMES : ([NAMES[1], NAMES[0]] as const);
-      rename(from, to);
-      const r = await timed(`${what} (${from}/ -> ${to}/)`, () => go(false));
+      const r = await timed(`${what} (${from}/ -> ${to}/)`, () => m.go(false), {
+        ...(pair && { pair }),
+        before: () => m.rename(from, to),
+      });
       if (r.code !== 0 && r.stderr.includes('--confirm-deletes')) {
         // The pass saw deletions, not a move: the guard stopped it. Its cost, confirmed, is the old behaviour.
+        fail(`${what} (${from}/ -> ${to}/): refused by the mass-delete guard`);
         rows.push({
           what,
           run: r,
           ...(baseline && { baseline }),
-          check: '-',
+          check: '**FAIL**: not applied',
           note: 'refused by the mass-delete guard',
         });
-        const forced = await timed(`${what}, --confirm-deletes`, () => go(true));
-        const bad = check(from, to);
+        const forced = await timed(`${what}, --confirm-deletes`, () => m.go(true));
+        const bad = m.check(from, to);
         if (forced.code !== 0) bad.push(`exit ${forced.code}`);
-        problems = bad;
+        if (bad.length) fail(`${what}, --confirm-deletes: ${bad.join('; ')}`);
         rows.push({
           what: `${what}, \`--confirm-deletes\``,
           run: forced,
           ...(baseline && { baseline }),
           check: bad.length ? `**FAIL**: ${bad.join('; ')}` : 'ok',
         });
-        if (bad.length) fails.push(`${what}, --confirm-deletes: ${bad.join('; ')}`);
         return;
       }
-      const bad = check(from, to);
+      const bad = m.check(from, to);
       if (r.code !== 0) bad.push(`exit ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-      if (bad.length) {
-        log(`  FAIL: ${what} (${from}/ -> ${to}/): ${bad.join('; ')}`);
-        fails.push(`${what} (${from}/ -> ${to}/): ${bad.join('; ')}`);
-      }
+      if (bad.length) fail(`${what} (${from}/ -> ${to}/): ${bad.join('; ')}`);
       problems.push(...bad.filter((b) => !problems.includes(b)));
       done.push(r);
+      // The next rename would start from a broken state.
+      if (bad.length) break;
     }
     rows.push({
       what,
@@ -280,76 +265,73 @@ export async function benchMove(
     });
   };
 
-  /** The lazysync pair `c`: its no-change pass, then local renames; `cur` is the folder's name after. */
-  const lazysyncPair = async (c: 'eager' | 'lazy'): Promise<Run> => {
-    const lazy = c === 'lazy' ? 'y' : 'n';
+  /** What is wrong with both sides of pair `c` after `from` -> `to`, and with the versions kept. */
+  const checkPair = (c: Pair, from: string, to: string, versionsBefore: number): string[] => [
+    ...checkSide(S(c), { files: o.files, from, to }).map((b) => `server: ${b}`),
+    ...checkSide(L(c), { files: o.files, from, to, ...(c === 'lazy' && { placeholdersTo: R(c) }) }).map(
+      (b) => `local: ${b}`,
+    ),
+    ...versioned(versionsBefore, versionsOf(S(c)) + versionsOf(L(c))),
+  ];
+
+  /** Pair `c`: its no-change pass, then the folder renamed in the local folder. */
+  const local = async (c: Pair): Promise<Run> => {
     const nothing: Run[] = [];
     for (let i = 0; i < o.runs; i++)
-      nothing.push(await timed(`lazysync ${c}, no change`, () => sync(c, lazy)));
+      nothing.push(await timed(`lazysync ${c}, no change`, () => sync(c), { pair: c }));
     const baseline = medianRun(nothing);
     rows.push({ what: `lazysync ${c}, no change`, run: baseline, check: '-' });
     let versions = 0;
-    await moves(
-      `lazysync ${c}, renamed locally`,
-      o.runs,
-      (from, to) => {
+    await moves({
+      what: `lazysync ${c}, renamed locally`,
+      runs: o.runs,
+      rename: (from, to) => {
         versions = versionsOf(S(c)) + versionsOf(L(c));
         renameSync(path.join(L(c), from), path.join(L(c), to));
       },
-      (confirm) => sync(c, lazy, ...(confirm ? ['--confirm-deletes'] : [])),
-      (from, to) => [
-        ...checkSide(S(c), { files: o.files, from, to }).map((b) => `server: ${b}`),
-        ...checkSide(L(c), { files: o.files, from, to, ...(c === 'lazy' && { placeholdersTo: R(c) }) }).map(
-          (b) => `local: ${b}`,
-        ),
-        ...versioned(versions, versionsOf(S(c)) + versionsOf(L(c))),
-      ],
+      go: (confirm) => sync(c, ...(confirm ? ['--confirm-deletes'] : [])),
+      check: (from, to) => checkPair(c, from, to, versions),
+      pair: c,
       baseline,
-    );
+    });
     return baseline;
   };
 
-  const eagerBase = await lazysyncPair('eager');
-  await lazysyncPair('lazy');
+  const eagerBase = await local('eager');
+  await local('lazy');
 
   // Renamed in the server's own folder, as another machine would: the eager pair again, from the name
   // the local renames left.
   let versions = 0;
-  await moves(
-    'lazysync eager, renamed on the server',
-    o.runs,
-    (from, to) => {
+  await moves({
+    what: 'lazysync eager, renamed on the server',
+    runs: o.runs,
+    rename: (from, to) => {
       versions = versionsOf(S('eager')) + versionsOf(L('eager'));
       renameSync(path.join(S('eager'), from), path.join(S('eager'), to));
     },
-    (confirm) => sync('eager', 'n', ...(confirm ? ['--confirm-deletes'] : [])),
-    (from, to) => [
-      ...checkSide(S('eager'), { files: o.files, from, to }).map((b) => `server: ${b}`),
-      ...checkSide(L('eager'), { files: o.files, from, to }).map((b) => `local: ${b}`),
-      ...versioned(versions, versionsOf(S('eager')) + versionsOf(L('eager'))),
-    ],
-    eagerBase,
-    lstat(path.join(S('eager'), NAMES[0])) !== undefined ? 0 : 1,
-  );
+    go: (confirm) => sync('eager', ...(confirm ? ['--confirm-deletes'] : [])),
+    check: (from, to) => checkPair('eager', from, to, versions),
+    pair: 'eager',
+    baseline: eagerBase,
+    first: lstat(path.join(S('eager'), NAMES[0])) !== undefined ? 0 : 1,
+  });
 
   for (const [c, go] of [
     ['rsync', rsync],
     ['unison', unison],
   ] as const)
-    await moves(
-      c === 'rsync' ? '`rsync -a --delete L/ R/`' : '`unison L R -batch`',
-      o.slowRuns,
-      (from, to) => renameSync(path.join(L(c), from), path.join(L(c), to)),
+    await moves({
+      what: c === 'rsync' ? '`rsync -a --delete L/ R/`' : '`unison L R -batch`',
+      runs: o.slowRuns,
+      rename: (from, to) => renameSync(path.join(L(c), from), path.join(L(c), to)),
       go,
-      (from, to) => checkSide(S(c), { files: o.files, from, to }).map((b) => `server: ${b}`),
-    );
+      check: (from, to) => checkSide(S(c), { files: o.files, from, to }).map((b) => `server: ${b}`),
+    });
 
   for (const f of fails) log(`FAIL: move: ${f}`);
   return sections(o, rtt, rows);
 }
-
-const versioned = (before: number, after: number): string[] =>
-  after > before ? [`${after - before} new file(s) in .lazysync/versions`] : [];
 
 function wireOf(r: Exit, w: WireStats, rt: number): Omit<Run, keyof Exit> {
   const none = w.firstAt === 0;
