@@ -119,6 +119,11 @@ const rows: Row[] = [
     want: ['copy a -> c', 'move:remote a -> b'],
   },
   {
+    desc: 'lazy: a placeholder moved here while the remote moved its file elsewhere: copied from there',
+    tree: { a: { a: [ph('a'), rFile()] }, b: { l: moved('a') }, c: { r: rFile() } },
+    want: ['copy c -> b'],
+  },
+  {
     desc: 'a link into the remote naming a path that is nowhere: a copy attempt (the plan then holds it)',
     tree: { x: { l: moved('nothing') } },
     want: ['copy nothing -> x'],

@@ -62,6 +62,8 @@ export class MoveFinder {
   private readonly gone: Record<Side, Gone[]> = { local: [], remote: [] };
   private readonly fresh: Record<Side, New[]> = { local: [], remote: [] };
   private readonly links: { path: RelPath; of: RelPath }[] = [];
+  /** Remote files gone from both sides, by path: a moved placeholder may name one the remote moved. */
+  private readonly goneBoth = new Map<RelPath, Entry>();
   private skipping: RelPath | undefined;
   private readonly limit: number;
 
@@ -83,6 +85,9 @@ export class MoveFinder {
     }
     if (local === undefined && remote !== undefined) this.addGone('local', path, archive.local, remote);
     if (remote === undefined && local !== undefined) this.addGone('remote', path, archive.remote, local);
+    if (local === undefined && remote === undefined && archive.remote.kind === 'file') {
+      if (this.goneBoth.size < this.limit) this.goneBoth.set(path, archive.remote);
+    }
   }
 
   finish(): MoveStep[] {
@@ -136,9 +141,23 @@ export class MoveFinder {
       const g = goneAt.get(link.of);
       if (g !== undefined && g.last.kind === 'placeholder' && g.other.kind === 'file' && !used.has(g.path))
         move(g, link.path);
-      else copies.push({ op: 'copy', from: link.of, path: link.path });
+      else copies.push({ op: 'copy', from: this.movedOnRemote(link.of) ?? link.of, path: link.path });
     }
     return prune(found);
+  }
+
+  /**
+   * Where the remote moved `of` when this side moved (or deleted) it too: the one new remote file with its
+   * size and mtime (or the one such with its name). Then both names are kept.
+   */
+  private movedOnRemote(of: RelPath): RelPath | undefined {
+    const last = this.goneBoth.get(of);
+    if (last === undefined) return undefined;
+    let cands = this.fresh.remote.filter(
+      (n) => n.entry.kind === 'file' && stampOf(n.entry) === stampOf(last),
+    );
+    if (cands.length > 1) cands = cands.filter((n) => baseName(n.path) === baseName(of));
+    return cands.length === 1 ? cands[0]?.path : undefined;
   }
 
   /** A local file found again at a new path is the same file, not a new one given a freed inode number. */

@@ -81,3 +81,25 @@ export function describeCounts(c: Record<Done, number>): string {
     `${c.conflicts} conflicts`
   );
 }
+
+/** A pass's counts before anything is done. */
+export function emptyCounts(): Record<Done, number> {
+  return {
+    downloaded: 0,
+    placeholders: 0,
+    uploaded: 0,
+    created: 0,
+    removed: 0,
+    versioned: 0,
+    conflicts: 0,
+    recorded: 0,
+    moved: 0,
+    copied: 0,
+  };
+}
+
+/** How many paths a pass changed (what it only recorded, or versioned on the way, is not counted). */
+export function changesIn(c: Record<Done, number>): number {
+  const { recorded: _recorded, versioned: _versioned, ...changes } = c;
+  return Object.values(changes).reduce((a, b) => a + b, 0);
+}

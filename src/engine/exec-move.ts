@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { display } from '../core/paths.js';
-import type { Action, Entry, RelPath, Side } from '../core/types.js';
+import type { Action, Entry, RelPath } from '../core/types.js';
 import { LazysyncError, hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { symlinkAtomic, tempPathFor } from '../fsops/atomic.js';
@@ -12,17 +12,11 @@ import { ensureParents } from '../fsops/dirs.js';
 import type { Root } from '../fsops/root.js';
 import type { Archive } from '../store/archive.js';
 import type { ExecContext } from './exec-context.js';
+import type { Sides } from './exec-sides.js';
 import { archiveSubtree } from './merge.js';
 
 type Move = Extract<Action, { op: 'move' }>;
 type Copy = Extract<Action, { op: 'copy' }>;
-
-export interface MoverHost {
-  ctx: ExecContext;
-  roots: { local: Root; remote: Root };
-  /** Throws unless nothing is at `path` on `side` (on the remote, asked past the mount's caches). */
-  expectAbsent(side: Side, path: RelPath): Promise<void>;
-}
 
 /** A file and a placeholder hold the same thing; a folder is a folder. */
 function sameKind(a: Entry, b: Entry): boolean {
@@ -31,7 +25,11 @@ function sameKind(a: Entry, b: Entry): boolean {
 }
 
 export class Mover {
-  constructor(private readonly host: MoverHost) {}
+  constructor(
+    private readonly ctx: ExecContext,
+    private readonly roots: { local: Root; remote: Root },
+    private readonly sides: Sides,
+  ) {}
 
   /**
    * Renames `from` to `path` on `a.side`, journalled: the rename, then the archive's records of `from`
@@ -40,25 +38,33 @@ export class Mover {
    * was; the next pass then copies and deletes instead.
    */
   async move(a: Move): Promise<void> {
-    const { ctx, roots } = this.host;
+    const { ctx, roots } = this;
     const root = roots[a.side];
     const planned = a[a.side];
     const now = await root.stat(a.from);
     if (planned === undefined || now === undefined || !sameKind(now, planned)) {
       throw new LazysyncError('changed', `${display(a.from)}: no longer there to move; will retry`);
     }
-    await this.host.expectAbsent(a.side, a.path);
+    await this.sides.expectBeforeDestroy(a.side, a.path, undefined);
     const id = ctx.archive.journalAdd({ path: a.from, op: 'move', side: a.side, target: a.path });
+    // A local rename's events at the old path are ours too (the new path is the step's own), once the
+    // archive has moved on with it.
+    const done = a.side === 'local' ? ctx.onLocalWrite?.(a.from) : undefined;
+    let renamed = false;
     try {
       await this.rename(root, a.from, a.path);
+      renamed = true;
+      ctx.archive.transaction(() => {
+        moveRecords(ctx.archive, roots.local, a.from, a.path);
+        ctx.archive.journalDone(id);
+      });
     } catch (e) {
-      ctx.archive.journalDone(id);
+      // Made but not recorded: the journal row stays, for the start after this to record it.
+      if (!renamed) ctx.archive.journalDone(id);
       throw e;
+    } finally {
+      done?.();
     }
-    ctx.archive.transaction(() => {
-      moveRecords(ctx.archive, roots.local, a.from, a.path);
-      ctx.archive.journalDone(id);
-    });
     await this.repoint(a.path);
     ctx.onDone('moved', a.path, display(a.from));
   }
@@ -70,14 +76,14 @@ export class Mover {
    * no remote file) is not an error here: that pass reports the link.
    */
   async copy(a: Copy): Promise<void> {
-    const { remote } = this.host.roots;
+    const { remote } = this.roots;
     const source = await remote.stat(a.from);
     if (source?.kind !== 'file') return;
-    await this.host.expectAbsent('remote', a.path);
+    await this.sides.expectBeforeDestroy('remote', a.path, undefined);
     await ensureParents(remote.path, a.path);
     const dst = remote.abs(a.path);
     const tmp = tempPathFor(dst);
-    const id = this.host.ctx.archive.journalAdd({ path: a.path, op: 'copy', side: 'remote', temp: tmp });
+    const id = this.ctx.archive.journalAdd({ path: a.path, op: 'copy', side: 'remote', temp: tmp });
     try {
       faultPoint('copy on remote: copy to temp', tmp);
       await fsp.copyFile(remote.abs(a.from), tmp, constants.COPYFILE_EXCL);
@@ -88,9 +94,9 @@ export class Mover {
       await fsp.unlink(tmp).catch(() => undefined);
       throw e;
     } finally {
-      this.host.ctx.archive.journalDone(id);
+      this.ctx.archive.journalDone(id);
     }
-    this.host.ctx.onDone('copied', a.path, display(a.from));
+    this.ctx.onDone('copied', a.path, display(a.from));
   }
 
   private async rename(root: Root, from: RelPath, to: RelPath): Promise<void> {
@@ -107,7 +113,7 @@ export class Mover {
 
   /** Points every local placeholder at or below `top` (as the archive now has them) at its own path. */
   private async repoint(top: RelPath): Promise<void> {
-    const { ctx, roots } = this.host;
+    const { ctx, roots } = this;
     const local = roots.local;
     for (const rec of archiveSubtree(ctx.archive, top, 500)) {
       if (rec.local.kind !== 'placeholder') continue;

@@ -2,167 +2,42 @@
 // atomically, then record the result in the archive. One action's failure is thrown to the caller, which
 // records it as a problem for that path and goes on.
 import fs from 'node:fs/promises';
-import { display, parentOf } from '../core/paths.js';
+import { display } from '../core/paths.js';
 import type { Action, Entry, RelPath, Side } from '../core/types.js';
-import { LazysyncError, hasCode } from '../errors.js';
+import { LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { absOf } from '../fsops/entry.js';
 import { Root } from '../fsops/root.js';
-import { copyFileAtomic, ensureDir, ensureParents, symlinkAtomic, symlinkNew } from '../fsops/atomic.js';
-import { expectFreshRemote } from '../fsops/expect.js';
+import { copyFileAtomic, ensureDir, symlinkAtomic } from '../fsops/atomic.js';
 import { freshFileStats } from '../fsops/fresh.js';
-import { expectParents } from '../fsops/parents.js';
 import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
 import type { ExecContext } from './exec-context.js';
 import { keepVersion } from '../versions/versions.js';
 import { Mover } from './exec-move.js';
+import { Sides } from './exec-sides.js';
 
 const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
 
 export class Executor {
   private readonly roots: { local: Root; remote: Root };
-
+  private readonly sides: Sides;
   private readonly mover: Mover;
 
   constructor(private readonly ctx: ExecContext) {
     this.roots = Root.pair(ctx.localRoot, ctx.remoteRoot);
-    this.mover = new Mover({
-      ctx,
-      roots: this.roots,
-      expectAbsent: (side, path) => this.expectBeforeDestroy(side, path, undefined),
-    });
-  }
-
-  private root(side: Side): string {
-    return this.roots[side].path;
-  }
-
-  private stat(side: Side, path: RelPath): Promise<Entry | undefined> {
-    return this.roots[side].stat(path);
-  }
-
-  private statOrFail(side: Side, path: RelPath): Promise<Entry> {
-    return this.roots[side].need(path);
-  }
-
-  private expect(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
-    return this.roots[side].expect(path, expected);
-  }
-
-  /** Runs `fn`, which opens R/path once, with that open known as ours (ExecContext.onRemoteOpen). */
-  private readingRemote<T>(path: RelPath, fn: () => Promise<T>): Promise<T> {
-    this.ctx.onRemoteOpen?.(path);
-    return fn();
-  }
-
-  /**
-   * The check before `path` on `side` is overwritten, removed or renamed over: it must still be what the
-   * plan saw. On the remote the server is asked past the mount's caches (a stale view never destroys): a
-   * difference throws StaleViewError with what the server has, and the pass decides the path again.
-   */
-  private async expectBeforeDestroy(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
-    if (side === 'local') return this.expect(side, path, expected);
-    await this.ctx.remoteSettled?.();
-    return this.readingRemote(path, () => expectFreshRemote(this.ctx.remoteRoot, path, expected));
-  }
-
-  /**
-   * Makes room at `path` on `side` right before something new is put there: the path must still be what
-   * the plan saw; real content is kept in versions (as a hard link if something is about to be renamed
-   * over it, else moved); a placeholder is left to be renamed over, or removed to make room (it has no
-   * content of its own); an (empty) directory is removed.
-   */
-  private async clear(
-    side: Side,
-    path: RelPath,
-    expected: Entry | undefined,
-    how: 'rename-over' | 'make-room' = 'rename-over',
-  ): Promise<void> {
-    await this.expectBeforeDestroy(side, path, expected);
-    if (expected === undefined) return;
-    if (expected.kind === 'placeholder' || expected.placeholderOf !== undefined) {
-      if (how === 'make-room') {
-        faultPoint('executor: unlink placeholder to make room', path);
-        await fs.unlink(absOf(this.root(side), path));
-      }
-      return;
-    }
-    if (expected.kind === 'dir') {
-      await this.removeDir(side, path);
-      return;
-    }
-    // Before a rename over the path, a hard link where possible: the path keeps its old content until the
-    // new one replaces it. To make room (mkdir), the old content must go.
-    const links = side === 'local' || this.ctx.remoteFacts?.().hardLinks !== false;
-    await keepVersion(this.root(side), path, this.ctx.now(), {
-      leaveInPlace: how === 'rename-over' && links,
-    });
-    this.ctx.onDone('versioned', path, side);
-  }
-
-  private async removeDir(side: Side, path: RelPath): Promise<void> {
-    try {
-      faultPoint('executor: rmdir', path);
-      await fs.rmdir(absOf(this.root(side), path));
-    } catch (e) {
-      if (!hasCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
-      // What is left was not in the plan (ignored files, or created during the pass): keep it as a version.
-      await keepVersion(this.root(side), path, this.ctx.now());
-      this.ctx.log.warn(
-        { path: display(path), side },
-        'folder still had content that is not synced; moved it to versions',
-      );
-      this.ctx.onDone('versioned', path, side);
-    }
-  }
-
-  /**
-   * Right before a temp file is made: every folder on the way to `path` on `sides` is still a real folder,
-   * so nothing is read or written outside the roots through a folder swapped for a symlink meanwhile.
-   */
-  private async foldersOnTheWay(path: RelPath, ...sides: Side[]): Promise<void> {
-    await Promise.all(sides.map((side) => expectParents(this.root(side), path, this.roots[side].io.lstat)));
-  }
-
-  /** Makes `path` on `side` a symlink to `target`, over `existing` (versioned) or where nothing was. */
-  private makeSymlink(side: Side, path: RelPath, target: Buffer, existing: Entry | undefined): Promise<void> {
-    const text = target.toString('latin1');
-    if (side === 'remote' && this.ctx.remoteFacts?.().canStoreSymlink(text) === false) {
-      const why = this.ctx.symlinkLimit?.(text) ?? 'the remote cannot store this symlink';
-      return Promise.reject(new LazysyncError('unsupported', `${display(path)}: stays local only: ${why}`));
-    }
-    const abs = absOf(this.root(side), path);
-    const checkFolders = () => this.foldersOnTheWay(path, side);
-    return this.withParents(side, path, () =>
-      existing === undefined
-        ? symlinkNew(target, abs, checkFolders, this.roots[side].links)
-        : symlinkAtomic(
-            target,
-            abs,
-            () => this.clear(side, path, existing),
-            checkFolders,
-            this.roots[side].links,
-          ),
-    );
-  }
-
-  /** Runs `fn`; if it failed because a parent folder is missing on `side`, creates the parents and retries once. */
-  private async withParents<T>(side: Side, path: RelPath, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!hasCode(e, 'ENOENT') || parentOf(path) === '') throw e;
-      await ensureParents(this.root(side), path);
-      return fn();
-    }
+    this.sides = new Sides(ctx, this.roots);
+    this.mover = new Mover(ctx, this.roots, this.sides);
   }
 
   /** Whether `path` is in the archive or on either side. */
   private async anythingAt(path: RelPath): Promise<boolean> {
     if (this.ctx.archive.get(path) !== undefined) return true;
-    return (await this.stat('local', path)) !== undefined || (await this.stat('remote', path)) !== undefined;
+    return (
+      (await this.sides.stat('local', path)) !== undefined ||
+      (await this.sides.stat('remote', path)) !== undefined
+    );
   }
 
   private journalled<T>(
@@ -215,7 +90,7 @@ export class Executor {
         // The local side can change between the scan and this moment (a program saving over a placeholder):
         // recording the scanned state then would let the next pass take a concurrent edit for a plain one.
         // A look on the local disk is cheap; a stale remote state is harmless (the next pass sees it changed).
-        await this.expect('local', a.path, a.local);
+        await this.sides.expect('local', a.path, a.local);
         this.record(a.path, a.local, a.remote);
         this.ctx.onDone('recorded', a.path);
         return;
@@ -237,17 +112,17 @@ export class Executor {
    */
   free(path: RelPath, local: Entry, remote: Entry): Promise<void> {
     return this.whileWriting(path, async () => {
-      await this.expect('remote', path, remote);
-      await this.expect('local', path, local); // before any temp is made next to it
+      await this.sides.expect('remote', path, remote);
+      await this.sides.expect('local', path, local); // before any temp is made next to it
       const { local: root } = this.roots;
       await symlinkAtomic(
         root.placeholderText(path),
         root.abs(path),
-        () => this.expect('local', path, local),
+        () => this.sides.expect('local', path, local),
         undefined, // the check just above looked at the folders on the way
         root.links,
       );
-      this.record(path, await this.statOrFail('local', path), remote);
+      this.record(path, await this.sides.statOrFail('local', path), remote);
     });
   }
 
@@ -257,8 +132,8 @@ export class Executor {
    */
   private async recordIfSame(path: RelPath, local: Entry | undefined, remote: Entry): Promise<boolean> {
     if (local === undefined || !comparesBytes(local, remote)) return false;
-    if (!(await this.readingRemote(path, () => sameOnBoth(this.ctx, path, remote.size)))) return false;
-    await this.expect('local', path, local);
+    if (!(await this.sides.readingRemote(path, () => sameOnBoth(this.ctx, path, remote.size)))) return false;
+    await this.sides.expect('local', path, local);
     this.record(path, local, remote);
     this.ctx.onDone('recorded', path);
     return true;
@@ -280,34 +155,34 @@ export class Executor {
     const direction = to === 'local' ? 'download' : 'upload';
     const copying = (): Promise<Entry> =>
       this.journalled(path, direction, to, (onTemp) =>
-        this.withParents(to, path, () =>
+        this.sides.withParents(to, path, () =>
           copyFileAtomic({
-            src: absOf(this.root(from), path),
-            dst: absOf(this.root(to), path),
+            src: absOf(this.sides.root(from), path),
+            dst: absOf(this.sides.root(to), path),
             expect: source,
             dstSide: to,
             onTemp: async (t) => {
-              await this.foldersOnTheWay(path, 'local', 'remote');
+              await this.sides.foldersOnTheWay(path, 'local', 'remote');
               onTemp(t);
             },
             onChunk: chunkReporter(this.ctx, path, direction, source.size),
             ...(from === 'remote'
               ? {
                   sourceNow: () =>
-                    this.readingRemote(path, () => freshFileStats(absOf(this.root(from), path))),
+                    this.sides.readingRemote(path, () => freshFileStats(absOf(this.sides.root(from), path))),
                 }
               : {}),
-            beforeRename: () => this.clear(to, path, existing),
+            beforeRename: () => this.sides.clear(to, path, existing),
           }),
         ),
       );
-    return from === 'remote' ? this.readingRemote(path, copying) : copying();
+    return from === 'remote' ? this.sides.readingRemote(path, copying) : copying();
   }
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
     this.ctx.beforePlaceholder?.(path);
-    await this.makeSymlink('local', path, this.roots.local.placeholderText(path), local);
-    this.record(path, await this.statOrFail('local', path), remote);
+    await this.sides.makeSymlink('local', path, this.roots.local.placeholderText(path), local);
+    this.record(path, await this.sides.statOrFail('local', path), remote);
     this.ctx.onDone('placeholders', path);
   }
 
@@ -325,7 +200,7 @@ export class Executor {
    */
   private async afterUpload(path: RelPath, written: Entry): Promise<Entry> {
     if (this.ctx.remoteFacts?.().rereadAfterUpload !== true) return written;
-    const now = await this.stat('remote', path);
+    const now = await this.sides.stat('remote', path);
     return now?.kind === 'file' && now.size === written.size ? now : written;
   }
 
@@ -333,35 +208,35 @@ export class Executor {
     const { side, path } = a;
     const existing = a[side];
     if (existing?.kind !== 'dir') {
-      await this.clear(side, path, existing, 'make-room');
-      await this.withParents(side, path, () => ensureDir(absOf(this.root(side), path)));
+      await this.sides.clear(side, path, existing, 'make-room');
+      await this.sides.withParents(side, path, () => ensureDir(absOf(this.sides.root(side), path)));
       this.ctx.onDone('created', path, side);
     }
     await this.recordMade(side, path, a[other(side)]);
   }
 
   private async symlink(a: Extract<Action, { op: 'symlink' }>): Promise<void> {
-    await this.makeSymlink(a.side, a.path, Buffer.from(a.target, 'latin1'), a[a.side]);
+    await this.sides.makeSymlink(a.side, a.path, Buffer.from(a.target, 'latin1'), a[a.side]);
     await this.recordMade(a.side, a.path, a[other(a.side)]);
     this.ctx.onDone('created', a.path, a.side);
   }
 
   /** Records `path` after something was made on `side`: what is there now, beside the other side's entry. */
   private async recordMade(side: Side, path: RelPath, otherKnown: Entry | undefined): Promise<void> {
-    const here = await this.statOrFail(side, path);
-    const there = otherKnown ?? (await this.statOrFail(other(side), path));
+    const here = await this.sides.statOrFail(side, path);
+    const there = otherKnown ?? (await this.sides.statOrFail(other(side), path));
     if (side === 'local') this.record(path, here, there);
     else this.record(path, there, here);
   }
 
   private async remove(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
     if (expected !== undefined) {
-      await this.expectBeforeDestroy(side, path, expected);
+      await this.sides.expectBeforeDestroy(side, path, expected);
       if (expected.kind === 'placeholder') faultPoint('executor: unlink placeholder', path);
-      if (expected.kind === 'dir') await this.removeDir(side, path);
-      else if (expected.kind === 'placeholder') await fs.unlink(absOf(this.root(side), path));
+      if (expected.kind === 'dir') await this.sides.removeDir(side, path);
+      else if (expected.kind === 'placeholder') await fs.unlink(absOf(this.sides.root(side), path));
       else {
-        await keepVersion(this.root(side), path, this.ctx.now());
+        await keepVersion(this.sides.root(side), path, this.ctx.now());
         this.ctx.onDone('versioned', path, side);
       }
     }
@@ -378,7 +253,7 @@ export class Executor {
     const { path, local, remote, winner } = a;
     if (
       comparesBytes(local, remote) &&
-      (await this.readingRemote(path, () => sameOnBoth(this.ctx, path, remote.size)))
+      (await this.sides.readingRemote(path, () => sameOnBoth(this.ctx, path, remote.size)))
     ) {
       this.record(path, local, remote);
       this.ctx.onDone('recorded', path);
@@ -386,7 +261,7 @@ export class Executor {
     }
     const loser = other(winner);
     const loserEntry = loser === 'local' ? local : remote;
-    await this.expectBeforeDestroy(loser, path, loserEntry);
+    await this.sides.expectBeforeDestroy(loser, path, loserEntry);
     const aside = await freeConflictPath(path, this.ctx.now(), (p) => this.anythingAt(p));
     await this.whileWriting(aside, () => this.resolveConflict(a, aside));
   }
@@ -395,14 +270,14 @@ export class Executor {
     const { path, local, remote, winner } = a;
     const loser = other(winner);
     faultPoint('executor: rename conflict loser aside', path);
-    await fs.rename(absOf(this.root(loser), path), absOf(this.root(loser), aside));
+    await fs.rename(absOf(this.sides.root(loser), path), absOf(this.sides.root(loser), aside));
 
     const place = async (p: RelPath, entry: Entry, from: Side): Promise<void> => {
       const step = copyToOtherSide(p, entry, from, a.localCopy === true);
       if (step !== undefined) await this.applyOne(step);
     };
     await place(path, winner === 'local' ? local : remote, winner);
-    await place(aside, await this.statOrFail(loser, aside), loser);
+    await place(aside, await this.sides.statOrFail(loser, aside), loser);
 
     this.ctx.onDone('conflicts', path, display(aside));
     this.ctx.log.warn(

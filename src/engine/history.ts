@@ -1,8 +1,9 @@
 // What the control API lists about a pair's history: versions on both sides, and conflict copies.
 import { parseConflictName } from '../core/names.js';
 import { baseName, display, joinPath, parentOf } from '../core/paths.js';
-import type { RelPath, Side } from '../core/types.js';
-import { absOf } from '../fsops/entry.js';
+import type { Entry, RelPath, Side } from '../core/types.js';
+import { LazysyncError } from '../errors.js';
+import { absOf, lstatEntry } from '../fsops/entry.js';
 import type { Archive } from '../store/archive.js';
 import { listVersions, type VersionInfo } from '../versions/versions.js';
 import type { ConflictListing, VersionListing } from './runner-api.js';
@@ -29,6 +30,27 @@ export async function versionsOnBothSides(
   const key = (x: FoundVersion): string =>
     `${x.v.stamp}-${String(x.v.n).padStart(6, '0')}-${x.side === 'local' ? 1 : 0}`;
   return out.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+}
+
+/** The version of `path` to restore: the newest, or the one made at `at`; throws if there is none. */
+export async function versionToRestore(
+  roots: { localRoot: string; remoteRoot: string },
+  path: RelPath,
+  at: string | undefined,
+): Promise<FoundVersion & { entry: Entry }> {
+  const all = await versionsOnBothSides(roots, path);
+  const chosen = at === undefined ? all[0] : all.find((x) => x.v.stamp === at);
+  if (chosen === undefined) {
+    throw new LazysyncError(
+      'usage',
+      at === undefined ? `${display(path)} has no versions` : `${display(path)} has no version at ${at}`,
+    );
+  }
+  const entry = await lstatEntry(chosen.root, chosen.rel, chosen.side);
+  if (entry?.kind !== 'file') {
+    throw new LazysyncError('io', `${display(chosen.rel)}: only file versions can be restored`);
+  }
+  return { ...chosen, entry };
 }
 
 export function versionListing(found: FoundVersion[]): VersionListing[] {

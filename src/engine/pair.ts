@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import { matcherOf } from '../scan/ignore.js';
 import { Archive } from '../store/archive.js';
 import { acquireLock } from '../store/lock.js';
-import type { CompareProgress, Done, Progress } from './exec-context.js';
+import { emptyCounts, type CompareProgress, type Done, type Progress } from './exec-context.js';
 import { Executor } from './executor.js';
 import { Root } from '../fsops/root.js';
 import { META, markRemoteAtFirstSync, rememberedRemote, remoteUnavailableReason } from './health.js';
@@ -97,21 +97,6 @@ interface Tally {
 
 function binary(s: string): string {
   return Buffer.from(s, 'utf8').toString('latin1');
-}
-
-function emptyCounts(): Record<Done, number> {
-  return {
-    downloaded: 0,
-    placeholders: 0,
-    uploaded: 0,
-    created: 0,
-    removed: 0,
-    versioned: 0,
-    conflicts: 0,
-    recorded: 0,
-    moved: 0,
-    copied: 0,
-  };
 }
 
 export class Pair {
@@ -362,7 +347,12 @@ export class Pair {
       ...(opts.compares && { onCompare: opts.compares.progress }),
     };
     this.tally = tally;
-    const plan = await planWithMoves(input, opts, this.files);
+    // The owner of file changes exists once there is an archive: before it, no move can be found.
+    const plan = await planWithMoves(input, opts, {
+      beginPlan: () => this.files.beginPlan(),
+      settle: () => this.settle.start(factsOf(this.probe).settleMs, opts.stopping),
+      relocate: (step) => this.files.relocate(step),
+    });
     const verdict = checkDeletes(plan.deletes, archive?.countFiles() ?? 0, this.cfg.maxDelete);
     if (!verdict.ok && !opts.confirmDeletes) {
       archive?.planClear();

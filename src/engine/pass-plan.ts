@@ -169,6 +169,8 @@ const HELD_LINES = 20_000;
 /** What a pass's planning asks of the pair's one owner of file changes. */
 export interface PlanHost {
   beginPlan(): void;
+  /** The plan is about to be acted on: checks past the mount's caches wait until they can be trusted. */
+  settle(): void;
   relocate(step: MoveStep): Promise<boolean>;
 }
 
@@ -182,7 +184,8 @@ export async function planWithMoves(
   opts: PassOptions,
   host: PlanHost,
 ): Promise<PlannedPass & { moved: number }> {
-  if (input.archive === undefined) return { ...(await planPass(input, opts)), moved: 0 };
+  // Before the first sync is done nothing can have moved: every path is new.
+  if (input.archive?.getMeta(META.marker) !== '1') return { ...(await planPass(input, opts)), moved: 0 };
   const held: string[] = [];
   const print = opts.print;
   const first = await planPass(
@@ -203,6 +206,7 @@ export async function planWithMoves(
     return { ...again, planned: again.planned + first.moves.length, moved: 0 };
   }
   let moved = 0;
+  host.settle();
   for (const m of first.moves) if (await host.relocate(m)) moved++;
   host.beginPlan();
   return { ...(await planPass(input, opts)), moved };

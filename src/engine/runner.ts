@@ -8,10 +8,9 @@ import { parseConflictName } from '../core/names.js';
 import { formatSize } from '../core/size.js';
 import type { ArchiveRecord, RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
-import { lstatEntry } from '../fsops/entry.js';
 import type { Logger } from '../log.js';
-import { describeCounts, type Progress } from './exec-context.js';
-import { conflictListing, versionListing, versionsOnBothSides } from './history.js';
+import { changesIn, describeCounts, type Progress } from './exec-context.js';
+import { conflictListing, versionListing, versionToRestore, versionsOnBothSides } from './history.js';
 import { OnDemand } from './on-demand.js';
 import { archiveSubtree } from './merge.js';
 import { Pair, type PassOutcome } from './pair.js';
@@ -267,15 +266,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       case 'done': {
         if (lastLogged.startsWith('remote-unavailable')) this.log.info('remote available again; syncing');
         const c = o.counts;
-        const applied =
-          c.downloaded +
-          c.placeholders +
-          c.uploaded +
-          c.moved +
-          c.copied +
-          c.created +
-          c.removed +
-          c.conflicts;
+        const applied = changesIn(c);
         const durationMs = Date.now() - started;
         this.lastPass = { finishedAt: new Date().toISOString(), durationMs, applied, problems: o.problems };
         this.setState('idle', null);
@@ -389,19 +380,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
 
   async restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
     const pair = this.p;
-    const all = await versionsOnBothSides(pair, path);
-    const chosen = at === undefined ? all[0] : all.find((x) => x.v.stamp === at);
-    if (chosen === undefined) {
-      throw new LazysyncError(
-        'usage',
-        at === undefined ? `${display(path)} has no versions` : `${display(path)} has no version at ${at}`,
-      );
-    }
-    const version = await lstatEntry(chosen.root, chosen.rel, chosen.side);
-    if (version?.kind !== 'file') {
-      throw new LazysyncError('io', `${display(chosen.rel)}: only file versions can be restored`);
-    }
-    await pair.files.restore(path, { root: chosen.root, rel: chosen.rel, entry: version });
+    const chosen = await versionToRestore(pair, path, at);
+    await pair.files.restore(path, chosen);
     this.log.info(`restored ${display(path)} from its ${chosen.side} version of ${chosen.v.stamp}`);
     this.wake.nudge();
     return { side: chosen.side, stamp: chosen.v.stamp };

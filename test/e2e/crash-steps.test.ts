@@ -216,9 +216,15 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `held` is `rel` itself, a version of it (versions/DIR/NAME~STAMP.EXT) or a conflict copy (NAME.conflict-STAMP.EXT). */
+/** Renames the scenarios make on one side: the pass makes them on the other, content and all. */
+const RENAMED = new Map<BinPath, BinPath>([['old-name.txt', 'new-name.txt']]);
+
+/**
+ * `held` is `rel` itself, where a rename took it, a version of it (versions/DIR/NAME~STAMP.EXT) or a
+ * conflict copy (NAME.conflict-STAMP.EXT).
+ */
 function isKeptAs(rel: BinPath, held: BinPath): boolean {
-  if (held === rel) return true;
+  if (held === rel || held === RENAMED.get(rel)) return true;
   const slash = rel.lastIndexOf('/');
   const dir = slash < 0 ? '' : rel.slice(0, slash + 1);
   const name = rel.slice(slash + 1);
