@@ -79,6 +79,46 @@ const rows: Row[] = [
     want: ['move:remote album -> album-2026'],
   },
   {
+    desc: 'a new folder given the inode number of a deleted one, holding none of its files: no move',
+    tree: {
+      old: { a: [lDir(5), rDir], r: rDir },
+      'old/a': { a: [lFile(6), rFile()], r: rFile() },
+      new: { l: lDir(5) },
+      'new/b': { l: lFile(7) },
+    },
+    want: [],
+  },
+  {
+    desc: '...unless the kernel reported the rename',
+    tree: {
+      old: { a: [lDir(5), rDir], r: rDir },
+      'old/a': { a: [lFile(6), rFile()], r: rFile() },
+      new: { l: lDir(5) },
+      'new/b': { l: lFile(7) },
+    },
+    reported: [['old', 'new']],
+    want: ['move:remote old -> new'],
+  },
+  {
+    desc: 'an empty folder renamed: a move (nothing in it can go astray)',
+    tree: { old: { a: [lDir(5), rDir], r: rDir }, new: { l: lDir(5) } },
+    want: ['move:remote old -> new'],
+  },
+  {
+    desc: 'folders inside a renamed folder vouch for it, however deep its files are',
+    tree: {
+      d: { a: [lDir(5), rDir], r: rDir },
+      'd/e': { a: [lDir(6), rDir], r: rDir },
+      'd/e/f': { a: [lDir(7), rDir], r: rDir },
+      'd/e/f/x': { a: [lFile(8), rFile()], r: rFile() },
+      n: { l: lDir(5) },
+      'n/e': { l: lDir(6) },
+      'n/e/f': { l: lDir(7) },
+      'n/e/f/x': { l: lFile(8) },
+    },
+    want: ['move:remote d -> n'],
+  },
+  {
     desc: 'a folder renamed and a file renamed inside it: the folder first, then the file where it now is',
     tree: {
       d: { a: [lDir(5), rDir], r: rDir },
@@ -250,6 +290,32 @@ describe('MoveFinder: the rules of docs/design.md "Moves"', () => {
       f.push(path, a && { path, local: a[0], remote: a[1] }, l, r);
     }
     assert.deepEqual(brief(f.finish()), ['move:remote d -> e']);
+  });
+});
+
+describe('MoveFinder.carried: what a dry run hides once it has printed the moves', () => {
+  it('is what each move carries along unchanged; an edit, a deletion or a new file inside is not', () => {
+    const f = new MoveFinder();
+    const tree: Record<RelPath, At> = {
+      album: { a: [lDir(5), rDir], r: rDir },
+      'album/same': { a: [lFile(6), rFile()], r: rFile() },
+      'album/edited': { a: [lFile(7), rFile()], r: rFile() },
+      'album/deleted': { a: [lFile(8), rFile()], r: rFile() },
+      'album/ph': { a: [ph('album/ph'), rFile()], r: rFile() },
+      'album-2026': { l: lDir(5) },
+      'album-2026/same': { l: lFile(6) },
+      'album-2026/edited': { l: lFile(7, 99, T2) },
+      'album-2026/new': { l: lFile(9) },
+      'album-2026/ph': { l: moved('album/ph') },
+    };
+    for (const path of Object.keys(tree).sort(comparePaths)) {
+      const { a, l, r } = tree[path] as At;
+      f.push(path, a && { path, local: a[0], remote: a[1] }, l, r);
+    }
+    assert.deepEqual(brief(f.finish()), ['move:remote album -> album-2026']);
+    const { gone, created } = f.carried();
+    assert.deepEqual([...gone].sort(), ['album', 'album/ph', 'album/same']);
+    assert.deepEqual([...created].sort(), ['album-2026', 'album-2026/ph', 'album-2026/same']);
   });
 });
 

@@ -1,6 +1,7 @@
 // Moves: a path gone from one side and a path new on that side that are the same thing, made on the other
 // side as one rename instead of a delete and a new copy. Pure: fed the same (archive, local, remote) tuples
 // as the Planner, it keeps only what was created or deleted in this pass. docs/design.md, "Moves".
+import { isUnchanged } from './changes.js';
 import { baseName, isWithin } from './paths.js';
 import type { Action, ArchiveRecord, Entry, RelPath, Side } from './types.js';
 
@@ -66,6 +67,7 @@ export class MoveFinder {
   private readonly goneBoth = new Map<RelPath, Entry>();
   private skipping: RelPath | undefined;
   private readonly limit: number;
+  private found: Found[] = [];
 
   constructor(private readonly opts: MoveFinderOptions = {}) {
     this.limit = opts.limit ?? DEFAULT_LIMIT;
@@ -93,7 +95,35 @@ export class MoveFinder {
   finish(): MoveStep[] {
     const copies: MoveStep[] = [];
     const found = [...this.localMoves(copies), ...this.remoteMoves()];
+    this.found = found;
     return [...copies, ...ordered(found).map(toStep)];
+  }
+
+  /**
+   * After finish(): the paths the moves carry along unchanged, as a plan made before them sees them: each
+   * `gone` path's deletion on the other side, and each `created` path's copy to it, are moot once the
+   * moves are made. What changed on the way (an edit, a deletion, a new file inside a moved folder) is in
+   * neither set. For a dry run, which cannot make the moves and plan again.
+   */
+  carried(): { gone: Set<RelPath>; created: Set<RelPath> } {
+    const gone = new Set<RelPath>();
+    const created = new Set<RelPath>();
+    for (const side of ['local', 'remote'] as const) {
+      const moves = this.found.filter((f) => f.by === side);
+      if (moves.length === 0) continue;
+      const news = new Map<RelPath, Entry>(this.fresh[side].map((n) => [n.path, n.entry]));
+      if (side === 'local') for (const l of this.links) news.set(l.path, linkEntry(l.of));
+      for (const g of this.gone[side]) {
+        const m = moves.find((f) => isWithin(g.path, f.source));
+        if (m === undefined) continue;
+        const to = m.to + g.path.slice(m.source.length);
+        const now = news.get(to);
+        if (now === undefined || !sameThing(now, g, side)) continue;
+        gone.add(g.path);
+        created.add(to);
+      }
+    }
+    return { gone, created };
   }
 
   private addNew(side: Side, path: RelPath, entry: Entry): void {
@@ -131,10 +161,13 @@ export class MoveFinder {
       used.add(g.path);
       found.push({ by: 'local', source: g.path, from: g.path, to, entry: g.other });
     };
-    for (const n of this.fresh.local) {
-      const g = byIno
+    const sameInode = (n: New): Gone | undefined =>
+      byIno
         .get(n.entry.ino)
         ?.find((c) => !used.has(c.path) && c.last.kind === n.entry.kind && this.sameFile(c, n));
+    // Files, then placeholders, then folders innermost first: what moved inside a folder vouches for it.
+    for (const n of this.fresh.local) {
+      const g = n.entry.kind === 'file' ? sameInode(n) : undefined;
       if (g !== undefined) move(g, n.path);
     }
     for (const link of this.links) {
@@ -142,6 +175,10 @@ export class MoveFinder {
       if (g !== undefined && g.last.kind === 'placeholder' && g.other.kind === 'file' && !used.has(g.path))
         move(g, link.path);
       else copies.push({ op: 'copy', from: this.movedOnRemote(link.of) ?? link.of, path: link.path });
+    }
+    for (const n of [...this.fresh.local].reverse()) {
+      const g = n.entry.kind === 'dir' ? sameInode(n) : undefined;
+      if (g !== undefined && this.folderMoved(g, n.path, found)) move(g, n.path);
     }
     return prune(found);
   }
@@ -158,6 +195,18 @@ export class MoveFinder {
     );
     if (cands.length > 1) cands = cands.filter((n) => baseName(n.path) === baseName(of));
     return cands.length === 1 ? cands[0]?.path : undefined;
+  }
+
+  /**
+   * A folder's inode number alone does not make it the same folder: `rm -r old; mkdir new` often gives
+   * `new` the number `old` had. It moved if the kernel reported the rename, if something that was inside
+   * it is inside the new one, or if it held nothing the archive knows of (then nothing can go astray).
+   */
+  private folderMoved(g: Gone, to: RelPath, found: Found[]): boolean {
+    if (this.opts.reported?.(g.path, to) === true) return true;
+    const inside = (p: RelPath): boolean => p !== g.path && isWithin(p, g.path);
+    if (!this.gone.local.some((x) => inside(x.path))) return true;
+    return found.some((f) => inside(f.source) && f.to !== to && isWithin(f.to, to));
   }
 
   /** A local file found again at a new path is the same file, not a new one given a freed inode number. */
@@ -210,6 +259,17 @@ export class MoveFinder {
     }
     return prune([...dirs, ...files]);
   }
+}
+
+/** The entry of a link found naming the placeholder text of `of`. */
+function linkEntry(of: RelPath): Entry {
+  return { kind: 'symlink', size: 0, mtime: 0, mode: 0, ino: 0, placeholderOf: of };
+}
+
+/** Whether `now` is what `g` was on `side`, moved: the same entry, or a link to the placeholder of its old path. */
+function sameThing(now: Entry, g: Gone, side: Side): boolean {
+  if (g.last.kind === 'placeholder') return now.placeholderOf === g.path;
+  return isUnchanged(now, g.last, side);
 }
 
 function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {

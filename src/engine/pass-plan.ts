@@ -2,11 +2,11 @@
 // order through the core's Planner; the plan is spooled to the archive (or printed, in a dry run).
 import { existsSync } from 'node:fs';
 import type { PairConfig } from '../config.js';
-import { DeleteCounter } from '../core/guard.js';
+import { DeleteCounter, countDeletions } from '../core/guard.js';
 import { describeAction } from '../core/plan-format.js';
 import { MoveFinder, type MoveFinderOptions, type MoveStep } from '../core/moves.js';
 import { Planner } from '../core/planner.js';
-import { display, isWithin } from '../core/paths.js';
+import { display } from '../core/paths.js';
 import { scopesOf } from '../core/scope.js';
 import type { Action, ArchiveRecord, Policy, RelPath } from '../core/types.js';
 import { remoteScanReader } from '../fsops/entry.js';
@@ -35,8 +35,10 @@ export interface PlanInput {
   log: Logger;
   /** Look for moves with these options (not looked for without them). */
   moves?: MoveFinderOptions;
-  /** Steps left out of the plan: a dry run's, made moot by the moves it printed. */
+  /** Steps left out of the plan: a dry run's, made moot by the moves it printed before them. */
   hide?: (a: Action) => boolean;
+  /** A dry run's: told of each step it would print (instead of printing it). */
+  hold?: (a: Action) => void;
 }
 
 /** A temp file a scan found: a leftover to sweep, unless it may still be written. */
@@ -55,6 +57,8 @@ export interface PlannedPass {
   strayTemps: StrayTemp[];
   /** Moves and copies to make before this plan, which is then made again (only when looked for). */
   moves: MoveStep[];
+  /** What the moves carry along unchanged (MoveFinder.carried), for a dry run. */
+  carried: { gone: Set<RelPath>; created: Set<RelPath> };
 }
 
 export async function planPass(input: PlanInput, opts: PassOptions): Promise<PlannedPass> {
@@ -126,9 +130,9 @@ export async function planPass(input: PlanInput, opts: PassOptions): Promise<Pla
       compareBytes += bytesToCompare(a);
       const line = describeAction(a);
       if (line !== undefined) planned++;
-      if (opts.dryRun) {
-        if (line !== undefined) opts.print?.(line);
-      } else batch.push(a);
+      if (!opts.dryRun) batch.push(a);
+      else if (line !== undefined && input.hold !== undefined) input.hold(a);
+      else if (line !== undefined) opts.print?.(line);
     }
     if (batch.length >= PLAN_BATCH) flush();
   };
@@ -142,7 +146,8 @@ export async function planPass(input: PlanInput, opts: PassOptions): Promise<Pla
   take(planner.finish());
   flush();
   const moves = finder?.finish() ?? [];
-  return { planned, compareBytes, deletes: deletes.counts, strayTemps, moves };
+  const carried = finder?.carried() ?? { gone: new Set<RelPath>(), created: new Set<RelPath>() };
+  return { planned, compareBytes, deletes: deletes.counts, strayTemps, moves, carried };
 }
 
 /**
@@ -163,8 +168,8 @@ async function rootsAreMountPoints(...roots: string[]): Promise<boolean> {
   return each.some(Boolean);
 }
 
-/** A dry run holds this many plan lines back while it looks for moves; beyond that it plans again. */
-const HELD_LINES = 20_000;
+/** A dry run holds this many steps back while it looks for moves; beyond that it plans again. */
+const HELD_STEPS = 20_000;
 
 /** What a pass's planning asks of the pair's one owner of file changes. */
 export interface PlanHost {
@@ -175,9 +180,10 @@ export interface PlanHost {
 }
 
 /**
- * Plans the pass, looking for moves. Moves found are made first (a dry run prints them instead) and the
- * pass is planned again from what is there then: the moved paths are in sync, and what else changed in
- * them is an ordinary change. Returns the plan to apply and how many moves were made.
+ * Plans the pass, looking for moves. Moves found are made first and the pass is planned again from what is
+ * there then: the moved paths are in sync, and what else changed in them is an ordinary change. A dry run
+ * prints the moves, then the plan without the steps they make moot. Returns the plan to apply and how
+ * many moves were made.
  */
 export async function planWithMoves(
   input: PlanInput,
@@ -186,25 +192,12 @@ export async function planWithMoves(
 ): Promise<PlannedPass & { moved: number }> {
   // Before the first sync is done nothing can have moved: every path is new.
   if (input.archive?.getMeta(META.marker) !== '1') return { ...(await planPass(input, opts)), moved: 0 };
-  const held: string[] = [];
-  const print = opts.print;
-  const first = await planPass(
-    { ...input, moves: { ...(opts.renamed && { reported: opts.renamed }) } },
-    opts.dryRun ? { ...opts, print: (line) => void (held.length <= HELD_LINES && held.push(line)) } : opts,
-  );
-  if (first.moves.length === 0) {
-    if (!opts.dryRun) return { ...first, moved: 0 };
-    if (held.length <= HELD_LINES) {
-      for (const line of held) print?.(line);
-      return { ...first, moved: 0 };
-    }
-    return { ...(await planPass(input, opts)), moved: 0 };
-  }
-  if (opts.dryRun) {
-    for (const m of first.moves) print?.(describeAction(m) ?? '');
-    const again = await planPass({ ...input, hide: (a) => first.moves.some((m) => covers(m, a)) }, opts);
-    return { ...again, planned: again.planned + first.moves.length, moved: 0 };
-  }
+  const held: Action[] = [];
+  const looking: PlanInput = { ...input, moves: { ...(opts.renamed && { reported: opts.renamed }) } };
+  if (opts.dryRun) looking.hold = (a) => void (held.length <= HELD_STEPS && held.push(a));
+  const first = await planPass(looking, opts);
+  if (opts.dryRun) return { ...(await printDryRun(first, held, input, opts)), moved: 0 };
+  if (first.moves.length === 0) return { ...first, moved: 0 };
   let moved = 0;
   host.settle();
   for (const m of first.moves) if (await host.relocate(m)) moved++;
@@ -212,7 +205,23 @@ export async function planWithMoves(
   return { ...(await planPass(input, opts)), moved };
 }
 
-/** Whether a planned step is made moot by a move or copy printed before it (a dry run's view). */
-function covers(m: MoveStep, a: Action): boolean {
-  return isWithin(a.path, m.path) || (m.op === 'move' && isWithin(a.path, m.from));
+/** A dry run's plan: the moves, then the steps they do not make moot (planned again if too many to hold). */
+async function printDryRun(
+  first: PlannedPass,
+  held: Action[],
+  input: PlanInput,
+  opts: PassOptions,
+): Promise<PlannedPass> {
+  const { gone, created } = first.carried;
+  const copied = new Set(first.moves.filter((m) => m.op === 'copy').map((m) => m.path));
+  const moot = (a: Action): boolean =>
+    (a.op === 'remove' ? gone : created).has(a.path) || (a.op === 'hold' && copied.has(a.path));
+  for (const m of first.moves) opts.print?.(describeAction(m) ?? '');
+  if (held.length > HELD_STEPS) {
+    const again = await planPass({ ...input, hide: moot }, opts);
+    return { ...again, planned: again.planned + first.moves.length };
+  }
+  const shown = held.filter((a) => !moot(a));
+  for (const a of shown) opts.print?.(describeAction(a) ?? '');
+  return { ...first, planned: shown.length + first.moves.length, deletes: countDeletions(shown) };
 }

@@ -1,16 +1,17 @@
 // One pair on real folders for the property tests: two fresh temp roots L and R, the real archive in
-// L/.lazysync, passes run as the daemon runs them (scanner, archive merge, Planner, Executor), and what
-// users do in between as real filesystem calls.
+// L/.lazysync, passes run as the daemon runs them (the pass's planning with its moves, then the Executor),
+// and what users do in between as real filesystem calls.
 import fs from 'node:fs';
 import os from 'node:os';
-import { parentOf } from '../../src/core/paths.js';
+import { parentOf, STATE_DIR } from '../../src/core/paths.js';
 import { Planner } from '../../src/core/planner.js';
 import type { Action, ArchiveRecord, Policy, RelPath, Side } from '../../src/core/types.js';
+import type { Done } from '../../src/engine/exec-context.js';
 import { mergeSorted, type Triple } from '../../src/engine/merge.js';
 import { LazysyncError } from '../../src/errors.js';
-import { readerFor, remoteScanReader, type FsReader } from '../../src/fsops/entry.js';
+import { placeholderTarget, readerFor, remoteScanReader, type FsReader } from '../../src/fsops/entry.js';
 import { scanTree } from '../../src/scan/walk.js';
-import { RealPair } from './real-pair.js';
+import { RealPair, type Relocation } from './real-pair.js';
 import { snapshotOf, type Snapshot } from './snapshot.js';
 import * as user from './user-fs.js';
 
@@ -24,16 +25,23 @@ export interface Anomaly {
 }
 
 export interface PassResult {
+  /** The moves and copies the pass found and made before it planned again. */
+  moves: Relocation[];
   plan: Action[];
   /** How many actions ran (all, unless the pass was cut short). */
   applied: number;
   anomalies: Anomaly[];
+  /** Paths whose step was a hold: left alone, as the pass's warning says. */
+  held: RelPath[];
+  /** What the executor reported done in the pass (moves included). */
+  counts: Record<Done, number>;
 }
 
 export const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
 
 /** One line per action, for reports. */
-export const brief = (a: Action): string => `${a.op}${'side' in a ? `:${a.side}` : ''} ${a.path}`;
+export const brief = (a: Action): string =>
+  `${a.op}${'side' in a ? `:${a.side}` : ''} ${'from' in a ? `${a.from} -> ` : ''}${a.path}`;
 
 /**
  * Where the roots go: memory-backed /dev/shm where there is one (no disk flushes: SQLite's syncs and the
@@ -93,6 +101,8 @@ export class DiskWorld {
   private anomalies: Anomaly[] = [];
   /** How the remote root is read, chosen once: the same root on the same filesystem every pass. */
   private remoteIo: Promise<FsReader> | undefined;
+  /** Local renames since the last pass, as `from\0to`, when the kernel reports them (a watching daemon). */
+  private renames: Set<string> | undefined;
 
   private constructor(
     private readonly base: string,
@@ -110,9 +120,14 @@ export class DiskWorld {
     });
   }
 
-  /** A new pair in fresh folders; `now` is the executor's clock (ms). Close it to remove the folders. */
-  static create(policy: Policy, now: number): DiskWorld {
-    return new DiskWorld(fs.mkdtempSync(`${scratchFolder()}/lazysync-model-`), policy, now);
+  /**
+   * A new pair in fresh folders; `now` is the executor's clock (ms). With `watched`, the passes are told the
+   * local renames users made, as the daemon's kernel events tell them. Close it to remove the folders.
+   */
+  static create(policy: Policy, now: number, watched = false): DiskWorld {
+    const w = new DiskWorld(fs.mkdtempSync(`${scratchFolder()}/lazysync-model-`), policy, now);
+    if (watched) w.renames = new Set();
+    return w;
   }
 
   get localRoot(): string {
@@ -180,17 +195,29 @@ export class DiskWorld {
     return [...out, ...planner.finish()];
   }
 
+  /** What another pass would do now (its moves, then its plan), without doing it. */
   async plan(): Promise<Action[]> {
-    return this.planOf(await this.triples());
+    const again = await this.pair.lookAgain();
+    return [...again.moves, ...again.plan];
   }
 
   /**
-   * One pass: plan, then apply the first `limit` actions (all by default) one after the other. A step that
-   * throws is what the real pass logs and retries next time: reported as an anomaly, and the pass goes on.
+   * One pass: the pass's planning, which makes the moves it finds and plans again, then the first `limit`
+   * actions applied (all by default) one after the other. A step that throws is what the real pass logs and
+   * retries next time: reported as an anomaly, and the pass goes on.
    */
   async pass(limit = Infinity): Promise<PassResult> {
-    const plan = await this.plan();
+    const renames = this.renames;
+    const planned = await this.pair.plan(renames && ((from, to) => renames.has(`${from}\0${to}`)));
+    renames?.clear();
+    const problems = [
+      ...planned.warnings,
+      ...planned.strayTemps.map((t) => `${t.rel}: a temp file left behind`),
+    ];
+    if (problems.length > 0) throw new Error(`the scan found what no pass leaves: ${problems.join('; ')}`);
+    const { plan, moves } = planned;
     this.anomalies = [];
+    const held: RelPath[] = [];
     let applied = 0;
     for (const a of plan) {
       if (applied >= limit) break;
@@ -209,12 +236,13 @@ export class DiskWorld {
       try {
         await this.pair.apply(a);
       } catch (e) {
-        this.anomalies.push({ ...describeError(e), action: brief(a) });
+        if (a.op === 'hold' && e instanceof LazysyncError && e.code === 'unsupported') held.push(a.path);
+        else this.anomalies.push({ ...describeError(e), action: brief(a) });
       } finally {
         this.applying = undefined;
       }
     }
-    return { plan, applied, anomalies: this.anomalies };
+    return { moves, plan, applied, anomalies: this.anomalies, held, counts: this.pair.counts };
   }
 
   /** Everything both roots, their versions and the archive hold now. */
@@ -241,6 +269,45 @@ export class DiskWorld {
 
   userSymlink(side: Side, path: RelPath, target: string, force: boolean): void {
     user.makeSymlink(this.root(side), path, target, force);
+  }
+
+  /** The paths on `side` now, sorted: what a user's pick among existing things picks from. */
+  private existing(side: Side, only?: (st: fs.Stats) => boolean): RelPath[] {
+    const all = user.listPaths(this.root(side), STATE_DIR);
+    return only === undefined ? all : all.filter((p) => only(fs.lstatSync(user.absPath(this.root(side), p))));
+  }
+
+  /**
+   * `mv -T` of the `pick`-th path on `side` (modulo how many there are) to `to`. `synced`: picked among the
+   * paths the pair has synced (the archive's), if any. `free`: only to where nothing is, never over
+   * something. Returns the path moved, if any.
+   */
+  userMove(
+    side: Side,
+    pick: number,
+    to: RelPath,
+    opts: { synced?: boolean; free?: boolean } = {},
+  ): RelPath | undefined {
+    const all = this.existing(side);
+    const known = opts.synced === true ? all.filter((p) => this.pair.record(p) !== undefined) : [];
+    const among = known.length > 0 ? known : all;
+    const from = among[pick % Math.max(among.length, 1)];
+    if (from === undefined || (opts.free === true && !user.isFree(this.root(side), to))) return undefined;
+    if (!user.move(this.root(side), from, to)) return undefined;
+    this.renames?.add(`${from}\0${to}`);
+    return from;
+  }
+
+  /** `cp -P` of the `pick`-th local symlink (a placeholder, a user's link...) to `to`, where nothing is. */
+  userCopyLink(pick: number, to: RelPath): void {
+    const links = this.existing('local', (st) => st.isSymbolicLink());
+    const from = links[pick % Math.max(links.length, 1)];
+    if (from !== undefined) user.copyLink(this.localRoot, from, to);
+  }
+
+  /** A local symlink at `path` whose link text is the remote path of `of`, as a placeholder's would be. */
+  userLinkIntoRemote(path: RelPath, of: RelPath, force: boolean): void {
+    user.makeSymlink(this.localRoot, path, placeholderTarget(this.remoteRoot, of), force);
   }
 
   userRemove(side: Side, path: RelPath): void {

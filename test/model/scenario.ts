@@ -11,8 +11,9 @@ export const NOW = Date.UTC(2024, 4, 17, 9, 30, 0);
 const S = stampOf(NOW);
 
 /**
- * Nested directories, a name with an extension, and the names the first conflict copies of `a` and
- * `c.txt` will want, so that conflict names meet existing paths.
+ * Nested directories, a name with an extension, the names the first conflict copies of `a` and `c.txt`
+ * will want, so that conflict names meet existing paths, and a folder `d` that only moves and writes make
+ * (a move into a new folder).
  */
 export const PATHS: RelPath[] = [
   'a',
@@ -25,6 +26,8 @@ export const PATHS: RelPath[] = [
   'c.txt',
   `a.conflict-${S}`,
   `c.conflict-${S}.txt`,
+  'd',
+  'd/x',
 ];
 
 /** Link texts (relative, absolute, dangling): data that must be copied verbatim. */
@@ -85,8 +88,20 @@ export function linkOf(path: RelPath, target: number, round: number): string {
   return `${TARGETS[target] ?? 't'}~${round}.${slotOf(path)}`;
 }
 
+/** Picks among the paths that exist when an operation runs: an index taken modulo their number. */
+const PICKS = 64;
+
 export type UserOp =
   | { op: 'write'; path: RelPath; content: number; atomic: boolean; force: boolean; sub: number }
+  /**
+   * `mv -T` of an existing path (file, folder, symlink or placeholder) to `to`; `synced`: one the pair has
+   * synced, if any (what a user would move); `over`: may replace what is at `to`.
+   */
+  | { op: 'mv'; pick: number; synced: boolean; to: RelPath; over: boolean }
+  /** `cp -P` of an existing local symlink (a placeholder, in lazy mode) to `to`: the link text unchanged. */
+  | { op: 'cp-link'; pick: number; to: RelPath }
+  /** A local link to the remote path of `PATHS[of]`, or of a path that never exists (`of` past the end). */
+  | { op: 'link-remote'; path: RelPath; of: number; force: boolean }
   | { op: 'mkdir'; path: RelPath; force: boolean }
   | { op: 'symlink'; path: RelPath; target: number; force: boolean }
   | { op: 'rm'; path: RelPath }
@@ -96,6 +111,17 @@ export type UserOp =
   | { op: 'free'; path: RelPath };
 
 const path = fc.constantFrom(...PATHS);
+
+/** A rename, a move into another (existing or new) folder, a folder moved with what it holds. */
+export function moveOp(over: boolean): fc.Arbitrary<UserOp> {
+  return fc.record({
+    op: fc.constant('mv' as const),
+    pick: fc.nat(PICKS - 1),
+    synced: fc.boolean(),
+    to: path,
+    over: fc.constant(over),
+  });
+}
 
 function userOp(side: Side): fc.Arbitrary<UserOp> {
   const ops: fc.WeightedArbitrary<UserOp>[] = [
@@ -122,11 +148,25 @@ function userOp(side: Side): fc.Arbitrary<UserOp> {
     },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('rm' as const), path }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('chmod' as const), path }) },
+    { weight: 5, arbitrary: fc.boolean().chain(moveOp) },
   ];
   if (side === 'local') {
     ops.push({ weight: 1, arbitrary: fc.record({ op: fc.constant('cp-p' as const), path }) });
     ops.push({ weight: 1, arbitrary: fc.record({ op: fc.constant('hydrate' as const), path }) });
     ops.push({ weight: 1, arbitrary: fc.record({ op: fc.constant('free' as const), path }) });
+    ops.push({
+      weight: 2,
+      arbitrary: fc.record({ op: fc.constant('cp-link' as const), pick: fc.nat(PICKS - 1), to: path }),
+    });
+    ops.push({
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant('link-remote' as const),
+        path,
+        of: fc.nat(PATHS.length),
+        force: fc.boolean(),
+      }),
+    });
   }
   return fc.oneof(...ops);
 }
@@ -142,6 +182,8 @@ export interface Scenario {
   lazy: boolean;
   /** Lazy mode with everything under `b` pinned (always a local copy). */
   pinB: boolean;
+  /** The passes are told the local renames (a daemon's kernel events): a file moved and written is moved. */
+  watched: boolean;
   /** The first round starts from an empty archive: a first sync. */
   rounds: Round[];
 }
@@ -157,6 +199,7 @@ export function round(maxOps: number): fc.Arbitrary<Round> {
 export const scenario: fc.Arbitrary<Scenario> = fc.record({
   lazy: fc.boolean(),
   pinB: fc.boolean(),
+  watched: fc.boolean(),
   rounds: fc.array(round(6), { minLength: 1, maxLength: 4 }),
 });
 
@@ -181,6 +224,15 @@ export async function applyOps(w: DiskWorld, side: Side, ops: UserOp[], round: n
       case 'symlink':
         w.userSymlink(side, o.path, linkOf(o.path, o.target, round), o.force);
         break;
+      case 'mv':
+        w.userMove(side, o.pick, o.to, { synced: o.synced, free: !o.over });
+        break;
+      case 'cp-link':
+        w.userCopyLink(o.pick, o.to);
+        break;
+      case 'link-remote':
+        w.userLinkIntoRemote(o.path, PATHS[o.of] ?? `nowhere~${round}.${slotOf(o.path)}`, o.force);
+        break;
       case 'rm':
         w.userRemove(side, o.path);
         break;
@@ -199,3 +251,28 @@ export async function applyOps(w: DiskWorld, side: Side, ops: UserOp[], round: n
     }
   }
 }
+
+/** A synced pair (first sync, then maybe a second round), then moves to free paths on one side only. */
+export interface PureMoves {
+  lazy: boolean;
+  setup: Round[];
+  side: Side;
+  moves: UserOp[];
+}
+
+/**
+ * The setup's operations: anything but moves, copies of links and links into the remote, and no symlinks:
+ * a symlink moved is made again at its new path (only files and folders are moved as such).
+ */
+const notMoving = (ops: UserOp[]): UserOp[] =>
+  ops.filter((o) => !['mv', 'cp-link', 'link-remote', 'symlink'].includes(o.op));
+
+export const pureMoves: fc.Arbitrary<PureMoves> = fc.record({
+  lazy: fc.boolean(),
+  setup: fc.array(
+    round(6).map((r) => ({ ...r, local: notMoving(r.local), remote: notMoving(r.remote), cut: null })),
+    { minLength: 1, maxLength: 2 },
+  ),
+  side: fc.constantFrom<Side>('local', 'remote'),
+  moves: fc.array(moveOp(false), { minLength: 1, maxLength: 4 }),
+});

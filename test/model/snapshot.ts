@@ -11,12 +11,16 @@ import { absPath } from './user-fs.js';
 export type Node =
   | { kind: 'file'; content: string; entry: Entry }
   | { kind: 'dir'; entry: Entry }
-  | { kind: 'symlink' | 'placeholder'; target: string; entry: Entry };
+  | { kind: 'symlink' | 'placeholder'; target: string; entry: Entry }
+  /** A local link into the remote root that names another path (`of`): a moved or copied placeholder. */
+  | { kind: 'remote-link'; target: string; of: RelPath; entry: Entry };
 
 export type Tree = Map<RelPath, Node>;
 
 export interface Snapshot {
   policy: Policy;
+  /** The remote root's path: local links into it are placeholders (or moved and copied ones). */
+  remoteRoot: string;
   local: Tree;
   remote: Tree;
   /** What each side's versions folder holds, by path below it. */
@@ -26,7 +30,8 @@ export interface Snapshot {
 
 /**
  * Every path below `root` (not `root` itself; not its state folder), parents before children. On the local
- * side a symlink to `placeholderRoot/path` is a placeholder.
+ * side a symlink to `placeholderRoot/path` is a placeholder, and one to `placeholderRoot/other` a link into
+ * the remote.
  */
 export function readTree(root: string, side: Side, placeholderRoot?: string, skip = STATE_DIR): Tree {
   const out: Tree = new Map();
@@ -40,8 +45,10 @@ export function readTree(root: string, side: Side, placeholderRoot?: string, ski
       if (st.isSymbolicLink()) {
         const target = fs.readlinkSync(abs, 'latin1');
         const link = symlinkEntry(target, p, side, placeholderRoot);
-        const kind = link.kind === 'placeholder' ? 'placeholder' : 'symlink';
-        out.set(p, { kind, target, entry: { ...(entryFromStats(st, side, target) as Entry), ...link } });
+        const entry = { ...(entryFromStats(st, side, target) as Entry), ...link };
+        if (link.placeholderOf !== undefined)
+          out.set(p, { kind: 'remote-link', target, of: link.placeholderOf, entry });
+        else out.set(p, { kind: link.kind === 'placeholder' ? 'placeholder' : 'symlink', target, entry });
         continue;
       }
       const entry = entryFromStats(st, side);
@@ -71,6 +78,7 @@ export function snapshotOf(
 ): Snapshot {
   return {
     policy,
+    remoteRoot,
     local: readTree(localRoot, 'local', remoteRoot),
     remote: readTree(remoteRoot, 'remote'),
     versions: { local: readVersions(localRoot, 'local'), remote: readVersions(remoteRoot, 'remote') },

@@ -159,3 +159,64 @@ export function replaceKeepingMtime(root: string, rel: RelPath, content: string)
     throw new Error(`cp -p ${rel}: the mtime could not be kept exactly`);
   }
 }
+
+/** Every path below `root` (not its state folder), in sorted order: what a user could pick from. */
+export function listPaths(root: string, skip: string): RelPath[] {
+  const out: RelPath[] = [];
+  const walk = (rel: RelPath): void => {
+    for (const d of fs.readdirSync(absPath(root, rel), { withFileTypes: true })) {
+      const p = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (p === skip) continue;
+      out.push(p);
+      if (d.isDirectory()) walk(p);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/**
+ * `mv -T from to` after `mkdir -p` of `to`'s parent: one rename(2), so the inode and mtime stay. Over a
+ * non-folder at `to` only from a non-folder, over a folder only an empty one from a folder; a move into
+ * itself, or with something in the way of `to`'s parent, does nothing. True if it moved.
+ */
+export function move(root: string, from: RelPath, to: RelPath): boolean {
+  if (from === to || to.startsWith(`${from}/`)) return false;
+  const src = statIfReachable(root, from);
+  if (src === undefined || !makeParents(root, to, false)) return false;
+  const dst = lstatOf(absPath(root, to));
+  if (dst !== undefined) {
+    if (dst.isDirectory() !== src.isDirectory()) return false;
+    if (dst.isDirectory() && fs.readdirSync(absPath(root, to)).length > 0) return false;
+  }
+  fs.renameSync(absPath(root, from), absPath(root, to));
+  return true;
+}
+
+/** Whether `rel` is reachable and free: nothing there, every folder on its way a folder or absent. */
+export function isFree(root: string, rel: RelPath): boolean {
+  for (const a of ancestors(rel)) {
+    const st = lstatOf(absPath(root, a));
+    if (st === undefined) return true;
+    if (!st.isDirectory()) return false;
+  }
+  return lstatOf(absPath(root, rel)) === undefined;
+}
+
+/** `cp -P from to`: a new symlink at `to` with `from`'s link text, where nothing is. True if copied. */
+export function copyLink(root: string, from: RelPath, to: RelPath): boolean {
+  if (statIfReachable(root, from)?.isSymbolicLink() !== true || !isFree(root, to)) return false;
+  if (!makeParents(root, to, false)) return false;
+  fs.symlinkSync(fs.readlinkSync(absPath(root, from), 'latin1'), absPath(root, to));
+  return true;
+}
+
+/** The inode number of each file's content below `root` (not its state folder): a file moved keeps it. */
+export function fileInodes(root: string, skip = '.lazysync'): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of listPaths(root, skip)) {
+    const st = fs.lstatSync(absPath(root, p));
+    if (st.isFile()) out.set(fs.readFileSync(absPath(root, p), 'latin1'), st.ino);
+  }
+  return out;
+}
