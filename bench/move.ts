@@ -379,8 +379,12 @@ function sections(o: MoveOptions, rtt: number, rows: Row[]): Section[] {
       `the folder is renamed \`${NAMES[0]}/\` -> \`${NAMES[1]}/\` (and back, run after run) and the next pass is timed, cold`,
       'caches: `lazysync sync` in an eager (`-L n`) and a lazy (`-L y`) pair, renamed in the local folder, and in',
       "the eager pair renamed in the server's own folder (as another machine would), beside the pair's no-change",
-      'pass; `rsync -a --delete L/ R/` and `unison L R -batch -times -ignoreinodenumbers -confirmbigdel=false`',
-      `(archive from a first run) after the same local rename. Median of ${o.runs} run(s) (rsync, unison: ${o.slowRuns}).`,
+      ...(o.references === false
+        ? [`pass (rsync and unison left out: \`--lazysync-only\`). Median of ${o.runs} run(s).`]
+        : [
+            'pass; `rsync -a --delete L/ R/` and `unison L R -batch -times -ignoreinodenumbers -confirmbigdel=false`',
+            `(archive from a first run) after the same local rename. Median of ${o.runs} run(s) (rsync, unison: ${o.slowRuns}).`,
+          ]),
       '"Round trips": wall time / the measured rtt. "Beyond no-change": the same for the time beyond the',
       'pair\'s no-change pass. "On the wire": the time anything was in flight through the relay, in round trips',
       'of 2 x the delay (requests in flight together count once). "Sends": chunks sshfs sent to the server (about',
