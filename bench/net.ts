@@ -10,9 +10,25 @@ import { startRemote, type Remote } from '../test/fixture/remote.js';
 
 const relayScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'relay.js');
 
+/** The relay's counters (bench/relay.ts): chunks and bytes each way, busy time, first and last chunk. */
+export interface WireStats {
+  /** Time with something on the delayed wire; / (2 x delay) = round trips paid one after the other. */
+  busyMs: number;
+  /** Chunks read from sshfs (requests, several at once when they are sent together) and from sshd. */
+  up: number;
+  down: number;
+  upBytes: number;
+  downBytes: number;
+  /** When the first and the last chunk arrived, ms since the epoch; 0 if none did. */
+  firstAt: number;
+  lastAt: number;
+}
+
 export interface Relay {
   port: number;
   delayMs: number;
+  /** The counters since the previous call (or the start), which start again from 0. */
+  take(): Promise<WireStats>;
   stop(): Promise<void>;
 }
 
@@ -33,14 +49,25 @@ export async function startRelay(targetPort: number, delayMs: number): Promise<R
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
+  // Every line after the first answers one `take`, in order.
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((l: string) => void)[] = [];
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.once('line', (l) => resolve((JSON.parse(l) as { port: number }).port));
+      lines.once('line', (l) => {
+        lines.on('line', (next) => waiting.shift()?.(next));
+        resolve((JSON.parse(l) as { port: number }).port);
+      });
       child.once('exit', (code) => reject(new Error(`relay exited ${code} before listening`)));
       child.once('error', reject);
     });
-    return { port, delayMs, stop };
+    const take = (): Promise<WireStats> =>
+      new Promise((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null) reject(new Error('relay has exited'));
+        waiting.push((l) => resolve(JSON.parse(l) as WireStats));
+        child.stdin!.write('take\n');
+      });
+    return { port, delayMs, take, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -57,6 +84,8 @@ export interface BenchRemote {
   cold(): Promise<void>;
   /** The effective round trip on the mount in ms: mean time of lstat of a missing name. */
   rtt(samples?: number): number;
+  /** The relay's counters since the previous call (or since the relay started: a new delay starts one). */
+  wire(): Promise<WireStats>;
   stop(): Promise<void>;
 }
 
@@ -104,6 +133,10 @@ export async function startBenchRemote(delayMs = 0): Promise<BenchRemote> {
           throwIfNoEntry: false,
         });
       return (performance.now() - t0) / samples;
+    },
+    wire() {
+      if (relay === undefined) throw new Error('no relay');
+      return relay.take();
     },
     async stop() {
       try {

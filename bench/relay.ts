@@ -4,7 +4,10 @@
 // direction DELAY_MS after it arrived, in order: a request and its response cost 2 x DELAY_MS, like a WAN
 // link. A relay rather than `tc qdisc ... netem`: netem needs root and a kernel module a test machine may
 // lack. With DELAY_MS 0 it is a plain pipe. Exits on SIGTERM or when stdin closes (its parent is gone).
+// A line `take` on stdin is answered with one JSON line on stdout: the counters since the previous `take`
+// (WireStats in bench/net.ts), which start again from 0.
 import { createServer, connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 
 const target = Number(process.argv[2]);
 const delayMs = Number(process.argv[3] ?? 0);
@@ -16,9 +19,36 @@ if (!Number.isInteger(target) || target <= 0 || !(delayMs >= 0)) {
 /** Queued bytes (per direction) above which the source is paused: far above a bandwidth-delay product. */
 const HIGH_WATER = 32 << 20;
 
+/**
+ * Counters since the last `take`. busyMs: the union over every chunk (both directions) of [arrival,
+ * arrival + delayMs], the time something was on the delayed wire; busyMs / (2 x delayMs) is how many round
+ * trips were paid one after the other, however many requests each carried (concurrent ones overlap).
+ * firstAt, lastAt: when the first and the last chunk arrived, in ms since the epoch (0: none).
+ */
+const zero = () => ({ busyMs: 0, up: 0, down: 0, upBytes: 0, downBytes: 0, firstAt: 0, lastAt: 0 });
+let stats = zero();
+let busyUntil = 0;
+
+function count(up: boolean, bytes: number): void {
+  if (up) {
+    stats.up++;
+    stats.upBytes += bytes;
+  } else {
+    stats.down++;
+    stats.downBytes += bytes;
+  }
+  // Every interval is delayMs long and they start in time order: only the part past busyUntil is new.
+  const now = performance.now();
+  stats.busyMs += now + delayMs - Math.max(now, busyUntil);
+  busyUntil = now + delayMs;
+  stats.lastAt = performance.timeOrigin + now;
+  if (stats.firstAt === 0) stats.firstAt = stats.lastAt;
+}
+
 /** Forwards `src` to `dst`, each chunk `delayMs` after it arrived. */
-function forward(src: Socket, dst: Socket): void {
+function forward(src: Socket, dst: Socket, up: boolean): void {
   if (delayMs === 0) {
+    src.on('data', (buf: Buffer) => count(up, buf.length));
     src.pipe(dst);
     return;
   }
@@ -55,6 +85,7 @@ function forward(src: Socket, dst: Socket): void {
     timer = setTimeout(flush, wait);
   };
   src.on('data', (buf: Buffer) => {
+    count(up, buf.length);
     queue.push({ due: performance.now() + delayMs, buf });
     queued += buf.length;
     if (queued + dst.writableLength > HIGH_WATER && !paused) {
@@ -87,8 +118,8 @@ const server = createServer((client) => {
       upstream.destroy();
     });
   }
-  forward(client, upstream);
-  forward(upstream, client);
+  forward(client, upstream, true);
+  forward(upstream, client, false);
 });
 server.listen(0, '127.0.0.1', () => {
   const addr = server.address();
@@ -105,4 +136,8 @@ process.on('SIGTERM', quit);
 process.on('SIGINT', quit);
 process.stdin.on('end', quit);
 process.stdin.on('error', quit);
-process.stdin.resume();
+createInterface({ input: process.stdin }).on('line', (l) => {
+  if (l.trim() !== 'take') return;
+  process.stdout.write(`${JSON.stringify(stats)}\n`);
+  stats = zero();
+});

@@ -1,22 +1,23 @@
 // `npm run bench`: builds its own sshfs remote on loopback (a private sshd behind a delaying relay), measures
 // lazysync beside find, rsync, unison and cp, prints the tables and writes docs/benchmarks.md.
 // Never part of the tests. `--quick`: smaller trees, one run each, under 5 minutes.
-// `--only scan,throughput,latency,bwlimit,access,scale,idle`: just those scenarios (docs/benchmarks.md is
-// then not written unless `--write` is given). `--lazysync-only`: the scan times lazysync alone (the
-// references are minutes at 20 ms), to re-check it after a change.
+// `--only scan,throughput,latency,move,bwlimit,access,scale,idle`: just those scenarios (docs/benchmarks.md is
+// then not written unless `--write` is given). `--lazysync-only`: the scan and move figures time lazysync
+// alone (the references are minutes at 20 ms), to re-check it after a change.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchScan } from './sync.js';
 import { benchThroughput } from './throughput.js';
 import { benchLatency } from './latency.js';
+import { benchMove } from './move.js';
 import { benchAccess } from './access.js';
 import { benchBwlimit } from './bwlimit.js';
 import { benchIdle, benchScale } from './scale.js';
 import { startBenchRemote, type BenchRemote } from './net.js';
 import { renderSection, met, repoRoot, toolVersions, type Section } from './lib.js';
 
-const ALL = ['scan', 'throughput', 'latency', 'bwlimit', 'access', 'scale', 'idle'] as const;
+const ALL = ['scan', 'throughput', 'latency', 'move', 'bwlimit', 'access', 'scale', 'idle'] as const;
 type Scenario = (typeof ALL)[number];
 
 const argv = process.argv.slice(2);
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
 
   let br: BenchRemote | undefined;
   try {
-    if (only.some((s) => s === 'scan' || s === 'throughput' || s === 'latency'))
+    if (only.some((s) => s === 'scan' || s === 'throughput' || s === 'latency' || s === 'move'))
       br = await startBenchRemote(0);
     const remote = br;
     await scenario('scan', () =>
@@ -109,6 +110,21 @@ async function main(): Promise<void> {
         quick
           ? { delay: 20, changes: 10, opens: 10, treeFiles: 100 }
           : { delay: 20, changes: 30, opens: 30, treeFiles: 1000 },
+        log,
+      ),
+    );
+    await scenario('move', () =>
+      benchMove(
+        remote!,
+        quick
+          ? { files: 50, delay: 20, runs: 1, slowRuns: 1 }
+          : {
+              files: 1000,
+              delay: 20,
+              runs: 3,
+              slowRuns: 1,
+              references: !argv.includes('--lazysync-only'),
+            },
         log,
       ),
     );
