@@ -2,7 +2,7 @@
 // side as one rename instead of a delete and a new copy. Pure: fed the same (archive, local, remote) tuples
 // as the Planner, it keeps only what was created or deleted in this pass. docs/design.md, "Moves".
 import { isUnchanged } from './changes.js';
-import { baseName, isWithin } from './paths.js';
+import { baseName, isWithin, parentOf } from './paths.js';
 import { wantsLocalCopy } from './decide.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
@@ -53,7 +53,8 @@ const DEFAULT_LIMIT = 100_000;
 /**
  * Feed it every tuple the Planner gets, in the same order; `finish()` gives the moves and copies to make
  * before the plan is applied, in the order they can be made: moves into a folder after the move that makes
- * it, a rename after the rename that frees its target, copies last (from where the moves took their source). Rules (each pair used once, ambiguity means no move):
+ * it, a rename after the rename that frees its target, copies last (from where the moves took their
+ * source). Rules (each pair used once, ambiguity means no move):
  * - local: a new file or folder with the inode of a path gone locally (a file also needs its size and
  *   mtime unchanged, unless the kernel reported the rename); a link whose text names the remote path of a
  *   gone placeholder is that placeholder moved, of a path still there a copy of it.
@@ -111,18 +112,18 @@ export class MoveFinder {
    * After finish(): the paths the moves carry along unchanged, as a plan made before them sees them: each
    * `gone` path's deletion on the other side, and each `created` path's copy to it, are moot once the
    * moves are made. What changed on the way (an edit, a deletion, a new file inside a moved folder) is in
-   * neither set. For a dry run, which cannot make the moves and plan again.
+   * neither set, and neither is a placeholder moved to where a local copy is wanted.
    */
   carried(): { gone: Set<RelPath>; created: Set<RelPath> } {
     const gone = new Set<RelPath>();
     const created = new Set<RelPath>();
     for (const side of ['local', 'remote'] as const) {
-      const moves = this.found.filter((f) => f.by === side);
-      if (moves.length === 0) continue;
+      const bySource = new Map(this.found.filter((f) => f.by === side).map((f) => [f.source, f]));
+      if (bySource.size === 0) continue;
       const news = new Map<RelPath, Entry>(this.fresh[side].map((n) => [n.path, n.entry]));
       if (side === 'local') for (const l of this.links) news.set(l.path, linkEntry(l.of));
       for (const g of this.gone[side]) {
-        const m = moves.find((f) => isWithin(g.path, f.source));
+        const m = innermost(bySource, g.path);
         if (m === undefined) continue;
         const to = m.to + g.path.slice(m.source.length);
         const now = news.get(to);
@@ -307,15 +308,21 @@ export function stripCommonTail(a: RelPath, b: RelPath): [RelPath, RelPath] {
   return [pa.join('/'), pb.join('/')];
 }
 
+/** The move whose source is the deepest one at or above `path`. */
+function innermost(bySource: Map<RelPath, Found>, path: RelPath): Found | undefined {
+  for (let p = path; ; p = parentOf(p)) {
+    const m = bySource.get(p);
+    if (m !== undefined || p === '') return m;
+  }
+}
+
 /** Drops the moves a moved folder already makes: the same name below it on both sides. */
 function prune(found: Found[]): Found[] {
-  const byDepth = [...found].sort((a, b) => depth(a.source) - depth(b.source));
-  return byDepth.filter(
-    (m) =>
-      !byDepth.some(
-        (o) => o !== m && isWithin(m.source, o.source) && m.to === o.to + m.source.slice(o.source.length),
-      ),
-  );
+  const bySource = new Map(found.map((f) => [f.source, f]));
+  return found.filter((m) => {
+    const outer = m.source === '' ? undefined : innermost(bySource, parentOf(m.source));
+    return outer === undefined || m.to !== outer.to + m.source.slice(outer.source.length);
+  });
 }
 
 /** Where `source` (a path as the archive has it) is once `done` moves have been made, in order. */
@@ -327,20 +334,34 @@ function through(done: readonly Found[], source: RelPath): RelPath {
 
 /**
  * The order moves on one side are made in, each with the `from` it has by then: shallower targets first
- * (the folder a move goes into may be another move's target), except that a move waits for the move of
- * whatever sits at its target (a chain of renames `b -> c`, `a -> b`).
+ * (the folder a move goes into may be another move's target), except that a move waits while a move still
+ * to be made has its source at or below its target (a chain of renames `b -> c`, `a -> b`). Quadratic in
+ * the number of moves at worst, never worse.
  */
 function ordered(found: Found[]): Found[] {
   const pending = [...found].sort(
     (a, b) => depth(a.to) - depth(b.to) || (a.to < b.to ? -1 : a.to > b.to ? 1 : 0),
   );
+  // How many pending moves have their source at or below each path.
+  const below = new Map<RelPath, number>();
+  const count = (source: RelPath, by: number): void => {
+    for (let p = source; ; p = parentOf(p)) {
+      below.set(p, (below.get(p) ?? 0) + by);
+      if (p === '') return;
+    }
+  };
+  for (const m of pending) count(m.source, 1);
   const done: Found[] = [];
   while (pending.length > 0) {
-    const free = pending.findIndex(
-      (m) => !pending.some((o) => o !== m && isWithin(through(done, o.source), m.to)),
+    const blocked = (m: Found): boolean => (below.get(m.to) ?? 0) > (isWithin(m.source, m.to) ? 1 : 0);
+    const i = Math.max(
+      pending.findIndex((m) => !blocked(m)),
+      0, // a cycle: the first is tried, and if it cannot be made the pass copies instead
     );
-    const [m] = pending.splice(Math.max(free, 0), 1);
-    if (m !== undefined) done.push({ ...m, from: through(done, m.source) });
+    const [m] = pending.splice(i, 1);
+    if (m === undefined) break;
+    count(m.source, -1);
+    done.push({ ...m, from: through(done, m.source) });
   }
   return done;
 }

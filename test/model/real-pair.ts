@@ -7,7 +7,7 @@ import type { PairConfig } from '../../src/config.js';
 import type { MoveStep } from '../../src/core/moves.js';
 import type { Action, ArchiveRecord, Policy, RelPath, Side } from '../../src/core/types.js';
 import { LazysyncError } from '../../src/errors.js';
-import type { Done } from '../../src/engine/exec-context.js';
+import { emptyCounts, type Done } from '../../src/engine/exec-context.js';
 import { Executor } from '../../src/engine/executor.js';
 import { markRemoteAtFirstSync } from '../../src/engine/health.js';
 import { Lifecycle } from '../../src/engine/lifecycle.js';
@@ -55,19 +55,6 @@ function recordingLogger(level: 'info' | 'warn'): { log: Logger; records: LogRec
   return { log, records };
 }
 
-const zeroCounts = (): Record<Done, number> => ({
-  downloaded: 0,
-  placeholders: 0,
-  uploaded: 0,
-  created: 0,
-  removed: 0,
-  versioned: 0,
-  conflicts: 0,
-  recorded: 0,
-  moved: 0,
-  copied: 0,
-});
-
 export class RealPair {
   private constructor(
     private readonly archive: Archive,
@@ -82,7 +69,7 @@ export class RealPair {
   /** Opens (creates) the archive in L/.lazysync and the executor over both roots. */
   static open(opts: PairOptions): RealPair {
     const archive = Archive.open(`${opts.localRoot}/.lazysync`);
-    const done = zeroCounts();
+    const done = emptyCounts();
     const executor = new Executor({
       localRoot: opts.localRoot,
       remoteRoot: opts.remoteRoot,
@@ -126,7 +113,7 @@ export class RealPair {
   async plan(renamed?: (from: RelPath, to: RelPath) => boolean): Promise<Planned> {
     // A plain folder is no mount of its own, which the marker's first making warns about.
     await markRemoteAtFirstSync(this.archive, this.input.cfg, silentLogger());
-    Object.assign(this.done, zeroCounts());
+    Object.assign(this.done, emptyCounts());
     this.logged.length = 0;
     const moves: Relocation[] = [];
     const { files, logged } = this;
