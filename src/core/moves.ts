@@ -153,8 +153,7 @@ export class MoveFinder {
 
   private addGone(side: Side, path: RelPath, last: Entry, other: Entry): void {
     // The other side must still hold the same kind of thing, which the rename there carries along.
-    const asFile = (k: Entry['kind']) => (k === 'placeholder' ? 'file' : k);
-    if (last.kind === 'symlink' || asFile(last.kind) !== asFile(other.kind)) return;
+    if (last.kind === 'symlink' || !holdSameKind(last, other)) return;
     if (last.kind !== 'dir' && this.gone[side].length >= this.limit) return;
     this.gone[side].push({ path, last, other });
   }
@@ -274,6 +273,12 @@ export class MoveFinder {
     }
     return prune([...dirs, ...files]);
   }
+}
+
+/** A file and a placeholder stand for the same thing (a file's content); a folder is a folder. */
+export function holdSameKind(a: Entry, b: Entry): boolean {
+  const kind = (e: Entry): Entry['kind'] => (e.kind === 'placeholder' ? 'file' : e.kind);
+  return kind(a) === kind(b);
 }
 
 /** The entry of a link found naming the placeholder text of `of`. */

@@ -3,26 +3,20 @@
 // locally becomes a copy made on the remote. docs/design.md, "Moves".
 import { constants } from 'node:fs';
 import fsp from 'node:fs/promises';
+import { holdSameKind } from '../core/moves.js';
 import { display } from '../core/paths.js';
-import type { Action, Entry, RelPath } from '../core/types.js';
-import { LazysyncError, hasCode } from '../errors.js';
+import type { Action, RelPath } from '../core/types.js';
+import { LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { symlinkAtomic, tempPathFor } from '../fsops/atomic.js';
-import { ensureParents } from '../fsops/dirs.js';
 import type { Root } from '../fsops/root.js';
 import type { Archive } from '../store/archive.js';
 import type { ExecContext } from './exec-context.js';
 import type { Sides } from './exec-sides.js';
-import { archiveSubtree } from './merge.js';
+import { archiveSubtree } from '../store/subtree.js';
 
 type Move = Extract<Action, { op: 'move' }>;
 type Copy = Extract<Action, { op: 'copy' }>;
-
-/** A file and a placeholder hold the same thing; a folder is a folder. */
-function sameKind(a: Entry, b: Entry): boolean {
-  const k = (e: Entry) => (e.kind === 'placeholder' ? 'file' : e.kind);
-  return k(a) === k(b);
-}
 
 export class Mover {
   constructor(
@@ -42,7 +36,7 @@ export class Mover {
     const root = roots[a.side];
     const planned = a[a.side];
     const now = await root.stat(a.from);
-    if (planned === undefined || now === undefined || !sameKind(now, planned)) {
+    if (planned === undefined || now === undefined || !holdSameKind(now, planned)) {
       throw new LazysyncError('changed', `${display(a.from)}: no longer there to move; will retry`);
     }
     await this.sides.expectBeforeDestroy(a.side, a.path, undefined);
@@ -52,7 +46,9 @@ export class Mover {
     const done = a.side === 'local' ? ctx.onLocalWrite?.(a.from) : undefined;
     let renamed = false;
     try {
-      await this.rename(root, a.from, a.path);
+      faultPoint('move: rename', root.abs(a.from));
+      // The folder it goes to may not exist yet on this side (a move into a new folder).
+      await this.sides.withParents(a.side, a.path, () => fsp.rename(root.abs(a.from), root.abs(a.path)));
       renamed = true;
       ctx.archive.transaction(() => {
         moveRecords(ctx.archive, roots.local, a.from, a.path);
@@ -82,13 +78,14 @@ export class Mover {
       throw new LazysyncError('changed', `${display(a.from)}: no remote file to copy`);
     }
     await this.sides.expectBeforeDestroy('remote', a.path, undefined);
-    await ensureParents(remote.path, a.path);
     const dst = remote.abs(a.path);
     const tmp = tempPathFor(dst);
     const id = this.ctx.archive.journalAdd({ path: a.path, op: 'copy', side: 'remote', temp: tmp });
     try {
       faultPoint('copy on remote: copy to temp', tmp);
-      await fsp.copyFile(remote.abs(a.from), tmp, constants.COPYFILE_EXCL);
+      await this.sides.withParents('remote', a.path, () =>
+        fsp.copyFile(remote.abs(a.from), tmp, constants.COPYFILE_EXCL),
+      );
       await fsp.utimes(tmp, source.mtime / 1000, source.mtime / 1000);
       faultPoint('copy on remote: rename temp into place', dst);
       await fsp.rename(tmp, dst);
@@ -101,30 +98,22 @@ export class Mover {
     this.ctx.onDone('copied', a.path, display(a.from));
   }
 
-  private async rename(root: Root, from: RelPath, to: RelPath): Promise<void> {
-    faultPoint('move: rename', root.abs(from));
-    try {
-      await fsp.rename(root.abs(from), root.abs(to));
-    } catch (e) {
-      if (!hasCode(e, 'ENOENT')) throw e;
-      // The folder it goes to may not exist yet on this side (a move into a new folder).
-      await ensureParents(root.path, to);
-      await fsp.rename(root.abs(from), root.abs(to));
-    }
-  }
-
   /** Points every local placeholder at or below `top` (as the archive now has them) at its own path. */
   private async repoint(top: RelPath): Promise<void> {
     const { ctx, roots } = this;
     const local = roots.local;
     for (const rec of archiveSubtree(ctx.archive, top, 500)) {
       if (rec.local.kind !== 'placeholder') continue;
-      const text = local.placeholderText(rec.path);
-      const abs = local.abs(rec.path);
       // Only a link into the remote that names another path: never a user's link that took its place.
       const now = await local.stat(rec.path).catch(() => undefined);
       if (now?.placeholderOf === undefined) continue;
-      await symlinkAtomic(text, abs, undefined, undefined, local.links);
+      await symlinkAtomic(
+        local.placeholderText(rec.path),
+        local.abs(rec.path),
+        undefined,
+        undefined,
+        local.links,
+      );
     }
   }
 }

@@ -1,5 +1,5 @@
 // Joins the archive and both scans, each sorted by comparePaths, into one stream of per-path triples.
-import { comparePaths, isWithin } from '../core/paths.js';
+import { comparePaths } from '../core/paths.js';
 import type { ArchiveRecord, Entry, RelPath } from '../core/types.js';
 
 export interface Triple {
@@ -7,31 +7,6 @@ export interface Triple {
   archive?: ArchiveRecord;
   local?: Entry;
   remote?: Entry;
-}
-
-/** What reading the archive by path needs. */
-export interface ArchiveReader {
-  get(path: RelPath): ArchiveRecord | undefined;
-  page(after: RelPath | undefined, limit: number): ArchiveRecord[];
-}
-
-/**
- * The record at `top` and every record below it, in order ('' is the whole archive). Read in pages, so no
- * iterator stays open on the database while the pass writes to it.
- */
-export function* archiveSubtree(archive: ArchiveReader, top: RelPath, limit = 500): Generator<ArchiveRecord> {
-  const self = top === '' ? undefined : archive.get(top);
-  if (self !== undefined) yield self;
-  for (let after: RelPath | undefined = top === '' ? undefined : top; ;) {
-    const page = archive.page(after, limit);
-    for (const r of page) {
-      if (!isWithin(r.path, top)) return;
-      yield r;
-    }
-    const last = page[page.length - 1];
-    if (last === undefined || page.length < limit) return;
-    after = last.path;
-  }
 }
 
 class Head<T> {

@@ -18,7 +18,8 @@ import { scanTree } from '../scan/walk.js';
 import type { Archive } from '../store/archive.js';
 import { bytesToCompare } from './compare.js';
 import { META } from './health.js';
-import { archiveSubtree, mergeSorted } from './merge.js';
+import { archiveSubtree } from '../store/subtree.js';
+import { mergeSorted } from './merge.js';
 import type { PassOptions } from './pair.js';
 
 /** Directories listed at once while scanning: on a network mount each listing is a round trip. */

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { changesIn, describeCounts, type Progress } from './exec-context.js';
 import { conflictListing, versionListing, versionToRestore, versionsOnBothSides } from './history.js';
 import { OnDemand } from './on-demand.js';
-import { archiveSubtree } from './merge.js';
+import { archiveSubtree } from '../store/subtree.js';
 import { Pair, type PassOutcome } from './pair.js';
 import { Wakeup } from './wakeup.js';
 import type { LocalChanges, LocalRename } from '../watch/local-events.js';

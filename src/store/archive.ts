@@ -2,7 +2,6 @@
 // plan spool. One class over the state database; each table's statements are in its own archive-*.ts.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { isWithin } from '../core/paths.js';
 import type { Action, ArchiveRecord, Entry, RelPath, Side } from '../core/types.js';
 import { hasCode } from '../errors.js';
 import { faultPoint } from '../fault.js';
@@ -11,6 +10,7 @@ import { JournalTable, type JournalEntry } from './archive-journal.js';
 import { PlanSpool } from './archive-plan.js';
 import { ProblemsTable, type Problem } from './archive-problems.js';
 import { SkipsTable } from './archive-skips.js';
+import { archiveSubtree } from './subtree.js';
 import { ensureStateDir, openStateDb } from './db.js';
 
 export type { JournalEntry, Problem };
@@ -144,22 +144,13 @@ export class Archive {
   moveTree(from: RelPath, to: RelPath, localOf: (path: RelPath, local: Entry) => Entry): number {
     return this.transaction(() => {
       let n = 0;
-      const move = (r: ArchiveRecord): void => {
+      // The walk reads a page at a time after the last path it gave, and every new path is outside `from`.
+      for (const r of archiveSubtree(this, from, 500)) {
         const path = to + r.path.slice(from.length);
         this.entries.rekey(r.path, { path, local: localOf(path, r.local), remote: r.remote });
         n++;
-      };
-      const self = this.get(from);
-      if (self !== undefined) move(self);
-      // Pages after the last moved path: the new paths are outside `from`, so the walk never meets them.
-      for (let after = from; ;) {
-        const page = this.page(after, 500);
-        const inside = page.filter((r) => isWithin(r.path, from));
-        for (const r of inside) move(r);
-        const last = page.at(-1);
-        if (last === undefined || inside.length < page.length || page.length < 500) return n;
-        after = last.path;
       }
+      return n;
     });
   }
 

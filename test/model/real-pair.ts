@@ -11,7 +11,7 @@ import { emptyCounts, type Done } from '../../src/engine/exec-context.js';
 import { Executor } from '../../src/engine/executor.js';
 import { markRemoteAtFirstSync } from '../../src/engine/health.js';
 import { Lifecycle } from '../../src/engine/lifecycle.js';
-import { archiveSubtree } from '../../src/engine/merge.js';
+import { archiveSubtree } from '../../src/store/subtree.js';
 import { planPass, planWithMoves, type PlanInput, type StrayTemp } from '../../src/engine/pass-plan.js';
 import { Root } from '../../src/fsops/root.js';
 import { silentLogger } from '../../src/log.js';
