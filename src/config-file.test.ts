@@ -91,6 +91,11 @@ max_size = "1G"
 cache_max = 1024
 max_delete = 20
 access_detect = "proc"
+versions_max_age = "30d"
+versions_max_count = 10
+versions_max_total = "20G"
+versions_staggered = true
+versions_skip_above = "1G"
 `,
     );
     const c = loadConfigFile(file);
@@ -122,8 +127,15 @@ access_detect = "proc"
         maxSize: 2 ** 30,
         cacheMax: 1024,
         accessDetect: 'proc',
+        versionsMaxAge: 30 * 86_400_000,
+        versionsMaxCount: 10,
+        versionsMaxTotal: 20 * 2 ** 30,
+        versionsStaggered: true,
+        versionsSkipAbove: 2 ** 30,
       },
     );
+    assert.equal(a?.versionsStaggered, false);
+    assert.equal(a?.versionsMaxAge, undefined);
   });
 
   it('expands ~/ in folders', () => {
@@ -147,6 +159,10 @@ access_detect = "proc"
     ['max_delete = 101', 'pair[1].max_delete', 'must be between 0 and 100'],
     ['interval = 0', 'pair[1].interval', 'must be between 0.1 and 86400'],
     ['access_detect = "fanotify"', 'pair[1].access_detect', 'expected one of inotify, proc'],
+    ['versions_max_age = "30"', 'pair[1].versions_max_age', 'expected a time like "30d" or "12h"'],
+    ['versions_max_age = 30', 'pair[1].versions_max_age', 'expected a string, not number 30'],
+    ['versions_max_count = 2.5', 'pair[1].versions_max_count', 'must be a whole number between 1 and 1000000'],
+    ['versions_max_total = "lots"', 'pair[1].versions_max_total', 'expected a size like "512", "64K", "10M" or "2G"'],
     ['name = "a/b"', 'pair[1].name', "must be a non-empty name without '/' or control characters"],
     ['colour = "blue"', 'pair[1].colour', 'unknown key'],
   ];

@@ -38,6 +38,16 @@ export interface PairConfig {
   accessDetect: AccessDetect;
   /** Bytes per second shared by all transfers of the pair; undefined = unlimited. */
   bwlimit?: number;
+  /** Retention (docs/design.md "Versions and retention"): versions older than this (ms) are pruned. */
+  versionsMaxAge?: number;
+  /** At most this many versions of one path on one side. */
+  versionsMaxCount?: number;
+  /** At most this many bytes of versions on one side. */
+  versionsMaxTotal?: number;
+  /** Thin versions with age: all of the last hour, then one per hour, day, week. */
+  versionsStaggered: boolean;
+  /** Files larger than this are overwritten or deleted without keeping a version. */
+  versionsSkipAbove?: number;
 }
 
 function usage(message: string): LazysyncError {

@@ -3,6 +3,7 @@
 // is checked in both places, with one set of rules.
 import path from 'node:path';
 import type { z } from 'zod';
+import { formatDuration, parseDuration } from './core/duration.js';
 import { parseSize } from './core/size.js';
 
 /**
@@ -79,6 +80,31 @@ export function numberBetween(min: number, max: number): ValueType<number> {
     toArg: String,
   };
 }
+
+/** A whole number in a range. */
+export function wholeBetween(min: number, max: number): ValueType<number> {
+  const range = `must be a whole number between ${min} and ${max}`;
+  const inRange = (n: number): boolean => Number.isSafeInteger(n) && n >= min && n <= max;
+  return {
+    ...numberBetween(min, max),
+    takes: 'a whole number',
+    outOfRange: (n) => (inRange(n) ? undefined : range),
+    stored: (zod) => zod.number().refine(inRange, { error: range }),
+  };
+}
+
+/** A span of time in milliseconds, written like 90m, 12h, 30d or 2w; stored as such a text. */
+export const duration: ValueType<number, string> = {
+  takes: 'a time like 90m, 12h, 30d or 2w',
+  fromArg: parseDuration,
+  stored: (zod) =>
+    zod
+      .string()
+      .refine((v) => parseDuration(v) !== undefined, { error: 'expected a time like "30d" or "12h"' }),
+  fromStored: (v) => parseDuration(v) as number, // the schema accepted it
+  storedFromArg: (arg) => arg.trim(),
+  toArg: formatDuration,
+};
 
 /** Bytes, written like 512, 64K, 10M or 2G; stored as such a text (kept as the user wrote it) or as bytes. */
 export const size: ValueType<number, string | number> = {

@@ -7,7 +7,17 @@ import type { PairConfig } from './config.js';
 import type { PairStatus } from './engine/runner-api.js';
 import { LazysyncError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
-import { filePath, numberBetween, oneOf, size, text, yesNo, type ValueType } from './option-types.js';
+import {
+  duration,
+  filePath,
+  numberBetween,
+  oneOf,
+  size,
+  text,
+  wholeBetween,
+  yesNo,
+  type ValueType,
+} from './option-types.js';
 
 const ACCESS_DETECT = ['inotify', 'proc'] as const;
 export type AccessDetect = (typeof ACCESS_DETECT)[number];
@@ -175,6 +185,47 @@ export const PAIR_OPTIONS = {
     runtime: true,
     help: 'bytes per second for all transfers of the pair, e.g. 4M (0: no limit)',
   },
+  versionsMaxAge: {
+    flag: '--versions-max-age',
+    arg: '<time>',
+    type: duration,
+    role: 'saved',
+    file: 'versions_max_age',
+    help: 'prune versions older than this, e.g. 30d (m, h, d, w; default: keep them all)',
+  },
+  versionsMaxCount: {
+    flag: '--versions-max-count',
+    arg: '<n>',
+    type: wholeBetween(1, 1_000_000),
+    role: 'saved',
+    file: 'versions_max_count',
+    help: 'keep at most this many versions of each file on each side, the newest',
+  },
+  versionsMaxTotal: {
+    flag: '--versions-max-total',
+    arg: '<size>',
+    type: size,
+    role: 'saved',
+    file: 'versions_max_total',
+    help: "keep at most this much of the pair's versions on each side, the newest, e.g. 20G",
+  },
+  versionsStaggered: {
+    flag: '--versions-staggered',
+    arg: '<y|n>',
+    type: yesNo,
+    default: false,
+    role: 'saved',
+    file: 'versions_staggered',
+    help: 'y: thin versions with age (all of the last hour, one per hour for a day, one per day for 30 days, one per week)',
+  },
+  versionsSkipAbove: {
+    flag: '--versions-skip-above',
+    arg: '<size>',
+    type: size,
+    role: 'saved',
+    file: 'versions_skip_above',
+    help: 'overwrite or delete files larger than this without keeping a version (default: always keep)',
+  },
   interval: {
     flag: '--interval',
     arg: '<seconds>',
@@ -312,6 +363,11 @@ export const STATUS_OPTIONS = [
   'maxSize',
   'cacheMax',
   'bwlimit',
+  'versionsMaxAge',
+  'versionsMaxCount',
+  'versionsMaxTotal',
+  'versionsStaggered',
+  'versionsSkipAbove',
 ] as const satisfies readonly SavedKey[];
 
 /**

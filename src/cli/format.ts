@@ -1,4 +1,5 @@
 // Human output of the client, pure: sizes, rates, durations, "3 min ago", stamps and times, safe text, tables.
+import { parseDuration } from '../core/duration.js';
 import { formatSize } from '../core/size.js';
 
 export { formatSize };
@@ -19,6 +20,31 @@ export function parseStamp(text: string): Date | undefined {
     t.getUTCMinutes() === mi &&
     t.getUTCSeconds() === s;
   return same ? t : undefined;
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?(?: ?(?:UTC|Z))?$/i;
+
+/**
+ * A time as `restore --at` takes it, as the version key the daemon takes (`YYYYMMDD-HHMMSS[-N]`, UTC): a
+ * version as `versions` shows it (`20261128-101500`, `20261128-101500-1`), a UTC date and time
+ * (`2026-11-28 10:15`, `2026-11-28T10:15:00Z`, `2026-11-28`), or how long ago (`2h`, `3d`, `1w`).
+ * Undefined if it is none of these.
+ */
+export function parseAt(text: string, now: number): string | undefined {
+  const t = text.trim();
+  const version = /^(\d{8}-\d{6})(-\d+)?$/.exec(t);
+  if (version !== null) return parseStamp(version[1] ?? '') === undefined ? undefined : t;
+  const ago = parseDuration(t);
+  if (ago !== undefined) return stampOf(new Date(now - ago));
+  const m = DATE_TIME.exec(t);
+  if (m === null) return undefined;
+  const [y, mo, d, h = '00', mi = '00', s = '00'] = m.slice(1);
+  const stamp = `${y}${mo}${d}-${h}${mi}${s}`;
+  return parseStamp(stamp) === undefined ? undefined : stamp;
+}
+
+function stampOf(t: Date): string {
+  return t.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
 }
 
 /** `2026-11-28 10:15:00 UTC`. */

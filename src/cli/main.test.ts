@@ -64,7 +64,7 @@ describe('client commands through main(): exit codes and one-line errors', () =>
     const cases: [string[], string][] = [
       [
         ['restore', '/x', '--at', 'yesterday', '--socket', api.socket],
-        "lazysync: --at takes a version's time as YYYYMMDD-HHMMSS (see `lazysync versions PATH`), not 'yesterday'\n",
+        "lazysync: --at takes a version like 20261128-101500 (see `lazysync versions PATH`), a UTC time like '2026-11-28 10:15' or a time ago like 2h, not 'yesterday'\n",
       ],
       [
         ['log-level', 'loud', '--socket', api.socket],

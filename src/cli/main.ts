@@ -8,12 +8,14 @@ import * as add from './commands/add.js';
 import * as bwlimit from './commands/bwlimit.js';
 import * as conflicts from './commands/conflicts.js';
 import * as daemon from './commands/daemon.js';
+import * as deleted from './commands/deleted.js';
 import * as demo from './commands/demo.js';
 import * as doctor from './commands/doctor.js';
 import * as free from './commands/free.js';
 import * as logLevel from './commands/log-level.js';
 import * as pause from './commands/pause.js';
 import * as pin from './commands/pin.js';
+import * as prune from './commands/prune.js';
 import * as remove from './commands/remove.js';
 import * as rescan from './commands/rescan.js';
 import * as restore from './commands/restore.js';
@@ -46,6 +48,8 @@ const COMMANDS: { register(program: Command, setCode: SetCode): void }[] = [
   free,
   versions,
   restore,
+  deleted,
+  prune,
   conflicts,
   logLevel,
   bwlimit,

@@ -24,14 +24,15 @@ describe('renderPairs', () => {
             conflicts: 1,
             problems: 4,
           },
+          versions: { local: { count: 3, bytes: 3 * 2 ** 20 }, remote: { count: 12, bytes: 2 ** 30 } },
         }),
       ],
       now,
     );
     assert.deepEqual(lines, [
-      'PAIR      STATE               LAST PASS  PLACEHOLDERS  LOCAL COPIES  PINNED  CONFLICTS  PROBLEMS',
-      'projects  idle                3 min ago          1200   35 (50 MiB)       2          0         0',
-      'photos    remote unavailable  never                 0             0       0          1         4',
+      'PAIR      STATE               LAST PASS  PLACEHOLDERS  LOCAL COPIES  PINNED  CONFLICTS  PROBLEMS     VERSIONS L / R',
+      'projects  idle                3 min ago          1200   35 (50 MiB)       2          0         0                  -',
+      'photos    remote unavailable  never                 0             0       0          1         4  3.0 MiB / 1.0 GiB',
       '',
       'photos: remote unavailable: /mnt/photos is not mounted',
     ]);

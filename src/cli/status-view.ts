@@ -56,12 +56,25 @@ export function renderPairs(pairs: PairStatus[], now: Date): string[] {
       String(c.pinned),
       String(c.conflicts),
       String(c.problems),
+      p.versions === undefined
+        ? '-'
+        : `${formatSize(p.versions.local.bytes)} / ${formatSize(p.versions.remote.bytes)}`,
     ];
   });
   const lines = renderTable(
-    ['PAIR', 'STATE', 'LAST PASS', 'PLACEHOLDERS', 'LOCAL COPIES', 'PINNED', 'CONFLICTS', 'PROBLEMS'],
+    [
+      'PAIR',
+      'STATE',
+      'LAST PASS',
+      'PLACEHOLDERS',
+      'LOCAL COPIES',
+      'PINNED',
+      'CONFLICTS',
+      'PROBLEMS',
+      'VERSIONS L / R',
+    ],
     rows,
-    [3, 4, 5, 6, 7],
+    [3, 4, 5, 6, 7, 8],
   );
   const notes = pairs.flatMap((p) => note(p));
   if (notes.length > 0) lines.push('', ...notes);

@@ -10,6 +10,8 @@ export type RelPath = string;
 
 /** What kind of thing sits at a path. 'placeholder' exists only on the local side. */
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'placeholder';
+/** What a version can be: a placeholder is never kept (its content is the remote's). */
+export type VersionKind = Exclude<EntryKind, 'placeholder'>;
 
 /** One side's observed state of one path (from lstat; never follows a symlink). */
 export interface Entry {

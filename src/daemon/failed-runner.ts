@@ -2,7 +2,16 @@
 // `error` with the reason, and refuses every operation, so the daemon's other pairs keep running.
 import { EventEmitter } from 'node:events';
 import type { PairConfig } from '../config.js';
-import type { ConflictListing, PairRunnerApi, PairStatus, VersionListing } from '../engine/runner-api.js';
+import type { RetentionRule } from '../core/retention.js';
+import type { PruneReport } from '../engine/prune.js';
+import type {
+  ConflictListing,
+  DeletedListing,
+  PairRunnerApi,
+  PairStatus,
+  RestoreResult,
+  VersionListing,
+} from '../engine/runner-api.js';
 import { statusBeforeAnyPass } from '../engine/runner-api.js';
 import { HttpError } from './http.js';
 
@@ -66,7 +75,15 @@ export class FailedRunner extends EventEmitter implements PairRunnerApi {
     this.refuse();
   }
 
-  async restore(_path: string, _at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
+  async restore(_path: string, _at?: string): Promise<RestoreResult> {
+    this.refuse();
+  }
+
+  async deleted(_path: string): Promise<DeletedListing[]> {
+    this.refuse();
+  }
+
+  async prune(_dryRun: boolean, _rule?: RetentionRule): Promise<PruneReport> {
     this.refuse();
   }
 

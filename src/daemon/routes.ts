@@ -6,7 +6,8 @@ import { pairName, pairOptionsSchema } from '../config-file.js';
 import type { PairOptions } from '../pair-options.js';
 import type { PairEvent, PairRunnerApi, PairStatus } from '../engine/runner-api.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
-import { HttpError, validate } from './http.js';
+import { retentionFromStored, retentionSchema } from '../retention-options.js';
+import { HttpError, toHttpError, validate } from './http.js';
 import { groupByPair, locatePath, type PairRoot } from './locate.js';
 
 export interface AddPairRequest {
@@ -84,9 +85,18 @@ const schemas = {
     path: z.string(),
     at: z
       .string()
-      .refine((s) => /^\d{8}-\d{6}$/.test(s), { error: 'expected a time stamp like 20261128-101500' })
+      .refine((s) => /^\d{8}-\d{6}(-\d+)?$/.test(s), {
+        error: 'expected a version like 20261128-101500 or 20261128-101500-1',
+      })
       .optional(),
   }),
+  prune: z
+    .strictObject({
+      pair: z.string().optional(),
+      dryRun: z.boolean().optional(),
+      rule: z.strictObject(retentionSchema(z)).optional(),
+    })
+    .optional(),
 };
 
 function runnerOf(target: ControlTarget, name: string): PairRunnerApi {
@@ -212,8 +222,39 @@ const versions: Handler = async (ctx) => {
 const restore: Handler = async (ctx) => {
   const req = validate(schemas.restore, await ctx.body(), 'body');
   const loc = locatePath(req.path, ctx.target.roots());
-  const restored = await runnerOf(ctx.target, loc.pair).restore(loc.rel, req.at);
-  return { body: { pair: loc.pair, path: loc.shown, restored } };
+  const result = await runnerOf(ctx.target, loc.pair).restore(loc.rel, req.at);
+  return {
+    body: { pair: loc.pair, path: loc.shown, ...('folder' in result ? result : { restored: result }) },
+  };
+};
+
+const deleted: Handler = async (ctx) => {
+  const p = ctx.query.get('path');
+  const targets =
+    p === null
+      ? ctx.target.runners().map((r) => ({ pair: r.name, rel: '' }))
+      : [locatePath(p, ctx.target.roots())];
+  const out: unknown[] = [];
+  for (const t of targets) {
+    for (const d of await runnerOf(ctx.target, t.pair).deleted(t.rel)) out.push({ pair: t.pair, ...d });
+  }
+  return { body: { deleted: out } };
+};
+
+/** Each pair's prune (every pair's, or the one named); a pair that fails says why beside the others. */
+const prune: Handler = async (ctx) => {
+  const req = validate(schemas.prune, await ctx.body(), 'body') ?? {};
+  const runners = req.pair === undefined ? ctx.target.runners() : [runnerOf(ctx.target, req.pair)];
+  const rule = req.rule === undefined ? undefined : retentionFromStored(req.rule);
+  const out: unknown[] = [];
+  for (const r of runners) {
+    try {
+      out.push({ pair: r.name, ...(await r.prune(req.dryRun === true, rule)) });
+    } catch (e) {
+      out.push({ pair: r.name, error: toHttpError(e).message });
+    }
+  }
+  return { body: { pruned: out } };
 };
 
 const conflicts: Handler = async (ctx) => {
@@ -244,6 +285,8 @@ export const ROUTES: Route[] = [
   { pattern: /^\/v1\/free$/, methods: { POST: free } },
   { pattern: /^\/v1\/versions$/, methods: { GET: versions } },
   { pattern: /^\/v1\/restore$/, methods: { POST: restore } },
+  { pattern: /^\/v1\/deleted$/, methods: { GET: deleted } },
+  { pattern: /^\/v1\/prune$/, methods: { POST: prune } },
   { pattern: /^\/v1\/conflicts$/, methods: { GET: conflicts } },
   { pattern: /^\/v1\/shutdown$/, methods: { POST: shutdown } },
 ];

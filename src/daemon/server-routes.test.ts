@@ -211,7 +211,14 @@ describe('control API: paths', () => {
       pair: 'a',
       path: 'sub/f.txt',
       versions: [
-        { side: 'local', stamp: '20260101-120000', size: 3, kind: 'file', file: '/v/a~20260101-120000' },
+        {
+          side: 'local',
+          stamp: '20260101-120000',
+          version: '20260101-120000',
+          size: 3,
+          kind: 'file',
+          file: '/v/a~20260101-120000',
+        },
       ],
     });
     assertError(await req('GET', '/v1/versions'), 400, 'bad-request', 'query.path: is required');
@@ -222,19 +229,20 @@ describe('control API: paths', () => {
     assert.deepEqual((await req('POST', '/v1/restore', { path: p })).json, {
       pair: 'a',
       path: 'f.txt',
-      restored: { side: 'remote', stamp: '20260101-120000' },
+      restored: { side: 'remote', stamp: '20260101-120000', version: '20260101-120000' },
     });
     assert.deepEqual(runners.get('a').calls.at(-1), ['restore', 'f.txt', undefined]);
-    const at = await req('POST', '/v1/restore', { path: p, at: '20250101-000000' });
+    const at = await req('POST', '/v1/restore', { path: p, at: '20250101-000000-2' });
     assert.deepEqual((at.json as { restored: unknown }).restored, {
       side: 'remote',
       stamp: '20250101-000000',
+      version: '20250101-000000-2',
     });
     assertError(
       await req('POST', '/v1/restore', { path: p, at: 'yesterday' }),
       400,
       'bad-request',
-      'body.at: expected a time stamp like 20261128-101500',
+      'body.at: expected a version like 20261128-101500 or 20261128-101500-1',
     );
     assertError(
       await req('POST', '/v1/restore', { path: p, at: '19990101-000000' }),

@@ -42,6 +42,8 @@ export interface ExecContext {
   remoteSettled?: () => Promise<void>;
   /** What the remote's mount can do (from its probe); without it, what a local disk can. */
   remoteFacts?: () => RemoteFacts;
+  /** Files larger than this are overwritten or deleted without a version (--versions-skip-above). */
+  skipVersionsAbove?: number;
   /** Why the remote cannot store a symlink with this link text, for the one warning about it. */
   symlinkLimit?: (target: string) => string;
 }

@@ -11,7 +11,8 @@ import type { Root } from '../fsops/root.js';
 import { ensureParents, symlinkAtomic, symlinkNew } from '../fsops/atomic.js';
 import { expectFreshRemote } from '../fsops/expect.js';
 import { expectParents } from '../fsops/parents.js';
-import { keepVersion } from '../versions/versions.js';
+import { formatSize } from '../core/size.js';
+import { keepVersion, treeBytes } from '../versions/versions.js';
 import type { ExecContext } from './exec-context.js';
 
 export class Sides {
@@ -81,8 +82,42 @@ export class Sides {
     // Before a rename over the path, a hard link where possible: the path keeps its old content until the
     // new one replaces it. To make room (mkdir), the old content must go.
     const links = side === 'local' || this.ctx.remoteFacts?.().hardLinks !== false;
-    await keepVersion(this.root(side), path, this.ctx.now(), {
-      leaveInPlace: how === 'rename-over' && links,
+    await this.keep(side, path, expected, 'replaced', how === 'rename-over' && links);
+  }
+
+  /**
+   * Keeps `path` on `side` as a version and records it in the pair's ledger of versions. A file (`expected`
+   * says so) larger than --versions-skip-above is let go instead: removed, or (`leaveInPlace`) left for the
+   * caller to rename over.
+   */
+  async keep(
+    side: Side,
+    path: RelPath,
+    expected: Entry | undefined,
+    cause: 'replaced' | 'deleted',
+    leaveInPlace = false,
+  ): Promise<void> {
+    const { skipVersionsAbove: limit } = this.ctx;
+    if (expected?.kind === 'file' && limit !== undefined && expected.size > limit) {
+      if (!leaveInPlace) await fs.unlink(absOf(this.root(side), path));
+      this.ctx.log.info(
+        { path: display(path), side, size: expected.size },
+        `${display(path)}: ${cause} on the ${side} without a version (${formatSize(expected.size)}, above --versions-skip-above ${formatSize(limit)})`,
+      );
+      return;
+    }
+    const made = this.ctx.now();
+    const kept = await keepVersion(this.root(side), path, made, { leaveInPlace });
+    const size = kept.kind === 'dir' ? await treeBytes(absOf(this.root(side), kept.path)) : kept.size;
+    this.ctx.archive.versions.add({
+      side,
+      path,
+      file: kept.path,
+      made,
+      kind: kept.kind,
+      size,
+      mtime: kept.mtime,
+      cause,
     });
     this.ctx.onDone('versioned', path, side);
   }
@@ -94,12 +129,11 @@ export class Sides {
     } catch (e) {
       if (!hasCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
       // What is left was not in the plan (ignored files, or created during the pass): keep it as a version.
-      await keepVersion(this.root(side), path, this.ctx.now());
+      await this.keep(side, path, undefined, 'deleted');
       this.ctx.log.warn(
         { path: display(path), side },
         'folder still had content that is not synced; moved it to versions',
       );
-      this.ctx.onDone('versioned', path, side);
     }
   }
 

@@ -14,7 +14,6 @@ import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
 import type { ExecContext } from './exec-context.js';
-import { keepVersion } from '../versions/versions.js';
 import { Mover } from './exec-move.js';
 import { Sides } from './exec-sides.js';
 
@@ -110,6 +109,11 @@ export class Executor {
    * Frees a clean local copy: makes it a placeholder again without keeping a version, which is safe only
    * because both sides still match the archive (the same content is on the remote). Throws 'changed' if not.
    */
+  /** Keeps `path` on `side` as a version, recorded in the ledger (Sides.keep). */
+  keep(side: Side, path: RelPath, expected: Entry | undefined, cause: 'replaced' | 'deleted'): Promise<void> {
+    return this.sides.keep(side, path, expected, cause);
+  }
+
   free(path: RelPath, local: Entry, remote: Entry): Promise<void> {
     return this.whileWriting(path, async () => {
       await this.sides.expect('remote', path, remote);
@@ -235,10 +239,7 @@ export class Executor {
       if (expected.kind === 'placeholder') faultPoint('executor: unlink placeholder', path);
       if (expected.kind === 'dir') await this.sides.removeDir(side, path);
       else if (expected.kind === 'placeholder') await fs.unlink(absOf(this.sides.root(side), path));
-      else {
-        await keepVersion(this.sides.root(side), path, this.ctx.now());
-        this.ctx.onDone('versioned', path, side);
-      }
+      else await this.sides.keep(side, path, expected, 'deleted');
     }
     this.ctx.archive.delete(path);
     this.ctx.onDone('removed', path, side);

@@ -5,61 +5,80 @@ import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { absOf, lstatEntry } from '../fsops/entry.js';
 import type { Archive } from '../store/archive.js';
-import { listVersions, type VersionInfo } from '../versions/versions.js';
+import type { FoundVersion } from '../versions/folder.js';
+import { listVersions, newerFirst, versionId, versionKey, type VersionInfo } from '../versions/versions.js';
 import type { ConflictListing, VersionListing } from './runner-api.js';
 
-export interface FoundVersion {
-  side: Side;
-  root: string;
-  rel: RelPath;
-  v: VersionInfo;
-}
-
-/** Versions of `path` on both sides, newest first (local before remote at the same second). */
+/** Versions of `path` on both sides, newest first (local before remote of the same stamp and counter). */
 export async function versionsOnBothSides(
-  roots: { localRoot: string; remoteRoot: string },
+  roots: Record<Side, string>,
   path: RelPath,
 ): Promise<FoundVersion[]> {
   const out: FoundVersion[] = [];
-  for (const [side, root] of [
-    ['local', roots.localRoot],
-    ['remote', roots.remoteRoot],
-  ] as const) {
-    for (const v of await listVersions(root, path)) out.push({ side, root, rel: v.path, v });
+  for (const side of ['local', 'remote'] as const) {
+    const root = roots[side];
+    for (const v of await listVersions(root, path)) out.push({ side, root, original: path, v });
   }
-  const key = (x: FoundVersion): string =>
-    `${x.v.stamp}-${String(x.v.n).padStart(6, '0')}-${x.side === 'local' ? 1 : 0}`;
-  return out.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+  return out.sort(newerFirst);
 }
 
-/** The version of `path` to restore: the newest, or the one made at `at`; throws if there is none. */
+/** A version to restore, with its entry as it is now. */
+export type ChosenVersion = FoundVersion & { entry: Entry };
+
+/**
+ * The version of `path` to restore: the newest, or the first made at or after `at` (a version key,
+ * `YYYYMMDD-HHMMSS[-N]`: what the path held at that time); throws if there is none.
+ */
 export async function versionToRestore(
-  roots: { localRoot: string; remoteRoot: string },
+  roots: Record<Side, string>,
   path: RelPath,
   at: string | undefined,
-): Promise<FoundVersion & { entry: Entry }> {
+): Promise<ChosenVersion> {
   const all = await versionsOnBothSides(roots, path);
-  const chosen = at === undefined ? all[0] : all.find((x) => x.v.stamp === at);
+  const chosen = at === undefined ? all[0] : firstAtOrAfter(all, at);
   if (chosen === undefined) {
     throw new LazysyncError(
       'usage',
-      at === undefined ? `${display(path)} has no versions` : `${display(path)} has no version at ${at}`,
+      at === undefined
+        ? `${display(path)} has no versions`
+        : `${display(path)} has no version made at or after ${at}: it has not changed since`,
     );
   }
-  const entry = await lstatEntry(chosen.root, chosen.rel, chosen.side);
+  const entry = await lstatEntry(chosen.root, chosen.v.path, chosen.side);
   if (entry?.kind !== 'file') {
-    throw new LazysyncError('io', `${display(chosen.rel)}: only file versions can be restored`);
+    throw new LazysyncError('io', `${display(chosen.v.path)}: only file versions can be restored`);
   }
   return { ...chosen, entry };
 }
 
+/** Of versions newest first, the oldest made at or after `at` (a version key): what the path held then. */
+export function firstAtOrAfter<T extends { v: VersionInfo }>(
+  newestFirst: readonly T[],
+  at: string,
+): T | undefined {
+  const key = atKey(at);
+  let found: T | undefined;
+  for (const x of newestFirst) {
+    if (versionKey(x.v) < key) break;
+    found = x;
+  }
+  return found;
+}
+
+/** `YYYYMMDD-HHMMSS[-N]` as a version key. */
+function atKey(at: string): string {
+  const [date = '', time = '', n = '0'] = at.split('-');
+  return versionKey({ stamp: `${date}-${time}`, n: Number(n) });
+}
+
 export function versionListing(found: FoundVersion[]): VersionListing[] {
-  return found.map(({ side, root, rel, v }) => ({
+  return found.map(({ side, root, v }) => ({
     side,
     stamp: v.stamp,
+    version: versionId(v),
     size: v.size,
     kind: v.kind,
-    file: display(absOf(root, rel).toString('latin1')),
+    file: display(absOf(root, v.path).toString('latin1')),
   }));
 }
 

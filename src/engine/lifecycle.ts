@@ -11,11 +11,11 @@ import { formatSize } from '../core/size.js';
 import type { Action, Entry, Policy, RelPath } from '../core/types.js';
 import { LazysyncError, StaleViewError, messageOf } from '../errors.js';
 import { copyFileAtomic } from '../fsops/atomic.js';
+import { ensureParents } from '../fsops/dirs.js';
 import { absOf } from '../fsops/entry.js';
 import type { Root } from '../fsops/root.js';
 import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
-import { keepVersion } from '../versions/versions.js';
 import type { Executor } from './executor.js';
 import { PathScheduler } from './scheduler.js';
 
@@ -140,8 +140,10 @@ export class Lifecycle {
     return this.scheduler.run(path, async () => {
       const current = await local.stat(path);
       if (current !== undefined && current.kind !== 'placeholder' && current.kind !== 'dir') {
-        await keepVersion(local.path, path, Date.now());
+        await this.host.executor.keep('local', path, current, 'replaced');
       }
+      // Into a deleted folder: the folders on the way are made again.
+      await ensureParents(local.path, path);
       await copyFileAtomic({
         src: absOf(version.root, version.rel),
         dst: local.abs(path),

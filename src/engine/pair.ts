@@ -178,6 +178,7 @@ export class Pair {
       remoteSettled: () => this.settle.settled(this.probe?.kind ?? 'remote'),
       remoteFacts: () => factsOf(this.probe),
       symlinkLimit: (target) => symlinkLimit(this.probe, target),
+      ...(this.cfg.versionsSkipAbove !== undefined && { skipVersionsAbove: this.cfg.versionsSkipAbove }),
     });
     return this.executorInstance;
   }

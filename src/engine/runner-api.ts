@@ -1,6 +1,8 @@
 // What a running pair offers the control API, and the shapes it answers with (docs/api.md's PairStatus and events).
 import type { PairConfig } from '../config.js';
+import type { RetentionRule } from '../core/retention.js';
 import type { MountProbe } from '../fsops/probe.js';
+import type { PruneReport } from './prune.js';
 import { statusOptions } from '../pair-options.js';
 
 export type PairState =
@@ -42,7 +44,14 @@ export interface PairStatus {
     maxSize: number | null;
     cacheMax: number | null;
     bwlimit: number | null;
+    versionsMaxAge: number | null;
+    versionsMaxCount: number | null;
+    versionsMaxTotal: number | null;
+    versionsStaggered: boolean;
+    versionsSkipAbove: number | null;
   };
+  /** The versions this pair made and keeps, on each side (its ledger; versions made by others are not counted). */
+  versions?: { local: { count: number; bytes: number }; remote: { count: number; bytes: number } };
   /** What the remote's mount can do, from its probe (at the first sync and after each remount); null before. */
   mount?: MountProbe | null;
   /** Paths left out because the remote cannot store them (each warned about once). */
@@ -70,10 +79,36 @@ export type PairEvent =
 export interface VersionListing {
   side: 'local' | 'remote';
   stamp: string;
+  /** The stamp, with `-N` for the N-th version of the same second: what `restore --at` takes. */
+  version: string;
   size: number;
   kind: string;
   /** Absolute path of the version file. */
   file: string;
+}
+
+/** What `restore` put back: one file's version, or a folder's files. */
+export type RestoreResult =
+  | { side: 'local' | 'remote'; stamp: string; version: string }
+  | { folder: { restored: number; files: RestoredFile[] } };
+
+export interface RestoredFile {
+  path: string;
+  side: 'local' | 'remote';
+  version: string;
+}
+
+/** Something deleted that has versions: a file (its newest version) or a folder (everything in it). */
+export interface DeletedListing {
+  path: string;
+  kind: 'file' | 'folder' | 'symlink';
+  /** The newest version's id (stamp, `-N` for same-second ones): about when it was deleted. */
+  version: string;
+  side: 'local' | 'remote' | 'both';
+  /** Bytes of the newest version of each file. */
+  size: number;
+  /** Files with versions (1 for a file). */
+  files: number;
 }
 
 export interface ConflictListing {
@@ -108,8 +143,16 @@ export interface PairRunnerApi {
   /** Turns clean local copies back into placeholders; edited ones are refused with a reason. */
   free(paths: string[]): Promise<{ freed: { path: string }[]; refused: { path: string; reason: string }[] }>;
   versions(path: string): Promise<VersionListing[]>;
-  /** Restores a version (the newest, or the one at `at`) into the local path; the current content is kept as a version first. */
-  restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }>;
+  /**
+   * Restores a file's version (the newest, or the first made at or after `at`, a `YYYYMMDD-HHMMSS[-N]`
+   * version key) into the local path, or a folder's files (what was deleted; with `at`, each file as it
+   * was then). Current content is kept as a version first.
+   */
+  restore(path: string, at?: string): Promise<RestoreResult>;
+  /** What was deleted at or below `path` and has versions, newest first. */
+  deleted(path: string): Promise<DeletedListing[]>;
+  /** Prunes versions by the pair's retention rule, or `rule` for this once. */
+  prune(dryRun: boolean, rule?: RetentionRule): Promise<PruneReport>;
   conflicts(): Promise<ConflictListing[]>;
   on(event: 'event', listener: (e: PairEvent) => void): this;
 }

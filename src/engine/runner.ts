@@ -6,12 +6,18 @@ import type { PairConfig } from '../config.js';
 import { baseName, display } from '../core/paths.js';
 import { parseConflictName } from '../core/names.js';
 import { formatSize } from '../core/size.js';
-import type { ArchiveRecord, RelPath } from '../core/types.js';
+import type { ArchiveRecord, RelPath, Side } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { changesIn, describeCounts, type Progress } from './exec-context.js';
-import { conflictListing, versionListing, versionToRestore, versionsOnBothSides } from './history.js';
+import { conflictListing, versionListing, versionsOnBothSides } from './history.js';
+import { deletedBelow, restorePath } from './version-trees.js';
+import { Pruner } from './pruner.js';
+import type { PruneReport } from './prune.js';
+import { retentionOf } from '../retention-options.js';
+import type { RetentionRule } from '../core/retention.js';
 import { OnDemand } from './on-demand.js';
+import { LiveTransfers } from './transfers.js';
 import { archiveSubtree } from '../store/subtree.js';
 import { Pair, type PassOutcome } from './pair.js';
 import { Wakeup } from './wakeup.js';
@@ -19,30 +25,25 @@ import type { LocalChanges, LocalRename } from '../watch/local-events.js';
 import { ReportedRenames } from './renames.js';
 import type {
   ConflictListing,
+  DeletedListing,
   PairEvent,
   PairRunnerApi,
   PairState,
   PairStatus,
-  Transfer,
+  RestoreResult,
   VersionListing,
 } from './runner-api.js';
 import { statusOptions } from '../pair-options.js';
 
 /** How often an unavailable remote is checked again, at most. */
 const UNAVAILABLE_RETRY_S = 2;
-/** A transfer not heard of for this long is dropped from status (its copy failed or was abandoned). */
-const STALE_TRANSFER_MS = 10_000;
 /** More changed local paths than this waiting at once: a whole pass instead. */
 const MAX_PENDING_PATHS = 5000;
-
-interface LiveTransfer extends Progress {
-  started: number;
-  updated: number;
-}
 
 export class PairRunner extends EventEmitter implements PairRunnerApi {
   private pair: Pair | undefined;
   private onDemand: OnDemand | undefined;
+  private pruner: Pruner | undefined;
   private readonly wake = new Wakeup();
   private loopDone: Promise<void> | undefined;
   private state: PairState = 'idle';
@@ -50,7 +51,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   private paused = false;
   private confirmNext = false;
   private lastPass: PairStatus['lastPass'] = null;
-  private readonly transfers = new Map<RelPath, LiveTransfer>();
+  private readonly transfers = new LiveTransfers();
   /** A whole pass is due at once (start, rescan, resume, a lost event queue...), else at nextWholePass. */
   private wholePassWanted = true;
   private nextWholePass = 0;
@@ -84,6 +85,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       onLocalChange: (paths) => this.localChanged(paths),
     });
     this.pair = pair;
+    this.pruner = new Pruner(pair, retentionOf(this.cfg));
     const onDemand = new OnDemand({
       cfg: this.cfg,
       roots: pair.roots,
@@ -175,14 +177,8 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   private progress(p: Progress): void {
-    const now = Date.now();
-    const prev = this.transfers.get(p.path);
-    if (p.done) this.transfers.delete(p.path);
-    else this.transfers.set(p.path, { ...p, started: prev?.started ?? now, updated: now });
-    // Not every chunk: a few events per second per transfer are plenty for live views.
-    if (p.done || prev === undefined || now - prev.updated >= 250) {
+    if (this.transfers.update(p))
       this.emitEvent({ type: 'transfer', pair: this.name, ...p, path: display(p.path) });
-    }
   }
 
   private async loop(): Promise<void> {
@@ -223,6 +219,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
         if (outcome.status === 'done') {
           this.confirmNext = false;
           await this.onDemand?.afterPass(whole);
+          await this.pruner?.afterPass(outcome.counts.versioned);
         }
         this.afterPass(outcome, started, lastLogged, paths);
         lastLogged = this.state + (this.reason ?? '');
@@ -283,23 +280,6 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   status(): PairStatus {
-    const now = Date.now();
-    const transfers: Transfer[] = [];
-    for (const [rel, t] of this.transfers) {
-      if (now - t.updated > STALE_TRANSFER_MS) {
-        this.transfers.delete(rel);
-        continue;
-      }
-      const rate = t.bytes / Math.max((now - t.started) / 1000, 0.001);
-      transfers.push({
-        path: display(rel),
-        direction: t.direction,
-        bytes: t.bytes,
-        total: t.total,
-        rate,
-        etaSeconds: rate > 0 ? (t.total - t.bytes) / rate : null,
-      });
-    }
     const archive = this.pair?.archive;
     const local = archive?.countLocal() ?? { placeholders: 0, localCopies: 0 };
     return {
@@ -320,9 +300,10 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
           0,
         problems: archive?.problemCount() ?? 0,
       },
-      transfers,
+      transfers: this.transfers.list(),
       options: statusOptions(this.cfg, this.pair?.bandwidth.limit),
       mount: this.pair?.mountProbe ?? null,
+      ...(archive && { versions: archive.versions.usage() }),
       skipped: archive?.skipCount() ?? 0,
     };
   }
@@ -375,16 +356,28 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
   }
 
   async versions(path: string): Promise<VersionListing[]> {
-    return versionListing(await versionsOnBothSides(this.p, path));
+    return versionListing(await versionsOnBothSides(this.sideRoots, path));
   }
 
-  async restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
+  async restore(path: string, at?: string): Promise<RestoreResult> {
     const pair = this.p;
-    const chosen = await versionToRestore(pair, path, at);
-    await pair.files.restore(path, chosen);
-    this.log.info(`restored ${display(path)} from its ${chosen.side} version of ${chosen.v.stamp}`);
+    const host = { roots: this.sideRoots, log: this.log, restore: pair.files.restore.bind(pair.files) };
+    const result = await restorePath(host, path, at);
     this.wake.nudge();
-    return { side: chosen.side, stamp: chosen.v.stamp };
+    return result;
+  }
+
+  async deleted(path: string): Promise<DeletedListing[]> {
+    return deletedBelow(this.sideRoots, path);
+  }
+
+  prune(dryRun: boolean, rule?: RetentionRule): Promise<PruneReport> {
+    if (this.pruner === undefined) throw new LazysyncError('io', `pair ${this.name} is not running`);
+    return this.pruner.run(dryRun, rule);
+  }
+
+  private get sideRoots(): Record<Side, string> {
+    return { local: this.p.localRoot, remote: this.p.remoteRoot };
   }
 
   async conflicts(): Promise<ConflictListing[]> {

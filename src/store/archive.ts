@@ -1,5 +1,6 @@
-// The archive of one pair: synced state of every path, meta facts, the journal, problems, skips and the
-// plan spool. One class over the state database; each table's statements are in its own archive-*.ts.
+// The archive of one pair: synced state of every path, meta facts, the journal, problems, skips, the plan
+// spool and the ledger of versions. One class over the state database; each table's statements are in its
+// own archive-*.ts.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Action, ArchiveRecord, Entry, RelPath, Side } from '../core/types.js';
@@ -10,6 +11,7 @@ import { JournalTable, type JournalEntry } from './archive-journal.js';
 import { PlanSpool } from './archive-plan.js';
 import { ProblemsTable, type Problem } from './archive-problems.js';
 import { SkipsTable } from './archive-skips.js';
+import { VersionLedger } from './archive-versions.js';
 import { archiveSubtree } from './subtree.js';
 import { ensureStateDir, openStateDb } from './db.js';
 
@@ -35,6 +37,8 @@ export class Archive {
   private readonly problems: ProblemsTable;
   private readonly skips: SkipsTable;
   private readonly plan: PlanSpool;
+  /** The versions this pair made on both sides (what pruning may remove). */
+  readonly versions: VersionLedger;
   private readonly meta: {
     get: Database.Statement<[string], { value: string }>;
     set: Database.Statement<[string, string]>;
@@ -48,6 +52,7 @@ export class Archive {
     this.problems = new ProblemsTable(db, now);
     this.skips = new SkipsTable(db, now);
     this.plan = new PlanSpool(db);
+    this.versions = new VersionLedger(db);
     this.meta = {
       get: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       set: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),

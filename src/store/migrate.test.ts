@@ -25,15 +25,15 @@ describe('migrations', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('ships 001-init, 002-access, 003-skips and 004-journal-target with their tables', () => {
+  it('ships 001-init to 005-versions with their tables', () => {
     const ms = bundledMigrations();
     assert.deepEqual(
       ms.map((m) => m.name),
-      ['001-init.sql', '002-access.sql', '003-skips.sql', '004-journal-target.sql'],
+      ['001-init.sql', '002-access.sql', '003-skips.sql', '004-journal-target.sql', '005-versions.sql'],
     );
     const db = new Database(':memory:');
-    assert.deepEqual(migrate(db, ms), [1, 2, 3, 4]);
-    assert.deepEqual(tables(db), ['access', 'entries', 'journal', 'meta', 'plan', 'problems', 'skips']);
+    assert.deepEqual(migrate(db, ms), [1, 2, 3, 4, 5]);
+    assert.deepEqual(tables(db), ['access', 'entries', 'journal', 'meta', 'plan', 'problems', 'skips', 'versions']);
     assert.equal(userVersion(db), latestVersion(ms));
     db.close();
   });

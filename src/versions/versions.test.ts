@@ -27,7 +27,7 @@ describe('keepVersion', () => {
     const got: string[] = [];
     for (const content of ['one', 'two', 'three']) {
       put(root, 'd/report.pdf', content);
-      got.push(await keepVersion(root, 'd/report.pdf', T));
+      got.push((await keepVersion(root, 'd/report.pdf', T)).path);
       assert.equal(fs.existsSync(`${root}/d/report.pdf`), false, 'the path is gone after it returns');
     }
     assert.deepEqual(got, [
@@ -43,7 +43,7 @@ describe('keepVersion', () => {
 
   it('leaveInPlace keeps the path as it was, with the version as a hard link of the same content', async () => {
     put(root, 'h/doc.txt', 'old content');
-    const v = await keepVersion(root, 'h/doc.txt', T, { leaveInPlace: true });
+    const v = (await keepVersion(root, 'h/doc.txt', T, { leaveInPlace: true })).path;
     assert.equal(v, `${VERSIONS_DIR}/h/doc~20240305-060708.txt`);
     assert.equal(fs.readFileSync(`${root}/h/doc.txt`, 'utf8'), 'old content', 'the path is still there');
     assert.equal(fs.statSync(`${root}/${v}`).ino, fs.statSync(`${root}/h/doc.txt`).ino);
@@ -55,7 +55,7 @@ describe('keepVersion', () => {
 
   it('leaveInPlace falls back to a move for a directory (no hard links of directories)', async () => {
     put(root, 'hd/inner/f', 'x');
-    const v = await keepVersion(root, 'hd/inner', T, { leaveInPlace: true });
+    const v = (await keepVersion(root, 'hd/inner', T, { leaveInPlace: true })).path;
     assert.equal(fs.existsSync(`${root}/hd/inner`), false);
     assert.equal(fs.readFileSync(`${root}/${v}/f`, 'utf8'), 'x');
   });
@@ -63,13 +63,13 @@ describe('keepVersion', () => {
   it('moves a directory with its contents, and a symlink with its link text', async () => {
     put(root, 'tree/sub/x', 'x');
     link(root, 'tree/lnk', '../rel/\xff');
-    const v = await keepVersion(root, 'tree', T);
+    const v = (await keepVersion(root, 'tree', T)).path;
     assert.equal(v, `${VERSIONS_DIR}/tree~20240305-060708`);
     assert.equal(fs.readFileSync(`${root}/${v}/sub/x`, 'utf8'), 'x');
     const lv = await keepVersion(root, 'd2/.bashrc', T).catch((e: unknown) => e);
     assert.ok(lv instanceof LazysyncError && lv.code === 'changed', 'a missing path is reported as changed');
     link(root, 'lnk\xff', '../rel/\xff');
-    const l = await keepVersion(root, 'lnk\xff', T);
+    const l = (await keepVersion(root, 'lnk\xff', T)).path;
     assert.equal(l, `${VERSIONS_DIR}/lnk\xff~20240305-060708`);
     assert.equal(
       fs.readlinkSync(b(`${root}/${l}`), { encoding: 'buffer' }).toString('latin1'),
@@ -82,7 +82,7 @@ describe('keepVersion', () => {
     const bytes = Buffer.from(long).toString('latin1');
     assert.equal(bytes.length, 254);
     put(root, bytes, 'long');
-    const v = await keepVersion(root, bytes, T);
+    const v = (await keepVersion(root, bytes, T)).path;
     const name = v.slice(v.lastIndexOf('/') + 1);
     assert.ok(name.length <= 255, `${name.length} bytes`);
     assert.match(name, /~20240305-060708\.txt$/);

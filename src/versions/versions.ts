@@ -3,7 +3,7 @@ import type { Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { parseVersionName, versionName } from '../core/names.js';
 import { baseName, display, isWithin, joinPath, parentOf, STATE_DIR } from '../core/paths.js';
-import type { EntryKind, RelPath } from '../core/types.js';
+import type { RelPath, VersionKind } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { ensureParents } from '../fsops/dirs.js';
@@ -46,20 +46,39 @@ export interface KeepOptions {
   leaveInPlace?: boolean;
 }
 
+/** A version just made: where it is, and what it held when it was kept. */
+export interface Kept {
+  /** The version's path relative to the root. */
+  path: RelPath;
+  kind: VersionKind;
+  /** Bytes for a file, 0 otherwise. */
+  size: number;
+  mtime: number;
+}
+
 export async function keepVersion(
   root: string,
   rel: RelPath,
   nowMs: number,
   opts: KeepOptions = {},
-): Promise<RelPath> {
+): Promise<Kept> {
   if (rel === '' || isWithin(rel, STATE_DIR)) {
     throw new LazysyncError('io', `${display(rel)}: not something that can be kept as a version`);
   }
   const src = absOf(root, rel);
-  if ((await lstatOrUndefined(src)) === undefined) throw vanished(rel);
+  const st = await lstatOrUndefined(src);
+  if (st === undefined) throw vanished(rel);
+  const kept = (path: RelPath): Kept => ({
+    path,
+    kind: kindOf(st),
+    size: st.isFile() ? st.size : 0,
+    mtime: st.mtimeMs,
+  });
   const dir = versionsDirOf(rel);
   const stamp = stampOf(nowMs);
-  await ensureParents(root, joinPath(dir, versionName(baseName(rel), stamp))); // creates `dir`
+  const makeDir = (): Promise<void> => ensureParents(root, joinPath(dir, versionName(baseName(rel), stamp)));
+  await makeDir();
+  let remade = false;
   for (let n = 0; n < MAX_TRIES; n++) {
     const vrel = joinPath(dir, versionName(baseName(rel), stamp, n));
     const key = `${root}\0${vrel}`;
@@ -72,7 +91,7 @@ export async function keepVersion(
         faultPoint('version: hard link', dst);
         try {
           await fsp.link(src, dst);
-          return vrel;
+          return kept(vrel);
         } catch (e) {
           if (hasCode(e, 'EEXIST')) continue;
           // Remotes without hard links answer with any errno (rclone EIO, davfs2 EPERM, others ENOSYS):
@@ -83,7 +102,7 @@ export async function keepVersion(
       faultPoint('version: rename into versions', dst);
       try {
         await fsp.rename(src, dst);
-        return vrel;
+        return kept(vrel);
       } catch (e) {
         if (hasCode(e, 'EEXIST', 'ENOTEMPTY')) continue; // a directory got there first: next name
         if (hasCode(e, 'EXDEV')) {
@@ -91,6 +110,13 @@ export async function keepVersion(
           throw new LazysyncError('io', why, { cause: e });
         }
         if (isAbsent(e) && (await lstatOrUndefined(src)) === undefined) throw vanished(rel);
+        // A prune removed the emptied versions folder in between: make it again, once.
+        if (isAbsent(e) && !remade) {
+          remade = true;
+          await makeDir();
+          n--;
+          continue;
+        }
         throw e;
       }
     } finally {
@@ -106,7 +132,7 @@ export interface VersionInfo {
   stamp: string;
   /** The counter of a same-second collision (0 for none). */
   n: number;
-  kind: EntryKind;
+  kind: VersionKind;
   /** Bytes for a file, 0 otherwise. */
   size: number;
 }
@@ -131,16 +157,50 @@ export async function listVersions(root: string, rel: RelPath): Promise<VersionI
     const path = joinPath(dir, candidate);
     const st = await lstatOrUndefined(absOf(root, path));
     if (st === undefined) continue;
-    const kind: EntryKind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
-    out.push({ path, stamp: parsed.stamp, n: parsed.n, kind, size: st.isFile() ? st.size : 0 });
+    out.push({ path, stamp: parsed.stamp, n: parsed.n, kind: kindOf(st), size: st.isFile() ? st.size : 0 });
   }
   return out.sort((a, b) => (a.stamp === b.stamp ? b.n - a.n : a.stamp < b.stamp ? 1 : -1));
+}
+
+/** How a version is named to the user: its stamp, and `-N` for the N-th of the same second. */
+export function versionId(v: { stamp: string; n: number }): string {
+  return v.n > 0 ? `${v.stamp}-${v.n}` : v.stamp;
+}
+
+/** The key that orders versions by when they were made: their stamp, then their same-second counter. */
+export function versionKey(v: { stamp: string; n: number }): string {
+  return `${v.stamp}-${String(v.n).padStart(6, '0')}`;
+}
+
+/**
+ * Newest first: by stamp and counter, a local version before a remote one of the same key. For lists of
+ * versions of both sides.
+ */
+export function newerFirst(a: { side: string; v: VersionInfo }, b: { side: string; v: VersionInfo }): number {
+  const ka = `${versionKey(a.v)}-${a.side === 'local' ? 1 : 0}`;
+  const kb = `${versionKey(b.v)}-${b.side === 'local' ? 1 : 0}`;
+  return ka < kb ? 1 : ka > kb ? -1 : 0;
 }
 
 /** Where the versions of `rel` go: VERSIONS_DIR plus the directory of `rel`. */
 export function versionsDirOf(rel: RelPath): RelPath {
   const parent = parentOf(rel);
   return parent === '' ? VERSIONS_DIR : `${VERSIONS_DIR}/${parent}`;
+}
+
+/** The bytes of every file in the folder `abs` and below (a folder kept whole as a version). */
+export async function treeBytes(abs: Buffer): Promise<number> {
+  let total = 0;
+  for (const d of await fsp.readdir(abs, { withFileTypes: true, encoding: 'buffer' })) {
+    const child = Buffer.concat([abs, Buffer.from('/'), d.name]);
+    if (d.isDirectory()) total += await treeBytes(child);
+    else if (d.isFile()) total += (await fsp.lstat(child)).size;
+  }
+  return total;
+}
+
+export function kindOf(st: Stats): VersionKind {
+  return st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
 }
 
 async function lstatOrUndefined(abs: Buffer): Promise<Stats | undefined> {

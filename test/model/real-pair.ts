@@ -98,6 +98,7 @@ export class RealPair {
       logLevel: 'info',
       pin: [],
       accessDetect: 'inotify',
+      versionsStaggered: false,
     };
     return new RealPair(archive, executor, files, { cfg, roots, archive, policy, log }, records, done);
   }

@@ -143,6 +143,11 @@ export function samplePair(over: Partial<PairStatus> = {}): PairStatus {
       maxSize: null,
       cacheMax: null,
       bwlimit: null,
+      versionsMaxAge: null,
+      versionsMaxCount: null,
+      versionsMaxTotal: null,
+      versionsStaggered: false,
+      versionsSkipAbove: null,
     },
     ...over,
   };

@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import type { PairConfig } from '../../src/config.js';
 import { display } from '../../src/core/paths.js';
 import { LazysyncError } from '../../src/errors.js';
+import type { RetentionRule } from '../../src/core/retention.js';
+import type { PruneReport } from '../../src/engine/prune.js';
 import type {
   ConflictListing,
+  DeletedListing,
   PairEvent,
   PairRunnerApi,
   PairState,
   PairStatus,
+  RestoreResult,
   VersionListing,
 } from '../../src/engine/runner-api.js';
 import { statusBeforeAnyPass } from '../../src/engine/runner-api.js';
@@ -115,14 +119,40 @@ export class StandInRunner extends EventEmitter implements PairRunnerApi {
 
   async versions(path: string): Promise<VersionListing[]> {
     this.calls.push(['versions', path]);
-    return [{ side: 'local', stamp: '20260101-120000', size: 3, kind: 'file', file: '/v/a~20260101-120000' }];
+    return [
+      {
+        side: 'local',
+        stamp: '20260101-120000',
+        version: '20260101-120000',
+        size: 3,
+        kind: 'file',
+        file: '/v/a~20260101-120000',
+      },
+    ];
   }
 
-  async restore(path: string, at?: string): Promise<{ side: 'local' | 'remote'; stamp: string }> {
+  async restore(path: string, at?: string): Promise<RestoreResult> {
     this.calls.push(['restore', path, at]);
     if (at === '19990101-000000')
-      throw new LazysyncError('usage', `${display(path)} has no version at ${at}`);
-    return { side: 'remote', stamp: at ?? '20260101-120000' };
+      throw new LazysyncError('usage', `${display(path)} has no version made at or after ${at}`);
+    const stamp = at ?? '20260101-120000';
+    return { side: 'remote', stamp: stamp.slice(0, 15), version: stamp };
+  }
+
+  async deleted(path: string): Promise<DeletedListing[]> {
+    this.calls.push(['deleted', path]);
+    return [{ path: 'gone.txt', kind: 'file', version: '20260101-120000', side: 'local', size: 3, files: 1 }];
+  }
+
+  async prune(dryRun: boolean, rule?: RetentionRule): Promise<PruneReport> {
+    this.calls.push(['prune', dryRun, rule]);
+    return {
+      dryRun,
+      rule: 'older than 30d',
+      removed: { local: { count: 1, bytes: 3 }, remote: { count: 0, bytes: 0 } },
+      versions: [],
+      forgotten: 0,
+    };
   }
 
   async conflicts(): Promise<ConflictListing[]> {

@@ -94,13 +94,15 @@ before(async () => {
           {
             side: 'remote',
             stamp: '20261128-101500',
+            version: '20261128-101500-1',
             size: 2048,
             kind: 'file',
-            file: '/mnt/a/.lazysync/versions/doc~20261128-101500.txt',
+            file: '/mnt/a/.lazysync/versions/doc~20261128-101500-1.txt',
           },
           {
             side: 'local',
             stamp: '20261127-090000',
+            version: '20261127-090000',
             size: 12,
             kind: 'symlink',
             file: '/home/a/.lazysync/versions/doc~20261127-090000.txt',
@@ -112,7 +114,11 @@ before(async () => {
       body: {
         pair: 'a',
         path: 'doc.txt',
-        restored: { side: 'remote', stamp: (req.body as { at?: string }).at ?? '20261128-101500' },
+        restored: {
+          side: 'remote',
+          stamp: ((req.body as { at?: string }).at ?? '20261128-101500').slice(0, 15),
+          version: (req.body as { at?: string }).at ?? '20261128-101500',
+        },
       },
     }),
     'GET /v1/conflicts': (req) => ({
@@ -274,16 +280,16 @@ describe('versions, restore, conflicts, log-level', () => {
     await versionsCommand('/home/a/doc 1.txt', { socket: api.socket }, io);
     assert.equal(last().url, '/v1/versions?path=%2Fhome%2Fa%2Fdoc+1.txt');
     assert.deepEqual(io.stdout, [
-      'SIDE    TIME                     STAMP               SIZE  FILE',
-      'remote  2026-11-28 10:15:00 UTC  20261128-101500  2.0 KiB  /mnt/a/.lazysync/versions/doc~20261128-101500.txt',
-      'local   2026-11-27 09:00:00 UTC  20261127-090000  symlink  /home/a/.lazysync/versions/doc~20261127-090000.txt',
+      'SIDE    TIME                     VERSION               SIZE  FILE',
+      'remote  2026-11-28 10:15:00 UTC  20261128-101500-1  2.0 KiB  /mnt/a/.lazysync/versions/doc~20261128-101500-1.txt',
+      'local   2026-11-27 09:00:00 UTC  20261127-090000    symlink  /home/a/.lazysync/versions/doc~20261127-090000.txt',
     ]);
   });
 
   it('restore checks --at locally (usage error, nothing sent) and reports the version used', async () => {
     const before = api.requests.length;
     await assert.rejects(
-      restoreCommand('/x', { socket: api.socket, at: '2026-11-28' }, captureIo()),
+      restoreCommand('/x', { socket: api.socket, at: 'yesterday' }, captureIo()),
       (e) => e instanceof LazysyncError && e.code === 'usage',
     );
     await assert.rejects(
@@ -292,11 +298,14 @@ describe('versions, restore, conflicts, log-level', () => {
     );
     assert.equal(api.requests.length, before);
     const io = captureIo();
-    await restoreCommand('/home/a/doc.txt', { socket: api.socket, at: '20261127-090000' }, io);
-    assert.deepEqual(last().body, { path: '/home/a/doc.txt', at: '20261127-090000' });
+    await restoreCommand('/home/a/doc.txt', { socket: api.socket, at: '20261127-090000-2' }, io);
+    assert.deepEqual(last().body, { path: '/home/a/doc.txt', at: '20261127-090000-2' });
     assert.deepEqual(io.stdout, [
-      'restored doc.txt in a from the remote version of 2026-11-27 09:00:00 UTC (the content it replaced was kept as a version)',
+      'restored doc.txt in a from the remote version 20261127-090000-2 of 2026-11-27 09:00:00 UTC (the content it replaced was kept as a version)',
     ]);
+    // A UTC time is sent as the version key of that second.
+    await restoreCommand('/home/a/doc.txt', { socket: api.socket, at: '2026-11-28 10:15' }, captureIo());
+    assert.deepEqual(last().body, { path: '/home/a/doc.txt', at: '20261128-101500' });
   });
 
   it('conflicts: a table, or a line saying there are none', async () => {

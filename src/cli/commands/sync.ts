@@ -1,9 +1,11 @@
 // `lazysync sync`: one pass, a summary on stdout, exit 0 (done), 1 (problems, unavailable, waiting). The
 // engine (SQLite and all) loads only when it runs.
 import type { Command } from 'commander';
-import { pairConfigFrom } from '../../config.js';
+import { pairConfigFrom, type PairConfig } from '../../config.js';
+import { hasRetention } from '../../core/retention.js';
+import { retentionOf } from '../../retention-options.js';
 import { describeCounts } from '../../engine/exec-context.js';
-import type { PassOutcome } from '../../engine/pair.js';
+import type { Pair, PassOutcome } from '../../engine/pair.js';
 import { createLogger } from '../../log.js';
 import type { RawOptions } from '../../pair-options.js';
 import { subcommand, type SetCode } from '../command.js';
@@ -38,10 +40,25 @@ export async function syncCommand(opts: RawOptions): Promise<number> {
         : {}),
     });
     bar?.stop();
-    return report(outcome, cfg.dryRun);
+    const code = report(outcome, cfg.dryRun);
+    if (outcome.status === 'done' && !cfg.dryRun) await pruneAfterPass(pair, cfg);
+    return code;
   } finally {
     bar?.stop();
     pair.close();
+  }
+}
+
+/** With a retention rule set, the versions it no longer keeps are pruned after the pass (a summary line). */
+async function pruneAfterPass(pair: Pair, cfg: PairConfig): Promise<void> {
+  const { describeSide, pruneVersions } = await import('../../engine/prune.js');
+  const rule = retentionOf(cfg);
+  if (!hasRetention(rule)) return;
+  const r = await pruneVersions(pair, { rule, dryRun: false, now: Date.now() });
+  if (r.removed.local.count + r.removed.remote.count > 0) {
+    process.stdout.write(
+      `pruned versions: ${describeSide(r.removed.local)} local, ${describeSide(r.removed.remote)} remote\n`,
+    );
   }
 }
 

@@ -24,12 +24,12 @@ export function renderVersions(answer: VersionsAnswer): string[] {
   const rows = answer.versions.map((v) => [
     v.side,
     formatStamp(v.stamp),
-    v.stamp,
+    v.version,
     v.kind === 'file' ? formatSize(v.size) : displayText(v.kind),
     displayText(v.file),
   ]);
-  // STAMP is what `lazysync restore PATH --at STAMP` takes.
-  return renderTable(['SIDE', 'TIME', 'STAMP', 'SIZE', 'FILE'], rows, [3]);
+  // VERSION is what `lazysync restore PATH --at VERSION` takes: the stamp, -N for the N-th of one second.
+  return renderTable(['SIDE', 'TIME', 'VERSION', 'SIZE', 'FILE'], rows, [3]);
 }
 
 export async function versionsCommand(p: string, opts: SocketOption, io: Io = stdio): Promise<number> {
