@@ -248,7 +248,7 @@ describe('control API: paths', () => {
       await req('POST', '/v1/restore', { path: p, at: '19990101-000000' }),
       400,
       'bad-request',
-      'f.txt has no version at 19990101-000000',
+      'f.txt has no version made at or after 19990101-000000',
     );
   });
 
