@@ -161,8 +161,16 @@ versions_skip_above = "1G"
     ['access_detect = "fanotify"', 'pair[1].access_detect', 'expected one of inotify, proc'],
     ['versions_max_age = "30"', 'pair[1].versions_max_age', 'expected a time like "30d" or "12h"'],
     ['versions_max_age = 30', 'pair[1].versions_max_age', 'expected a string, not number 30'],
-    ['versions_max_count = 2.5', 'pair[1].versions_max_count', 'must be a whole number between 1 and 1000000'],
-    ['versions_max_total = "lots"', 'pair[1].versions_max_total', 'expected a size like "512", "64K", "10M" or "2G"'],
+    [
+      'versions_max_count = 2.5',
+      'pair[1].versions_max_count',
+      'must be a whole number between 1 and 1000000',
+    ],
+    [
+      'versions_max_total = "lots"',
+      'pair[1].versions_max_total',
+      'expected a size like "512", "64K", "10M" or "2G"',
+    ],
     ['name = "a/b"', 'pair[1].name', "must be a non-empty name without '/' or control characters"],
     ['colour = "blue"', 'pair[1].colour', 'unknown key'],
   ];

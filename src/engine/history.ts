@@ -6,7 +6,14 @@ import { LazysyncError } from '../errors.js';
 import { absOf, lstatEntry } from '../fsops/entry.js';
 import type { Archive } from '../store/archive.js';
 import type { FoundVersion } from '../versions/folder.js';
-import { listVersions, newerFirst, versionId, versionKey, type VersionInfo } from '../versions/versions.js';
+import {
+  listVersions,
+  newerFirst,
+  stampTime,
+  versionId,
+  versionKey,
+  type VersionInfo,
+} from '../versions/versions.js';
 import type { ConflictListing, VersionListing } from './runner-api.js';
 
 /** Versions of `path` on both sides, newest first (local before remote of the same stamp and counter). */
@@ -35,13 +42,13 @@ export async function versionToRestore(
   at: string | undefined,
 ): Promise<ChosenVersion> {
   const all = await versionsOnBothSides(roots, path);
-  const chosen = at === undefined ? all[0] : firstAtOrAfter(all, at);
+  const chosen = at === undefined ? all[0] : versionAt(all, at);
   if (chosen === undefined) {
     throw new LazysyncError(
       'usage',
       at === undefined
         ? `${display(path)} has no versions`
-        : `${display(path)} has no version made at or after ${at}: it has not changed since`,
+        : `${display(path)} has no version of what it held at ${at}: it has not changed since, or that content was never kept`,
     );
   }
   const entry = await lstatEntry(chosen.root, chosen.v.path, chosen.side);
@@ -51,24 +58,26 @@ export async function versionToRestore(
   return { ...chosen, entry };
 }
 
-/** Of versions newest first, the oldest made at or after `at` (a version key): what the path held then. */
-export function firstAtOrAfter<T extends { v: VersionInfo }>(
+/**
+ * Of versions newest first, what the path held at `at` (a version key, `YYYYMMDD-HHMMSS[-N]`): the oldest
+ * made at or after it, if its content was written by then (the end of that second). Undefined when no
+ * version was made since (the path has not changed), or when that content was written later: then what the
+ * path held at `at` was never kept, or the path did not exist.
+ */
+export function versionAt<T extends { v: VersionInfo }>(
   newestFirst: readonly T[],
   at: string,
 ): T | undefined {
-  const key = atKey(at);
+  const [date = '', time = '', n = '0'] = at.split('-');
+  const stamp = `${date}-${time}`;
+  const key = versionKey({ stamp, n: Number(n) });
   let found: T | undefined;
   for (const x of newestFirst) {
     if (versionKey(x.v) < key) break;
     found = x;
   }
-  return found;
-}
-
-/** `YYYYMMDD-HHMMSS[-N]` as a version key. */
-function atKey(at: string): string {
-  const [date = '', time = '', n = '0'] = at.split('-');
-  return versionKey({ stamp: `${date}-${time}`, n: Number(n) });
+  const endOfSecond = stampTime(stamp) + 1000;
+  return found !== undefined && found.v.mtime < endOfSecond ? found : undefined;
 }
 
 export function versionListing(found: FoundVersion[]): VersionListing[] {

@@ -2,14 +2,14 @@
 // folder put back as it was (`lazysync restore FOLDER [--at]`).
 import fsp from 'node:fs/promises';
 import { display, joinPath } from '../core/paths.js';
-import type { RelPath, Side } from '../core/types.js';
+import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { absOf, lstatEntry } from '../fsops/entry.js';
 import { isAbsent } from '../fsops/fserr.js';
 import { readVersionsFolder, versionsFolderOf, type FoundVersion } from '../versions/folder.js';
 import { versionId, versionKey } from '../versions/versions.js';
 import type { Logger } from '../log.js';
-import { firstAtOrAfter, versionToRestore, versionsOnBothSides } from './history.js';
+import { versionAt, versionToRestore, versionsOnBothSides } from './history.js';
 import type { VersionSource } from './lifecycle.js';
 import type { DeletedListing, RestoredFile, RestoreResult } from './runner-api.js';
 
@@ -34,7 +34,7 @@ export async function restorePath(
     const result = await restoreFolder(host, path, at);
     const n = 'folder' in result ? result.folder.restored : 0;
     host.log.info(
-      `restored ${n} files in ${display(path) || 'the pair'}${at === undefined ? '' : ` as they were at ${at}`}`,
+      `restored ${n} file(s) in ${display(path) || 'the pair'}${at === undefined ? '' : ` as they were at ${at}`}`,
     );
     return result;
   }
@@ -135,11 +135,20 @@ async function isFolderRestore(roots: Record<Side, string>, path: RelPath): Prom
   return hasVersionsFolder(roots, path);
 }
 
+/** The local file already holds that version's content (the same size and mtime second, as a pass decides). */
+function holds(current: Entry | undefined, chosen: FoundVersion): boolean {
+  return (
+    current?.kind === 'file' &&
+    current.size === chosen.v.size &&
+    Math.floor(current.mtime / 1000) === Math.floor(chosen.v.mtime / 1000)
+  );
+}
+
 /**
  * Puts back the files of the folder `dir`: without `at`, each file that is gone now, from its newest
- * version; with `at` (a version key), each file as it was then, from the first version made at or after
- * it (a file that has not changed since is left as it is). Only file versions are restored. Files made
- * since are left where they are: a restore never deletes.
+ * version; with `at` (a version key), each file as it was then (history.ts versionAt; a file that has not
+ * changed since is left as it is). A file that already holds the chosen content is left too. Only file
+ * versions are restored. Files made since are left where they are: a restore never deletes.
  */
 async function restoreFolder(host: TreeHost, dir: RelPath, at: string | undefined): Promise<RestoreResult> {
   const { roots } = host;
@@ -151,14 +160,14 @@ async function restoreFolder(host: TreeHost, dir: RelPath, at: string | undefine
   const visit = async (d: RelPath): Promise<void> => {
     const folder = await readVersionsFolder(roots, d);
     for (const [original, versions] of folder.byPath) {
-      const fileVersions = versions.filter((v) => v.v.kind === 'file');
+      const current = await lstatEntry(roots.local, original, 'local');
       const chosen =
         at === undefined
-          ? (await existsLocally(roots.local, original))
-            ? undefined
-            : fileVersions[0]
-          : firstAtOrAfter(versions, at);
-      if (chosen === undefined || chosen.v.kind !== 'file') continue;
+          ? current === undefined
+            ? versions.find((v) => v.v.kind === 'file')
+            : undefined
+          : versionAt(versions, at);
+      if (chosen === undefined || chosen.v.kind !== 'file' || holds(current, chosen)) continue;
       const entry = await lstatEntry(chosen.root, chosen.v.path, chosen.side);
       if (entry?.kind !== 'file') continue; // pruned or moved meanwhile
       await host.restore(original, { root: chosen.root, rel: chosen.v.path, entry });

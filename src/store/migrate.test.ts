@@ -33,7 +33,16 @@ describe('migrations', () => {
     );
     const db = new Database(':memory:');
     assert.deepEqual(migrate(db, ms), [1, 2, 3, 4, 5]);
-    assert.deepEqual(tables(db), ['access', 'entries', 'journal', 'meta', 'plan', 'problems', 'skips', 'versions']);
+    assert.deepEqual(tables(db), [
+      'access',
+      'entries',
+      'journal',
+      'meta',
+      'plan',
+      'problems',
+      'skips',
+      'versions',
+    ]);
     assert.equal(userVersion(db), latestVersion(ms));
     db.close();
   });

@@ -7,7 +7,7 @@ import { joinPath } from '../core/paths.js';
 import type { RelPath, Side } from '../core/types.js';
 import { absOf } from '../fsops/entry.js';
 import { isAbsent } from '../fsops/fserr.js';
-import { VERSIONS_DIR, kindOf, newerFirst, type VersionInfo } from './versions.js';
+import { VERSIONS_DIR, newerFirst, versionInfo, type VersionInfo } from './versions.js';
 
 /** A version found in a versions folder, with the side and root it is in and the path it is a version of. */
 export interface FoundVersion {
@@ -58,14 +58,7 @@ export async function readVersionsFolder(roots: Record<Side, string>, dir: RelPa
           throw e;
         });
         if (st === undefined) return undefined;
-        const v: VersionInfo = {
-          path,
-          stamp: parsed.stamp,
-          n: parsed.n,
-          kind: kindOf(st),
-          size: st.isFile() ? st.size : 0,
-        };
-        return { side, root, original: joinPath(dir, parsed.original), v };
+        return { side, root, original: joinPath(dir, parsed.original), v: versionInfo(path, parsed, st) };
       }),
     );
     for (const f of found) {

@@ -22,6 +22,12 @@ export function stampOf(ms: number): string {
   );
 }
 
+/** The UTC time (ms) of a `YYYYMMDD-HHMMSS` stamp. */
+export function stampTime(stamp: string): number {
+  const n = (from: number, to: number): number => Number(stamp.slice(from, to));
+  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(9, 11), n(11, 13), n(13, 15));
+}
+
 /** Version paths a keepVersion of this process has chosen and not yet renamed to. */
 const reserved = new Set<string>();
 
@@ -135,6 +141,8 @@ export interface VersionInfo {
   kind: VersionKind;
   /** Bytes for a file, 0 otherwise. */
   size: number;
+  /** When its content was written (lstat mtimeMs): kept as it was when the version was made. */
+  mtime: number;
 }
 
 /** All versions of the one path `rel` under `root`, newest first. None (or no versions folder) is []. */
@@ -157,7 +165,7 @@ export async function listVersions(root: string, rel: RelPath): Promise<VersionI
     const path = joinPath(dir, candidate);
     const st = await lstatOrUndefined(absOf(root, path));
     if (st === undefined) continue;
-    out.push({ path, stamp: parsed.stamp, n: parsed.n, kind: kindOf(st), size: st.isFile() ? st.size : 0 });
+    out.push(versionInfo(path, parsed, st));
   }
   return out.sort((a, b) => (a.stamp === b.stamp ? b.n - a.n : a.stamp < b.stamp ? 1 : -1));
 }
@@ -197,6 +205,12 @@ export async function treeBytes(abs: Buffer): Promise<number> {
     else if (d.isFile()) total += (await fsp.lstat(child)).size;
   }
   return total;
+}
+
+/** A version's facts from its parsed name and its lstat. */
+export function versionInfo(path: RelPath, parsed: { stamp: string; n: number }, st: Stats): VersionInfo {
+  const size = st.isFile() ? st.size : 0;
+  return { path, stamp: parsed.stamp, n: parsed.n, kind: kindOf(st), size, mtime: st.mtimeMs };
 }
 
 export function kindOf(st: Stats): VersionKind {

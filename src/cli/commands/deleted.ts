@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { DeletedListing } from '../../engine/runner-api.js';
 import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
-import { displayPath, displayText, formatSize, formatStamp, renderTable } from '../format.js';
+import { displayPath, displayText, formatSize, formatStamp, plural, renderTable } from '../format.js';
 import { stdio, type Io } from '../io.js';
 import { absolutePath } from '../paths.js';
 
@@ -24,7 +24,7 @@ export function renderDeleted(rows: DeletedRow[]): string[] {
     d.version,
     d.side,
     formatSize(d.size),
-    d.kind === 'folder' ? `${displayPath(d.path)}/ (${d.files} files)` : displayPath(d.path),
+    d.kind === 'folder' ? `${displayPath(d.path)}/ (${plural(d.files, 'file')})` : displayPath(d.path),
   ]);
   // VERSION is what `lazysync restore PATH --at VERSION` takes.
   return renderTable(['PAIR', 'WHEN', 'VERSION', 'SIDE', 'SIZE', 'PATH'], cells, [4]);

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { LazysyncError } from '../../errors.js';
 import { clientCommand, daemonClient, type SetCode } from '../command.js';
-import { displayPath, displayText, formatStamp, parseAt } from '../format.js';
+import { displayPath, displayText, formatStamp, parseAt, plural } from '../format.js';
 import { stdio, type Io } from '../io.js';
 import { absolutePath } from '../paths.js';
 
@@ -56,7 +56,7 @@ export async function restoreCommand(p: string, opts: RestoreOptions, io: Io = s
     const more = answer.folder.restored - answer.folder.files.length;
     if (more > 0) io.out(`... and ${more} more`);
     io.out(
-      `restored ${answer.folder.restored} files in ${where}${at === undefined ? '' : ` as they were at ${formatStamp(at.slice(0, 15))}`} ` +
+      `restored ${plural(answer.folder.restored, 'file')} in ${where}${at === undefined ? '' : ` as they were at ${formatStamp(at.slice(0, 15))}`} ` +
         '(the content they replaced was kept as versions)',
     );
     return 0;
