@@ -10,6 +10,7 @@ import {
   formatProgress,
   formatRate,
   formatStamp,
+  parseAt,
   parseStamp,
   plural,
   renderTable,
@@ -39,6 +40,28 @@ describe('parseStamp / formatStamp', () => {
     it(`rejects '${s}'`, () => assert.equal(parseStamp(s), undefined));
   }
   it('shows anything else as it is, escaped', () => assert.equal(formatStamp('x\ny'), 'x\\ny'));
+});
+
+describe('parseAt: what restore --at takes, as a version key', () => {
+  const now = Date.UTC(2026, 11, 4, 12, 0, 0);
+  const rows: [string, string | undefined][] = [
+    ['20261128-101500', '20261128-101500'],
+    ['20261128-101500-1', '20261128-101500-1'],
+    ['2026-11-28 10:15', '20261128-101500'],
+    ['2026-11-28 10:15:07 UTC', '20261128-101507'],
+    ['2026-11-28T10:15:07Z', '20261128-101507'],
+    ['2026-11-28', '20261128-000000'],
+    ['2h', '20261204-100000'],
+    ['3d', '20261201-120000'],
+    ['20261332-000000', undefined],
+    ['2026-02-30', undefined],
+    ['yesterday', undefined],
+    ['10:15', undefined],
+    ['20261128-101500-', undefined],
+  ];
+  for (const [text, want] of rows) {
+    it(`'${text}' -> ${want}`, () => assert.equal(parseAt(text, now), want));
+  }
 });
 
 describe('formatIso', () => {

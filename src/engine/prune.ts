@@ -93,6 +93,13 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
     for (const row of ledger.doomed()) {
       if (!opts.dryRun) {
         const outcome = await removeVersion(host.roots[row.side].path, row);
+        if (outcome === 'unsafe') {
+          host.log.warn(
+            { side: row.side, file: display(row.file) },
+            `not pruned: a folder on the way to ${row.side} ${display(row.file)} is not a real folder now`,
+          );
+          continue;
+        }
         ledger.forget(row.id);
         if (outcome !== 'removed') {
           report.forgotten++;
@@ -169,9 +176,13 @@ function listed(row: LedgerRow & { reason: PruneReason }): PrunedVersion {
 
 /**
  * Removes one recorded version if it is still what was kept: 'gone' if nothing is there, 'changed' if
- * something else is (or the record does not name a version). Emptied folders of the versions tree go too.
+ * something else is (or the record does not name a version), 'unsafe' if a folder on the way is not a real
+ * folder (tried again at the next prune). Emptied folders of the versions tree go too.
  */
-async function removeVersion(root: string, row: LedgerRow): Promise<'removed' | 'gone' | 'changed'> {
+async function removeVersion(
+  root: string,
+  row: LedgerRow,
+): Promise<'removed' | 'gone' | 'changed' | 'unsafe'> {
   const name = baseName(row.file);
   const parsed = parseVersionName(name);
   const recognised =
@@ -181,7 +192,12 @@ async function removeVersion(root: string, row: LedgerRow): Promise<'removed' | 
     versionName(baseName(row.path), parsed.stamp, parsed.n) === name;
   if (!recognised) return 'changed';
   // Never through a folder swapped for a symlink: that could lead outside the versions.
-  await expectParents(root, row.file);
+  try {
+    await expectParents(root, row.file);
+  } catch (e) {
+    if (e instanceof LazysyncError && e.code === 'changed') return 'unsafe';
+    throw e;
+  }
   const abs = absOf(root, row.file);
   let st;
   try {
