@@ -20,6 +20,7 @@ import { acquireLock } from '../store/lock.js';
 import { emptyCounts, type CompareProgress, type Done, type Progress } from './exec-context.js';
 import { Executor } from './executor.js';
 import { Root } from '../fsops/root.js';
+import { adoptLocalVersions } from '../versions/adopt.js';
 import { META, markRemoteAtFirstSync, rememberedRemote, remoteUnavailableReason } from './health.js';
 import { recoverJournal } from './journal.js';
 import { Lifecycle } from './lifecycle.js';
@@ -254,6 +255,7 @@ export class Pair {
         );
       }
       if (!dryRun) await recoverJournal(archive, pair.localRoot, pair.remoteRoot, log);
+      if (!dryRun) await adoptLocalVersions(archive, pair.localRoot);
     } catch (e) {
       pair.close();
       throw e;
