@@ -5,7 +5,7 @@ import type { PruneReport } from '../../engine/prune.js';
 import { PAIR_OPTIONS, parseArg, type RawOptions } from '../../pair-options.js';
 import { RETENTION_KEYS } from '../../retention-options.js';
 import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
-import { displayPath, displayText, formatIso, formatSize, renderTable } from '../format.js';
+import { displayPath, displayText, formatIso, formatSize, plural, renderTable } from '../format.js';
 import { stdio, type Io } from '../io.js';
 import { pairFlag } from '../pair-flags.js';
 
@@ -69,9 +69,11 @@ export function renderPruned(results: PairPruned[]): { out: string[]; err: strin
     }
     const verb = r.dryRun ? 'would remove' : 'removed';
     const sides = `${local.count} local (${formatSize(local.bytes)}), ${remote.count} remote (${formatSize(remote.bytes)})`;
-    out.push(`${pair}: ${verb} ${n} versions: ${sides}; rule: ${r.rule}`);
+    out.push(`${pair}: ${verb} ${plural(n, 'version')}: ${sides}; rule: ${r.rule}`);
     if (r.forgotten > 0) {
-      out.push(`${pair}: ${r.forgotten} versions were already gone or changed by someone else: left alone`);
+      out.push(
+        `${pair}: ${plural(r.forgotten, 'version')} already gone or changed by someone else: left alone`,
+      );
     }
   }
   return { out, err };
