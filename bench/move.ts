@@ -4,14 +4,14 @@
 // and `unison` after the same local rename, and lazysync's no-change pass over the same pair. Each in wall
 // time, in round trips of the mount and on the wire (the relay's busy time); every lazysync pass is checked:
 // the server holds the renamed folder whole, the old name is gone, nothing was versioned.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchRemote, WireStats } from './net.js';
+import type { BenchRemote } from './net.js';
 import { mountIdentityOf } from '../src/fsops/probe-run.js';
 import { NAMES, OTHERS, checkSide, lstat, makeTree, versioned, versionsOf } from './move-tree.js';
-import { bin, fmt, median, met, ms, track, type Section } from './lib.js';
+import { bin, fmt, met, ms, type Section } from './lib.js';
+import { SSHFS_CACHE_S, medianRun, quietWire, run, wireOf, type Exit, type Run } from './timing.js';
 
 export interface MoveOptions {
   /** Files in the folder that is renamed (4 KiB each). */
@@ -28,54 +28,8 @@ export interface MoveOptions {
 
 type Pair = 'eager' | 'lazy';
 
-/** sshfs's cache timeout (default 20 s), and a second for the kernel's. */
-const SSHFS_CACHE_S = 21;
-
 /** The lazysync target: a move costs fewer round trips than this beyond the no-change pass. */
 const TARGET_RTTS = 10;
-/** A command run to its end. */
-interface Exit {
-  seconds: number;
-  code: number;
-  stderr: string;
-  /** Started and ended, ms since the epoch (comparable with the relay's times). */
-  startAt: number;
-  endAt: number;
-}
-
-/** A command timed through the relay. */
-interface Run extends Exit {
-  /** Round trips paid one after the other on the wire: the relay's busy time / (2 x delay). */
-  wireRtts: number;
-  /** Chunks sshfs sent to the server. */
-  sends: number;
-  /** Where the wall time went: start to the first chunk, first to last chunk, last chunk to the exit. */
-  beforeMs: number;
-  spanMs: number;
-  afterMs: number;
-}
-
-const epochMs = (): number => performance.timeOrigin + performance.now();
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const startAt = epochMs();
-    const t0 = process.hrtime.bigint();
-    const child = track(spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env }));
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      resolve({
-        startAt,
-        endAt: epochMs(),
-        seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-        code: code ?? (signal ? 128 : 1),
-        stderr,
-      }),
-    );
-  });
-}
 
 interface Row {
   what: string;
@@ -182,12 +136,7 @@ export async function benchMove(
       await sleep(SSHFS_CACHE_S * 1000);
     }
     opts.before?.();
-    // The remount's own traffic may still be on the wire: start once the relay has been quiet a while.
-    for (let i = 0; i < 50; i++) {
-      const w = await br.wire();
-      if (i > 0 && w.up + w.down === 0) break;
-      await sleep(4 * o.delay + 50);
-    }
+    await quietWire(br, o.delay);
     const r = await go();
     const out = { ...r, ...wireOf(r, await br.wire(), rt) };
     const exit = out.code !== 0 ? `; exit ${out.code}: ${out.stderr.trim().split('\n').pop() ?? ''}` : '';
@@ -341,31 +290,6 @@ export async function benchMove(
 
   for (const f of fails) log(`FAIL: move: ${f}`);
   return sections(o, rtt, rows);
-}
-
-function wireOf(r: Exit, w: WireStats, rt: number): Omit<Run, keyof Exit> {
-  const none = w.firstAt === 0;
-  return {
-    wireRtts: rt > 0 ? w.busyMs / rt : NaN,
-    sends: w.up,
-    beforeMs: none ? NaN : w.firstAt - r.startAt,
-    spanMs: none ? 0 : w.lastAt - w.firstAt,
-    afterMs: none ? NaN : r.endAt - w.lastAt,
-  };
-}
-
-/** Each figure's median over the runs (each on its own). */
-function medianRun(rs: Run[]): Run {
-  const by = (k: keyof Omit<Run, 'stderr'>): number => median(rs.map((r) => r[k]));
-  return {
-    ...(rs[0] as Run),
-    seconds: by('seconds'),
-    wireRtts: by('wireRtts'),
-    sends: by('sends'),
-    beforeMs: by('beforeMs'),
-    spanMs: by('spanMs'),
-    afterMs: by('afterMs'),
-  };
 }
 
 function sections(o: MoveOptions, rtt: number, rows: Row[]): Section[] {
