@@ -1,9 +1,11 @@
 // `npm run bench`: builds its own sshfs remote on loopback (a private sshd behind a delaying relay), measures
 // lazysync beside find, rsync, unison and cp, prints the tables and writes docs/benchmarks.md.
 // Never part of the tests. `--quick`: smaller trees, one run each, under 5 minutes.
-// `--only scan,throughput,latency,move,bwlimit,access,scale,idle`: just those scenarios (docs/benchmarks.md is
-// then not written unless `--write` is given). `--lazysync-only`: the scan and move figures time lazysync
-// alone (the references are minutes at 20 ms), to re-check it after a change.
+// `--only scan,throughput,latency,move,prune,bwlimit,access,scale,idle`: just those scenarios
+// (docs/benchmarks.md is then not written unless `--write` is given, and then only those scenarios' sections
+// change: bench/splice.ts). `--lazysync-only`: the scan and move figures time lazysync alone (the references
+// are minutes at 20 ms), to re-check it after a change.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,13 +13,15 @@ import { benchScan } from './sync.js';
 import { benchThroughput } from './throughput.js';
 import { benchLatency } from './latency.js';
 import { benchMove } from './move.js';
+import { benchPrune } from './prune.js';
 import { benchAccess } from './access.js';
 import { benchBwlimit } from './bwlimit.js';
 import { benchIdle, benchScale } from './scale.js';
 import { startBenchRemote, type BenchRemote } from './net.js';
-import { renderSection, met, repoRoot, toolVersions, type Section } from './lib.js';
+import { renderSection, machine, met, repoRoot, toolVersions, type Section } from './lib.js';
+import { spliceScenario } from './splice.js';
 
-const ALL = ['scan', 'throughput', 'latency', 'move', 'bwlimit', 'access', 'scale', 'idle'] as const;
+const ALL = ['scan', 'throughput', 'latency', 'move', 'prune', 'bwlimit', 'access', 'scale', 'idle'] as const;
 type Scenario = (typeof ALL)[number];
 
 const argv = process.argv.slice(2);
@@ -51,6 +55,8 @@ function machineLines(): string[] {
 async function main(): Promise<void> {
   const started = new Date();
   const sections: Section[] = [];
+  /** Each scenario's sections and how long it took, for writing one scenario alone. */
+  const ran: { name: Scenario; sections: Section[]; seconds: number }[] = [];
   const failures: string[] = [];
   const show = (ss: Section[]): void => {
     for (const s of ss) {
@@ -63,7 +69,9 @@ async function main(): Promise<void> {
     log(`== ${name}`);
     const t0 = performance.now();
     try {
-      show(await fn());
+      const ss = await fn();
+      show(ss);
+      ran.push({ name, sections: ss, seconds: (performance.now() - t0) / 1000 });
     } catch (e) {
       const msg = `${name}: failed: ${(e as Error).stack ?? String(e)}`;
       failures.push(msg);
@@ -75,7 +83,7 @@ async function main(): Promise<void> {
 
   let br: BenchRemote | undefined;
   try {
-    if (only.some((s) => s === 'scan' || s === 'throughput' || s === 'latency' || s === 'move'))
+    if (only.some((s) => ['scan', 'throughput', 'latency', 'move', 'prune'].includes(s)))
       br = await startBenchRemote(0);
     const remote = br;
     await scenario('scan', () =>
@@ -125,6 +133,15 @@ async function main(): Promise<void> {
               slowRuns: 1,
               references: !argv.includes('--lazysync-only'),
             },
+        log,
+      ),
+    );
+    await scenario('prune', () =>
+      benchPrune(
+        remote!,
+        quick
+          ? { versions: 200, delay: 20, runs: 1, slowRuns: 1 }
+          : { versions: 2000, delay: 20, runs: 3, slowRuns: 1 },
         log,
       ),
     );
@@ -186,6 +203,11 @@ async function main(): Promise<void> {
   const took = (Date.now() - started.getTime()) / 1000;
   log(`\nbench: ${took.toFixed(0)} s${failures.length ? `, ${failures.length} scenario(s) failed` : ''}`);
   if (!write) return;
+  if (onlyValue) {
+    writeScenarios(ran, started, quick);
+    if (failures.length) process.exitCode = 1;
+    return;
+  }
   const md = [
     '# Benchmarks',
     '',
@@ -228,3 +250,39 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/**
+ * `--only ... --write`: each scenario's sections replace its earlier ones in docs/benchmarks.md, headed by
+ * when, at which commit and on what machine they were measured; the rest of the page stays as it is.
+ */
+function writeScenarios(
+  ran: { name: Scenario; sections: Section[]; seconds: number }[],
+  started: Date,
+  quick: boolean,
+): void {
+  const file = path.join(repoRoot, 'docs', 'benchmarks.md');
+  let doc = readFileSync(file, 'utf8');
+  const commit = (() => {
+    try {
+      const git = (...a: string[]): string =>
+        execFileSync('git', a, { cwd: repoRoot, encoding: 'utf8' }).trim();
+      return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? ' (with uncommitted changes)' : ''}`;
+    } catch {
+      return 'unknown';
+    }
+  })();
+  for (const r of ran) {
+    const [first, ...rest] = r.sections;
+    if (first === undefined) continue;
+    const when = [
+      `Measured by \`npm run bench -- --only ${r.name}${quick ? ' --quick' : ''}\` on ${started.toISOString()}`,
+      `(${r.seconds.toFixed(0)} s), commit ${commit}, written separately from the rest of this page; the machine:`,
+      `${machine()}. Remote and caches as in Settings above; temp folders under \`${os.tmpdir()}\`.`,
+      '',
+    ];
+    const body = [{ ...first, intro: [...when, ...first.intro] }, ...rest].map(renderSection).join('\n');
+    doc = spliceScenario(doc, r.name, body);
+  }
+  writeFileSync(file, doc);
+  log(`wrote ${ran.map((r) => r.name).join(', ')} into docs/benchmarks.md`);
+}
