@@ -1,5 +1,9 @@
 // Removing the versions a prune chose, one side's root at a time, many in flight: each only if it is still
 // what was kept, never through a folder swapped for a symlink; the folders they leave empty go at the end.
+// On a mount, the names of one folder are looked up one after the other, a round trip each (sshfs has no
+// parallel directory operations), while listing the folder brings every entry's attributes in a few round
+// trips (10,000 entries: about 9), after which the lstats are answered from the mount's cache: a folder
+// that many versions leave is listed first.
 import fsp from 'node:fs/promises';
 import { parseVersionName, versionName } from '../core/names.js';
 import { baseName, isWithin, parentOf } from '../core/paths.js';
@@ -18,13 +22,35 @@ import { VERSIONS_DIR } from '../versions/versions.js';
  */
 export type Removal = 'removed' | 'gone' | 'changed' | 'unsafe';
 
+/** A folder one batch removes at least this many versions from is listed first (with `listFolders`). */
+const LIST_AT = 8;
+
 export class VersionRemover {
   /** Per folder of the versions tree, whether every folder on the way to it is a real folder. */
   private readonly safe = new Map<RelPath, Promise<boolean>>();
   /** Folders a version was removed from: removed at the end if that left them empty. */
   private readonly emptied = new Set<RelPath>();
+  /** Folders to list before their first removal (undefined), or their listing (once per prune). */
+  private readonly listings = new Map<RelPath, Promise<void> | undefined>();
 
-  constructor(private readonly root: string) {}
+  /** `listFolders`: list the folders a batch removes many versions from first (for a mount). */
+  constructor(
+    private readonly root: string,
+    private readonly opts: { listFolders?: boolean } = {},
+  ) {}
+
+  /**
+   * Called before each batch with the rows it removes on this root: a folder it removes many of them from is
+   * listed by the first removal there, once per prune (the mount's cache then answers for a while: sshfs
+   * keeps attributes 20 s by default; after that the lstats ask the server again).
+   */
+  willRemove(rows: readonly LedgerRow[]): void {
+    if (this.opts.listFolders !== true) return;
+    const counts = new Map<RelPath, number>();
+    for (const r of rows) counts.set(parentOf(r.file), (counts.get(parentOf(r.file)) ?? 0) + 1);
+    for (const [dir, n] of counts)
+      if (n >= LIST_AT && !this.listings.has(dir)) this.listings.set(dir, undefined);
+  }
 
   async remove(row: LedgerRow): Promise<Removal> {
     const name = baseName(row.file);
@@ -36,6 +62,7 @@ export class VersionRemover {
       versionName(baseName(row.path), parsed.stamp, parsed.n) === name;
     if (!recognised) return 'changed';
     if (!(await this.safeFolder(parentOf(row.file)))) return 'unsafe';
+    await this.listed(parentOf(row.file));
     const abs = absOf(this.root, row.file);
     let st;
     try {
@@ -72,6 +99,20 @@ export class VersionRemover {
         }
       }
     }
+  }
+
+  /** Lists `dir` if a batch asked for it, once; a failure is left to the lstat that follows. */
+  private listed(dir: RelPath): Promise<void> {
+    if (!this.listings.has(dir)) return Promise.resolve();
+    let p = this.listings.get(dir);
+    if (p === undefined) {
+      p = fsp.readdir(absOf(this.root, dir)).then(
+        () => undefined,
+        () => undefined,
+      );
+      this.listings.set(dir, p);
+    }
+    return p;
   }
 
   /** Looked at once per folder and prune: the folders on the way are real folders, not symlinks. */

@@ -91,7 +91,7 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
     host.archive.transaction(() => choose(ledger, opts.rule, opts.now));
     const removers = {
       local: new VersionRemover(host.roots.local.path),
-      remote: new VersionRemover(host.roots.remote.path),
+      remote: new VersionRemover(host.roots.remote.path, { listFolders: true }),
     };
     const count = (row: DoomedRow): void => {
       const sum = report.removed[row.side];
@@ -103,6 +103,7 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
     for (let batch = take(doomed, BATCH); batch.length > 0; batch = take(doomed, BATCH)) {
       if (opts.dryRun) batch.forEach(count);
       else {
+        for (const side of SIDES) removers[side].willRemove(batch.filter((r) => r.side === side));
         const outcomes = await mapLimit(batch, PARALLEL, (row) => removers[row.side].remove(row));
         batch.forEach((row, i) => {
           if (settle(host, row, outcomes[i] as Removal) === 'removed') count(row);
