@@ -13,18 +13,18 @@ describe('VersionRemover, listing folders first', () => {
   before(() => (root = makeTmp('prune-remove')));
   after(() => rmTmp(root));
 
-  /** `n` versions of d/a.txt a minute apart, as the ledger records them. */
-  async function versions(n: number): Promise<LedgerRow[]> {
+  /** `n` versions of `rel` a minute apart, as the ledger records them. */
+  async function versions(n: number, rel = 'd/a.txt'): Promise<LedgerRow[]> {
     const rows: LedgerRow[] = [];
     for (let i = 0; i < n; i++) {
-      put(root, 'd/a.txt', `v${i}`);
+      put(root, rel, `v${i}`);
       const made = NOW - i * 60_000;
-      const k = await keepVersion(root, 'd/a.txt', made);
+      const k = await keepVersion(root, rel, made);
       const { kind, size, mtime } = k;
       rows.push({
         id: i,
         side: 'remote',
-        path: 'd/a.txt',
+        path: rel,
         file: k.path,
         made,
         kind,
@@ -49,5 +49,15 @@ describe('VersionRemover, listing folders first', () => {
     );
     await remover.removeEmptiedFolders();
     assert.deepEqual(fs.readdirSync(`${root}/.lazysync/versions/d`), [changed.file.split('/').pop()]);
+  });
+
+  it('removes many emptied folders of one parent', async () => {
+    const rows: LedgerRow[] = [];
+    for (let d = 0; d < 10; d++) rows.push(...(await versions(2, `many/d${d}/a.txt`)));
+    const remover = new VersionRemover(root, { listFolders: true });
+    remover.willRemove(rows);
+    for (const r of rows) assert.equal(await remover.remove(r), 'removed');
+    await remover.removeEmptiedFolders();
+    assert.deepEqual(fs.readdirSync(`${root}/.lazysync/versions/many`), []);
   });
 });

@@ -45,11 +45,16 @@ export class VersionRemover {
    * keeps attributes 20 s by default; after that the lstats ask the server again).
    */
   willRemove(rows: readonly LedgerRow[]): void {
-    if (this.opts.listFolders !== true) return;
+    for (const dir of this.manyIn(rows.map((r) => r.file)))
+      if (!this.listings.has(dir)) this.listings.set(dir, undefined);
+  }
+
+  /** The folders holding at least LIST_AT of `paths` (none without `listFolders`). */
+  private manyIn(paths: readonly RelPath[]): RelPath[] {
+    if (this.opts.listFolders !== true) return [];
     const counts = new Map<RelPath, number>();
-    for (const r of rows) counts.set(parentOf(r.file), (counts.get(parentOf(r.file)) ?? 0) + 1);
-    for (const [dir, n] of counts)
-      if (n >= LIST_AT && !this.listings.has(dir)) this.listings.set(dir, undefined);
+    for (const p of paths) counts.set(parentOf(p), (counts.get(parentOf(p)) ?? 0) + 1);
+    return [...counts].filter(([, n]) => n >= LIST_AT).map(([dir]) => dir);
   }
 
   async remove(row: LedgerRow): Promise<Removal> {
@@ -87,6 +92,10 @@ export class VersionRemover {
   async removeEmptiedFolders(): Promise<void> {
     const tried = new Set<RelPath>();
     const deepestFirst = [...this.emptied].sort((a, b) => b.split('/').length - a.split('/').length);
+    // Many folders in one parent: their lookups are answered from its listing too.
+    const parents = this.manyIn([...this.emptied]);
+    for (const parent of parents) this.listings.set(parent, undefined);
+    await Promise.all(parents.map((parent) => this.listed(parent)));
     for (const start of deepestFirst) {
       for (let dir = start; dir !== VERSIONS_DIR && isWithin(dir, VERSIONS_DIR); dir = parentOf(dir)) {
         if (tried.has(dir)) break;
