@@ -18,7 +18,7 @@ import { benchAccess } from './access.js';
 import { benchBwlimit } from './bwlimit.js';
 import { benchIdle, benchScale } from './scale.js';
 import { startBenchRemote, type BenchRemote } from './net.js';
-import { renderSection, machine, met, repoRoot, toolVersions, type Section } from './lib.js';
+import { renderSection, met, repoRoot, toolVersions, type Section } from './lib.js';
 import { spliceScenario } from './splice.js';
 
 const ALL = ['scan', 'throughput', 'latency', 'move', 'prune', 'bwlimit', 'access', 'scale', 'idle'] as const;
@@ -249,8 +249,6 @@ async function main(): Promise<void> {
   if (failures.length) process.exitCode = 1;
 }
 
-await main();
-
 /**
  * `--only ... --write`: each scenario's sections replace its earlier ones in docs/benchmarks.md, headed by
  * when, at which commit and on what machine they were measured; the rest of the page stays as it is.
@@ -276,8 +274,10 @@ function writeScenarios(
     if (first === undefined) continue;
     const when = [
       `Measured by \`npm run bench -- --only ${r.name}${quick ? ' --quick' : ''}\` on ${started.toISOString()}`,
-      `(${r.seconds.toFixed(0)} s), commit ${commit}, written separately from the rest of this page; the machine:`,
-      `${machine()}. Remote and caches as in Settings above; temp folders under \`${os.tmpdir()}\`.`,
+      `(${r.seconds.toFixed(0)} s), commit ${commit}; written separately from the rest of this page. Remote, caches`,
+      `and timing as in Settings above; temp folders under \`${os.tmpdir()}\`. The machine:`,
+      '',
+      ...machineLines(),
       '',
     ];
     const body = [{ ...first, intro: [...when, ...first.intro] }, ...rest].map(renderSection).join('\n');
@@ -286,3 +286,5 @@ function writeScenarios(
   writeFileSync(file, doc);
   log(`wrote ${ran.map((r) => r.name).join(', ')} into docs/benchmarks.md`);
 }
+
+await main();
