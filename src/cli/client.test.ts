@@ -37,7 +37,7 @@ describe('ApiClient.request', () => {
     assert.equal(await c.request('DELETE', '/v1/empty'), undefined);
   });
 
-  it("turns an API error into ApiError with the API's message; bad-request is a usage error", async () => {
+  it("turns an API error into ApiError with the API's message; bad-request and not-found are usage errors", async () => {
     const c = new ApiClient(api.socket);
     await assert.rejects(c.request('GET', '/v1/bad'), (e) => {
       assert.ok(e instanceof ApiError);
@@ -49,7 +49,7 @@ describe('ApiClient.request', () => {
     });
     await assert.rejects(c.request('GET', '/v1/missing'), (e) => {
       assert.ok(e instanceof ApiError);
-      assert.equal(e.code, 'io');
+      assert.equal(e.code, 'usage');
       assert.equal(e.apiCode, 'not-found');
       assert.equal(e.message, 'no pair named "x"\\nreally', 'one line');
       return true;

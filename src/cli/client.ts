@@ -10,8 +10,8 @@ export type ApiEvent = PairEvent & { time: string };
 
 /**
  * The daemon answered with an error (`{"error": {"code", "message"}}`). `apiCode` is the API's code
- * (`bad-request`, `not-found`, `conflict`, `failed`); `bad-request` is a usage error (exit 2), the others
- * runtime errors (exit 1). `body` is the whole answer, for endpoints that say more than the message.
+ * (`bad-request`, `not-found`, `conflict`, `failed`); `bad-request` and `not-found` (a pair or a path
+ * that is not there) are usage errors (exit 2), the others runtime errors (exit 1). `body` is the whole answer, for endpoints that say more than the message.
  */
 export class ApiError extends LazysyncError {
   constructor(
@@ -20,7 +20,7 @@ export class ApiError extends LazysyncError {
     message: string,
     readonly body: unknown,
   ) {
-    super(apiCode === 'bad-request' ? 'usage' : 'io', message);
+    super(apiCode === 'bad-request' || apiCode === 'not-found' ? 'usage' : 'io', message);
   }
 }
 

@@ -25,6 +25,7 @@ describe('client commands through main(): exit codes and one-line errors', () =>
       'POST /v1/pairs/a/rescan': () => ({ body: { started: true } }),
       'POST /v1/pin': () => apiError(400, 'bad-request', 'paths must be inside a pair'),
       'POST /v1/pairs/zz/pause': () => apiError(404, 'not-found', 'no pair named "zz"'),
+      'POST /v1/pairs/held/pause': () => apiError(409, 'conflict', 'held by another process'),
     });
   });
   after(() => api.close());
@@ -46,16 +47,21 @@ describe('client commands through main(): exit codes and one-line errors', () =>
     );
   });
 
-  it('the API refusing a request as bad: 2; another API error: 1', async () => {
+  it('the API refusing a request as bad or naming nothing it has: 2; another API error: 1', async () => {
     assert.deepEqual(await run('pin', '/x', '--socket', api.socket), {
       code: 2,
       out: '',
       err: 'lazysync: paths must be inside a pair\n',
     });
     assert.deepEqual(await run('pause', 'zz', '--socket', api.socket), {
-      code: 1,
+      code: 2,
       out: '',
       err: 'lazysync: no pair named "zz"\n',
+    });
+    assert.deepEqual(await run('pause', 'held', '--socket', api.socket), {
+      code: 1,
+      out: '',
+      err: 'lazysync: held by another process\n',
     });
   });
 

@@ -2,11 +2,9 @@
 // ledger records, inside ROOT/.lazysync/versions/, with the name keepVersion gave it and still looking as
 // it did when it was kept, is ever removed: another pair's versions on a shared remote, and anything a
 // person put there, are left alone. The remote must pass the same checks as a pass (mounted, marked).
-import fsp from 'node:fs/promises';
 import type { PairConfig } from '../config.js';
 import { formatDuration } from '../core/duration.js';
-import { parseVersionName, versionName } from '../core/names.js';
-import { baseName, display, isWithin, parentOf } from '../core/paths.js';
+import { display } from '../core/paths.js';
 import {
   hasPerPathRule,
   hasRetention,
@@ -17,19 +15,20 @@ import {
 } from '../core/retention.js';
 import { formatSize } from '../core/size.js';
 import type { Side } from '../core/types.js';
-import { LazysyncError, hasCode } from '../errors.js';
-import { absOf } from '../fsops/entry.js';
-import { isAbsent } from '../fsops/fserr.js';
-import { expectParents } from '../fsops/parents.js';
+import { LazysyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
-import type { LedgerRow, SideUsage, VersionLedger } from '../store/archive-versions.js';
-import { VERSIONS_DIR } from '../versions/versions.js';
+import type { DoomedRow, SideUsage, VersionLedger } from '../store/archive-versions.js';
+import { mapLimit } from '../limit.js';
+import { VersionRemover, type Removal } from './prune-remove.js';
 import { rememberedRemote, remoteUnavailableReason } from './health.js';
 
 const SIDES: readonly Side[] = ['local', 'remote'];
 /** A prune's answer names at most this many versions; the counts cover them all. */
 const MAX_LISTED = 10_000;
+/** Versions read from the archive at a time, and removed at once at most (round trips on a mount). */
+const BATCH = 256;
+const PARALLEL = 32;
 
 export interface PruneHost {
   archive: Archive;
@@ -90,43 +89,28 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
   ledger.clearDoomed();
   try {
     host.archive.transaction(() => choose(ledger, opts.rule, opts.now));
-    for (const row of ledger.doomed()) {
-      if (!opts.dryRun) {
-        const outcome = await removeVersion(host.roots[row.side].path, row);
-        if (outcome === 'unsafe') {
-          host.log.warn(
-            { side: row.side, file: display(row.file) },
-            `not pruned: a folder on the way to ${row.side} ${display(row.file)} is not a real folder now`,
-          );
-          continue;
-        }
-        ledger.forget(row.id);
-        if (outcome !== 'removed') {
-          report.forgotten++;
-          if (outcome === 'changed') {
-            host.log.warn(
-              { side: row.side, file: display(row.file) },
-              `not pruned: ${row.side} ${display(row.file)} is no longer the version that was kept; left alone`,
-            );
-          }
-          continue;
-        }
-        host.log.info(
-          {
-            side: row.side,
-            path: display(row.path),
-            file: display(row.file),
-            size: row.size,
-            reason: row.reason,
-          },
-          `pruned ${row.side} ${display(row.file)} (${formatSize(row.size)}, ${row.reason})`,
-        );
-      }
+    const removers = {
+      local: new VersionRemover(host.roots.local.path),
+      remote: new VersionRemover(host.roots.remote.path),
+    };
+    const count = (row: DoomedRow): void => {
       const sum = report.removed[row.side];
       sum.count++;
       sum.bytes += row.size;
       if (report.versions.length < MAX_LISTED) report.versions.push(listed(row));
+    };
+    const doomed = ledger.doomed();
+    for (let batch = take(doomed, BATCH); batch.length > 0; batch = take(doomed, BATCH)) {
+      if (opts.dryRun) batch.forEach(count);
+      else {
+        const outcomes = await mapLimit(batch, PARALLEL, (row) => removers[row.side].remove(row));
+        batch.forEach((row, i) => {
+          if (settle(host, row, outcomes[i] as Removal) === 'removed') count(row);
+          else if (outcomes[i] !== 'unsafe') report.forgotten++;
+        });
+      }
     }
+    if (!opts.dryRun) for (const side of SIDES) await removers[side].removeEmptiedFolders();
   } finally {
     ledger.clearDoomed();
   }
@@ -138,6 +122,37 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
     );
   }
   return report;
+}
+
+/** Records what became of one version in the ledger and the log; returns it. */
+function settle(host: PruneHost, row: DoomedRow, outcome: Removal): Removal {
+  const where = `${row.side} ${display(row.file)}`;
+  const fields = { side: row.side, file: display(row.file) };
+  if (outcome === 'unsafe') {
+    host.log.warn(fields, `not pruned: a folder on the way to ${where} is not a real folder now`);
+    return outcome; // its row stays: tried again at the next prune
+  }
+  host.archive.versions.forget(row.id);
+  if (outcome === 'changed') {
+    host.log.warn(fields, `not pruned: ${where} is no longer the version that was kept; left alone`);
+  } else if (outcome === 'removed') {
+    host.log.info(
+      { ...fields, path: display(row.path), size: row.size, reason: row.reason },
+      `pruned ${where} (${formatSize(row.size)}, ${row.reason})`,
+    );
+  }
+  return outcome;
+}
+
+/** Up to `n` more items of `it`. */
+function take<T>(it: Iterator<T>, n: number): T[] {
+  const out: T[] = [];
+  while (out.length < n) {
+    const r = it.next();
+    if (r.done === true) break;
+    out.push(r.value);
+  }
+  return out;
 }
 
 export function describeSide(u: SideUsage): string {
@@ -163,7 +178,7 @@ function choose(ledger: VersionLedger, rule: RetentionRule, now: number): void {
   }
 }
 
-function listed(row: LedgerRow & { reason: PruneReason }): PrunedVersion {
+function listed(row: DoomedRow): PrunedVersion {
   return {
     side: row.side,
     path: display(row.path),
@@ -172,61 +187,6 @@ function listed(row: LedgerRow & { reason: PruneReason }): PrunedVersion {
     size: row.size,
     reason: row.reason,
   };
-}
-
-/**
- * Removes one recorded version if it is still what was kept: 'gone' if nothing is there, 'changed' if
- * something else is (or the record does not name a version), 'unsafe' if a folder on the way is not a real
- * folder (tried again at the next prune). Emptied folders of the versions tree go too.
- */
-async function removeVersion(
-  root: string,
-  row: LedgerRow,
-): Promise<'removed' | 'gone' | 'changed' | 'unsafe'> {
-  const name = baseName(row.file);
-  const parsed = parseVersionName(name);
-  const recognised =
-    isWithin(row.file, VERSIONS_DIR) &&
-    row.file !== VERSIONS_DIR &&
-    parsed !== undefined &&
-    versionName(baseName(row.path), parsed.stamp, parsed.n) === name;
-  if (!recognised) return 'changed';
-  // Never through a folder swapped for a symlink: that could lead outside the versions.
-  try {
-    await expectParents(root, row.file);
-  } catch (e) {
-    if (e instanceof LazysyncError && e.code === 'changed') return 'unsafe';
-    throw e;
-  }
-  const abs = absOf(root, row.file);
-  let st;
-  try {
-    st = await fsp.lstat(abs);
-  } catch (e) {
-    if (isAbsent(e)) return 'gone';
-    throw e;
-  }
-  const kind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
-  // mtimes to the second: some mounts keep no more.
-  const sameFile =
-    row.kind !== 'file' ||
-    (st.size === row.size && Math.floor(st.mtimeMs / 1000) === Math.floor(row.mtime / 1000));
-  if (kind !== row.kind || !sameFile) return 'changed';
-  if (kind === 'dir') await fsp.rm(abs, { recursive: true });
-  else await fsp.unlink(abs);
-  for (
-    let dir = parentOf(row.file);
-    dir !== VERSIONS_DIR && isWithin(dir, VERSIONS_DIR);
-    dir = parentOf(dir)
-  ) {
-    try {
-      await fsp.rmdir(absOf(root, dir));
-    } catch (e) {
-      if (hasCode(e, 'ENOTEMPTY', 'EEXIST') || isAbsent(e)) break;
-      throw e;
-    }
-  }
-  return 'removed';
 }
 
 /** A rule in words: `older than 30d, more than 10 per file`. */

@@ -1,4 +1,5 @@
 // Listing one directory for the scanner: readdir + parallel lstat, filtered, sorted by name bytes.
+import { mapLimit } from '../limit.js';
 import fsp from 'node:fs/promises';
 import { display, joinPath, STATE_DIR, TEMP_PREFIX } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
@@ -174,24 +175,4 @@ export async function probe(ctx: ListContext, rel: RelPath): Promise<Probe> {
   if (o.linkError !== undefined)
     return { child, warning: `cannot read link text (${codeOf(o.linkError)}); left alone` };
   return { child };
-}
-
-/** Map with at most `limit` calls in flight; stops starting new calls after the first failure. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i] as T);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

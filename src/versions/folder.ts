@@ -1,6 +1,7 @@
 // One folder of the versions trees of both sides, read together: the versions of the paths in a folder of
 // the pair, grouped by path, and the subfolders that hold versions of deeper paths. For listing what was
 // deleted and restoring folders, one folder at a time (never a whole tree in memory).
+import type { Dirent } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { parseVersionName } from '../core/names.js';
 import { joinPath } from '../core/paths.js';
@@ -30,6 +31,16 @@ export function versionsFolderOf(dir: RelPath): RelPath {
   return dir === '' ? VERSIONS_DIR : `${VERSIONS_DIR}/${dir}`;
 }
 
+/** The entries of the versions folder of `dir` in `root`; none if there is no such folder. */
+export async function readVersionsDir(root: string, dir: RelPath): Promise<Dirent<Buffer>[]> {
+  try {
+    return await fsp.readdir(absOf(root, versionsFolderOf(dir)), { withFileTypes: true, encoding: 'buffer' });
+  } catch (e) {
+    if (isAbsent(e)) return [];
+    throw e;
+  }
+}
+
 /** The versions folder of `dir` on both sides; a side without one has nothing in it. */
 export async function readVersionsFolder(roots: Record<Side, string>, dir: RelPath): Promise<VersionsFolder> {
   const byPath = new Map<RelPath, FoundVersion[]>();
@@ -37,13 +48,7 @@ export async function readVersionsFolder(roots: Record<Side, string>, dir: RelPa
   const vdir = versionsFolderOf(dir);
   for (const side of ['local', 'remote'] as const) {
     const root = roots[side];
-    let names;
-    try {
-      names = await fsp.readdir(absOf(root, vdir), { withFileTypes: true, encoding: 'buffer' });
-    } catch (e) {
-      if (isAbsent(e)) continue;
-      throw e;
-    }
+    const names = await readVersionsDir(root, dir);
     const found = await Promise.all(
       names.map(async (d): Promise<FoundVersion | undefined> => {
         const name = d.name.toString('latin1');

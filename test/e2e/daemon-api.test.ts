@@ -188,11 +188,13 @@ describe('daemon: control API and client plumbing', { timeout: 600_000 }, () => 
   });
 
   it('the client turns API errors into one line and a non-zero exit', async () => {
-    assertOneLineFailure(await d.cli(['status', 'nope']), /nope/);
-    assertOneLineFailure(await d.cli(['pause', 'nope']), /nope/);
-    assertOneLineFailure(await d.cli(['pin', '/nowhere/x']), /not inside any pair/);
+    // A pair or a path that is not there is bad input: exit 2, like a bad value.
+    assertOneLineFailure(await d.cli(['status', 'nope']), /nope/, 2);
+    assertOneLineFailure(await d.cli(['pause', 'nope']), /nope/, 2);
+    assertOneLineFailure(await d.cli(['pin', '/nowhere/x']), /not inside any pair/, 2);
     assertOneLineFailure(await d.cli(['log-level', 'loud']), /loud/, 2);
-    assertOneLineFailure(await d.cli(['log-level', 'debug', 'nope']), /nope/);
+    assertOneLineFailure(await d.cli(['log-level', 'debug', 'nope']), /nope/, 2);
+    assertOneLineFailure(await d.cli(['prune', 'nope']), /nope/, 2);
     assert.equal((await d.pair('A')).state, 'idle');
   });
 
