@@ -105,8 +105,9 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
       else {
         const outcomes = await mapLimit(batch, PARALLEL, (row) => removers[row.side].remove(row));
         batch.forEach((row, i) => {
-          if (settle(host, row, outcomes[i] as Removal) === 'removed') count(row);
-          else if (outcomes[i] !== 'unsafe') report.forgotten++;
+          const outcome = settle(host, row, outcomes[i] as Removal);
+          if (outcome === 'removed') count(row);
+          else if (outcome !== 'unsafe') report.forgotten++;
         });
       }
     }
