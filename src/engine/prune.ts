@@ -119,7 +119,7 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
   if (!opts.dryRun && local.count + remote.count > 0) {
     host.log.info(
       { local, remote },
-      `pruned ${local.count + remote.count} versions: ${describeSide(local)} local, ${describeSide(remote)} remote`,
+      `pruned ${local.count + remote.count} version(s): ${describeSide(local)} local, ${describeSide(remote)} remote`,
     );
   }
   return report;
