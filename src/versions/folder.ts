@@ -8,7 +8,11 @@ import { joinPath } from '../core/paths.js';
 import type { RelPath, Side } from '../core/types.js';
 import { absOf } from '../fsops/entry.js';
 import { isAbsent } from '../fsops/fserr.js';
+import { mapLimit } from '../limit.js';
 import { VERSIONS_DIR, newerFirst, versionInfo, type VersionInfo } from './versions.js';
+
+/** lstat calls in flight at once while a folder is read (round trips on a mount). */
+const LSTAT_PARALLEL = 32;
 
 /** A version found in a versions folder, with the side and root it is in and the path it is a version of. */
 export interface FoundVersion {
@@ -49,23 +53,21 @@ export async function readVersionsFolder(roots: Record<Side, string>, dir: RelPa
   for (const side of ['local', 'remote'] as const) {
     const root = roots[side];
     const names = await readVersionsDir(root, dir);
-    const found = await Promise.all(
-      names.map(async (d): Promise<FoundVersion | undefined> => {
-        const name = d.name.toString('latin1');
-        const parsed = parseVersionName(name);
-        if (parsed === undefined) {
-          if (d.isDirectory()) folders.add(name);
-          return undefined;
-        }
-        const path = joinPath(vdir, name);
-        const st = await fsp.lstat(absOf(root, path)).catch((e: unknown) => {
-          if (isAbsent(e)) return undefined;
-          throw e;
-        });
-        if (st === undefined) return undefined;
-        return { side, root, original: joinPath(dir, parsed.original), v: versionInfo(path, parsed, st) };
-      }),
-    );
+    const found = await mapLimit(names, LSTAT_PARALLEL, async (d): Promise<FoundVersion | undefined> => {
+      const name = d.name.toString('latin1');
+      const parsed = parseVersionName(name);
+      if (parsed === undefined) {
+        if (d.isDirectory()) folders.add(name);
+        return undefined;
+      }
+      const path = joinPath(vdir, name);
+      const st = await fsp.lstat(absOf(root, path)).catch((e: unknown) => {
+        if (isAbsent(e)) return undefined;
+        throw e;
+      });
+      if (st === undefined) return undefined;
+      return { side, root, original: joinPath(dir, parsed.original), v: versionInfo(path, parsed, st) };
+    });
     for (const f of found) {
       if (f === undefined) continue;
       const list = byPath.get(f.original);
