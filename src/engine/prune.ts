@@ -106,8 +106,9 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
         for (const side of SIDES) removers[side].willRemove(batch.filter((r) => r.side === side));
         const outcomes = await mapLimit(batch, PARALLEL, (row) => removers[row.side].remove(row));
         batch.forEach((row, i) => {
-          if (settle(host, row, outcomes[i] as Removal) === 'removed') count(row);
-          else if (outcomes[i] !== 'unsafe') report.forgotten++;
+          const outcome = settle(host, row, outcomes[i] as Removal);
+          if (outcome === 'removed') count(row);
+          else if (outcome !== 'unsafe') report.forgotten++;
         });
       }
     }
@@ -119,7 +120,7 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
   if (!opts.dryRun && local.count + remote.count > 0) {
     host.log.info(
       { local, remote },
-      `pruned ${local.count + remote.count} versions: ${describeSide(local)} local, ${describeSide(remote)} remote`,
+      `pruned ${local.count + remote.count} version(s): ${describeSide(local)} local, ${describeSide(remote)} remote`,
     );
   }
   return report;

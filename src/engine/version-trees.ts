@@ -1,11 +1,9 @@
 // Versions read as trees, one folder at a time on both sides: what was deleted (`lazysync deleted`), and a
 // folder put back as it was (`lazysync restore FOLDER [--at]`).
-import fsp from 'node:fs/promises';
 import { display, joinPath } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { absOf, lstatEntry } from '../fsops/entry.js';
-import { isAbsent } from '../fsops/fserr.js';
+import { lstatEntry } from '../fsops/entry.js';
 import { readVersionsFolder, versionsFolderOf, type FoundVersion } from '../versions/folder.js';
 import { versionId, versionKey } from '../versions/versions.js';
 import type { Logger } from '../log.js';
@@ -44,21 +42,9 @@ export async function restorePath(
   return { side: chosen.side, stamp: chosen.v.stamp, version: versionId(chosen.v) };
 }
 
-/** Whether `rel` exists in the local folder (as anything: a placeholder counts). */
-async function existsLocally(localRoot: string, rel: RelPath): Promise<boolean> {
-  try {
-    await fsp.lstat(absOf(localRoot, rel));
-    return true;
-  } catch (e) {
-    if (isAbsent(e)) return false;
-    throw e;
-  }
-}
-
 async function hasVersionsFolder(roots: Record<Side, string>, dir: RelPath): Promise<boolean> {
-  for (const root of Object.values(roots)) {
-    const st = await fsp.lstat(absOf(root, versionsFolderOf(dir))).catch(() => undefined);
-    if (st?.isDirectory() === true) return true;
+  for (const side of ['local', 'remote'] as const) {
+    if ((await lstatEntry(roots[side], versionsFolderOf(dir), side))?.kind === 'dir') return true;
   }
   return false;
 }
@@ -66,7 +52,9 @@ async function hasVersionsFolder(roots: Record<Side, string>, dir: RelPath): Pro
 /** What was deleted at or below `path` and has versions on either side, newest first. */
 export async function deletedBelow(roots: Record<Side, string>, path: RelPath): Promise<DeletedListing[]> {
   const out: DeletedListing[] = [];
-  const gone = async (rel: RelPath): Promise<boolean> => !(await existsLocally(roots.local, rel));
+  // Anything there now (a placeholder too) was not deleted.
+  const gone = async (rel: RelPath): Promise<boolean> =>
+    (await lstatEntry(roots.local, rel, 'local')) === undefined;
   if (path !== '' && (await gone(path))) {
     const own = await versionsOnBothSides(roots, path);
     if (own.length > 0) out.push(fileListing(path, own));
@@ -130,9 +118,8 @@ async function folderListing(roots: Record<Side, string>, dir: RelPath): Promise
  */
 async function isFolderRestore(roots: Record<Side, string>, path: RelPath): Promise<boolean> {
   if (path === '') return true;
-  const st = await fsp.lstat(absOf(roots.local, path)).catch(() => undefined);
-  if (st !== undefined) return st.isDirectory();
-  return hasVersionsFolder(roots, path);
+  const now = await lstatEntry(roots.local, path, 'local');
+  return now === undefined ? hasVersionsFolder(roots, path) : now.kind === 'dir';
 }
 
 /** The local file already holds that version's content (the same size and mtime second, as a pass decides). */

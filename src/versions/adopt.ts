@@ -6,9 +6,9 @@ import { parseVersionName } from '../core/names.js';
 import { joinPath } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
 import { absOf } from '../fsops/entry.js';
-import { isAbsent } from '../fsops/fserr.js';
 import type { Archive } from '../store/archive.js';
-import { stampTime, treeBytes, versionInfo, VERSIONS_DIR } from './versions.js';
+import { readVersionsDir, versionsFolderOf } from './folder.js';
+import { stampTime, treeBytes, versionInfo } from './versions.js';
 
 const ADOPTED = 'versions.adopted';
 
@@ -17,15 +17,8 @@ export async function adoptLocalVersions(archive: Archive, localRoot: string): P
   if (archive.getMeta(ADOPTED) !== undefined) return 0;
   let n = 0;
   const visit = async (dir: RelPath): Promise<void> => {
-    const vdir = dir === '' ? VERSIONS_DIR : `${VERSIONS_DIR}/${dir}`;
-    let entries;
-    try {
-      entries = await fsp.readdir(absOf(localRoot, vdir), { withFileTypes: true, encoding: 'buffer' });
-    } catch (e) {
-      if (isAbsent(e)) return;
-      throw e;
-    }
-    for (const d of entries) {
+    const vdir = versionsFolderOf(dir);
+    for (const d of await readVersionsDir(localRoot, dir)) {
       const name = d.name.toString('latin1');
       const parsed = parseVersionName(name);
       if (parsed === undefined) {

@@ -233,6 +233,7 @@ describe('daemon: pin, unpin, free, versions, restore, conflicts', { timeout: 90
     await nextSecond(nowSec());
 
     const v = await d.ok(['versions', file]);
+    assert.match(linesOf(v.stdout)[0] ?? '', /^SIDE\s+TIME\s+VERSION\s+SIZE\s+FILE$/, v.stdout);
     const rows = linesOf(v.stdout).filter((l) => /^(local|remote)\s/.test(l));
     assert.equal(rows.length, 2, v.stdout);
     const [newest, older] = rows as [string, string];
@@ -250,11 +251,17 @@ describe('daemon: pin, unpin, free, versions, restore, conflicts', { timeout: 90
     assert.equal(await readFile(fileOf(older), 'utf8'), 'one');
     assert.ok(fileOf(newest).startsWith(`${p.local}/`), 'the local version lives under L');
     assert.ok(fileOf(older).startsWith(`${p.remote}/`), 'the remote version lives under R');
-    const olderStamp = /~(\d{8}-\d{6})/.exec(fileOf(older))?.[1] ?? '';
+    // The VERSION column is what `restore --at` takes.
+    const olderVersion = /\sUTC\s+(\d{8}-\d{6}(-\d+)?)\s/.exec(older)?.[1] ?? '';
+    assert.ok(fileOf(older).includes(`~${olderVersion}.txt`), `${olderVersion} names ${fileOf(older)}`);
 
     // restore: the newest version (local "second!!"); the content it replaced becomes a version.
     const r = await d.ok(['restore', file]);
-    assert.match(r.stdout, /restored r\.txt in versions from the local version/, r.stdout);
+    assert.match(
+      r.stdout,
+      /^restored r\.txt in versions from the local version \d{8}-\d{6}(-\d+)? of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(the content it replaced was kept as a version\)$/m,
+      r.stdout,
+    );
     assert.ok(await isLocalCopy(p, 'r.txt', 'second!!'), await describeLocal(p, 'r.txt'));
     assert.ok(
       (await versionTexts(p.local, 'r.txt')).includes('third, from the server'),
@@ -266,19 +273,19 @@ describe('daemon: pin, unpin, free, versions, restore, conflicts', { timeout: 90
     );
     await d.waitPair('versions', (s) => s.state === 'idle', 'idle after the upload');
 
-    // restore --at a given stamp: the remote version "one".
-    const at = await d.ok(['restore', file, '--at', olderStamp]);
-    assert.match(at.stdout, /from the remote version/, at.stdout);
+    // restore --at a given version: the remote version "one".
+    const at = await d.ok(['restore', file, '--at', olderVersion]);
+    assert.match(at.stdout, new RegExp(`from the remote version ${olderVersion} of `), at.stdout);
     assert.ok(await isLocalCopy(p, 'r.txt', 'one'), await describeLocal(p, 'r.txt'));
 
     // An unknown stamp fails clearly and changes nothing.
     const unknown = await d.cli(['restore', file, '--at', '19990101-000000']);
     assert.notEqual(unknown.code, 0, describeResult(unknown));
-    assert.match(unknown.stderr, /19990101-000000/, unknown.stderr);
-    assert.match(unknown.stderr, /no version/i, unknown.stderr);
+    assert.match(unknown.stderr, /r\.txt has no version of what it held at 19990101-000000/, unknown.stderr);
     const bad = await d.cli(['restore', file, '--at', 'yesterday']);
     assert.equal(bad.code, 2, describeResult(bad));
-    assert.match(bad.stderr, /YYYYMMDD-HHMMSS/, bad.stderr);
+    assert.equal(linesOf(bad.stderr).length, 1, bad.stderr);
+    assert.match(bad.stderr, /--at takes a version like \d{8}-\d{6}.*not 'yesterday'/, bad.stderr);
     assert.ok(await isLocalCopy(p, 'r.txt', 'one'), await describeLocal(p, 'r.txt'));
 
     // A path with no versions says so.

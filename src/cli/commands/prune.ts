@@ -40,13 +40,14 @@ function ruleOf(opts: PruneOptions): Record<string, unknown> | undefined {
   return Object.keys(rule).length === 0 ? undefined : rule;
 }
 
+/** The answer's lines: results for stdout, and errors for stderr (where io.err puts `lazysync: ` first). */
 export function renderPruned(results: PairPruned[]): { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
   for (const r of results) {
     const pair = displayText(r.pair);
     if ('error' in r) {
-      err.push(`lazysync: ${pair}: ${displayText(r.error)}`);
+      err.push(`${pair}: ${displayText(r.error)}`);
       continue;
     }
     const { local, remote } = r.removed;

@@ -1,6 +1,9 @@
 // `lazysync sync`: one pass, a summary on stdout, exit 0 (done), 1 (problems, unavailable, waiting). The
 // engine (SQLite and all) loads only when it runs.
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { STATE_DIR } from '../../core/paths.js';
 import { pairConfigFrom, type PairConfig } from '../../config.js';
 import { hasRetention } from '../../core/retention.js';
 import { retentionOf } from '../../retention-options.js';
@@ -41,7 +44,7 @@ export async function syncCommand(opts: RawOptions): Promise<number> {
     });
     bar?.stop();
     const code = report(outcome, cfg.dryRun);
-    if (outcome.status === 'done' && !cfg.dryRun) await pruneAfterPass(pair, cfg);
+    if (outcome.status === 'done') await pruneAfterPass(pair, cfg);
     return code;
   } finally {
     bar?.stop();
@@ -49,16 +52,20 @@ export async function syncCommand(opts: RawOptions): Promise<number> {
   }
 }
 
-/** With a retention rule set, the versions it no longer keeps are pruned after the pass (a summary line). */
+/**
+ * With a retention rule set, the versions it no longer keeps are pruned after the pass; a dry run says how
+ * many it would prune (before the first sync there are none). One summary line.
+ */
 async function pruneAfterPass(pair: Pair, cfg: PairConfig): Promise<void> {
   const { describeSide, pruneVersions } = await import('../../engine/prune.js');
   const rule = retentionOf(cfg);
-  if (!hasRetention(rule)) return;
-  const r = await pruneVersions(pair, { rule, dryRun: false, now: Date.now() });
-  if (r.removed.local.count + r.removed.remote.count > 0) {
-    process.stdout.write(
-      `pruned versions: ${describeSide(r.removed.local)} local, ${describeSide(r.removed.remote)} remote\n`,
-    );
+  const synced = existsSync(path.join(cfg.local, STATE_DIR, 'state.db'));
+  if (!hasRetention(rule) || !synced) return;
+  const r = await pruneVersions(pair, { rule, dryRun: cfg.dryRun, now: Date.now() });
+  const { local, remote } = r.removed;
+  if (cfg.dryRun || local.count + remote.count > 0) {
+    const verb = cfg.dryRun ? 'dry run: would prune' : 'pruned';
+    process.stdout.write(`${verb} versions: ${describeSide(local)} local, ${describeSide(remote)} remote\n`);
   }
 }
 
