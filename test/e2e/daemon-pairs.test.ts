@@ -253,8 +253,9 @@ describe('daemon: several pairs', { timeout: 900_000 }, () => {
         const alone = await runCli(['sync', '-r', c.remote, '-l', c.local, '-L', 'n'], { env: d.env });
         assert.equal(alone.code, 0, `the removed pair still holds its folder\n${describeResult(alone)}`);
 
+        // A pair that is not there any more is bad input.
         const again = await d.cli(['remove', 'third']);
-        assert.equal(again.code, 1, describeResult(again));
+        assert.equal(again.code, 2, describeResult(again));
         assert.match(again.stderr, /third/, again.stderr);
         await d.stop();
       },
