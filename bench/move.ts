@@ -11,7 +11,7 @@ import type { BenchRemote } from './net.js';
 import { mountIdentityOf } from '../src/fsops/probe-run.js';
 import { NAMES, OTHERS, checkSide, lstat, makeTree, versioned, versionsOf } from './move-tree.js';
 import { bin, fmt, met, ms, type Section } from './lib.js';
-import { SSHFS_CACHE_S, medianRun, quietWire, run, wireOf, type Exit, type Run } from './timing.js';
+import { SSHFS_CACHE_S, medianRun, run, timedThroughRelay, type Exit, type Run } from './timing.js';
 
 export interface MoveOptions {
   /** Files in the folder that is renamed (4 KiB each). */
@@ -113,7 +113,6 @@ export async function benchMove(
   await br.setDelay(o.delay);
   // The best of a few samples: a busy machine makes single ones slower, never faster.
   const rtt = Math.min(...[0, 1, 2, 3, 4].map(() => br.rtt()));
-  const rt = 2 * o.delay;
   log(`  delay ${o.delay} ms, rtt ${ms(rtt)}`);
   /**
    * Remounts (cold caches), then `before` (the rename), then times `go`. lazysync probes a mount whose
@@ -136,16 +135,7 @@ export async function benchMove(
       await sleep(SSHFS_CACHE_S * 1000);
     }
     opts.before?.();
-    await quietWire(br, o.delay);
-    const r = await go();
-    const out = { ...r, ...wireOf(r, await br.wire(), rt) };
-    const exit = out.code !== 0 ? `; exit ${out.code}: ${out.stderr.trim().split('\n').pop() ?? ''}` : '';
-    log(
-      `  ${what}: ${fmt(out.seconds)} = ${((out.seconds * 1000) / rtt).toFixed(1)} rtt (start-up ` +
-        `${ms(out.beforeMs)}, requests ${ms(out.spanMs)}, end ${ms(out.afterMs)}); on the wire ` +
-        `${out.wireRtts.toFixed(1)} rtt, ${out.sends} sends${exit}`,
-    );
-    return out;
+    return timedThroughRelay(br, o.delay, rtt, what, go, log);
   };
   const rows: Row[] = [];
   const fails: string[] = [];

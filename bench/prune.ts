@@ -21,7 +21,7 @@ import {
   placeVersions,
   recordVersions,
 } from './prune-tree.js';
-import { SSHFS_CACHE_S, medianRun, quietWire, run, wireOf, type Exit, type Run } from './timing.js';
+import { SSHFS_CACHE_S, medianRun, run, timedThroughRelay, type Exit, type Run } from './timing.js';
 
 export interface PruneBenchOptions {
   /** Versions on the remote (4 KiB each), all pruned. */
@@ -77,7 +77,6 @@ export async function benchPrune(
   await br.setDelay(o.delay);
   // The best of a few samples: a busy machine makes single ones slower, never faster.
   const rtt = Math.min(...[0, 1, 2, 3, 4].map(() => br.rtt()));
-  const rt = 2 * o.delay;
   log(`  delay ${o.delay} ms, rtt ${ms(rtt)}`);
 
   /**
@@ -92,16 +91,7 @@ export async function benchPrune(
       await must('lazysync probe pass', sync());
       await sleep(SSHFS_CACHE_S * 1000);
     }
-    await quietWire(br, o.delay);
-    const r = await go();
-    const out = { ...r, ...wireOf(r, await br.wire(), rt) };
-    const exit = out.code !== 0 ? `; exit ${out.code}: ${out.stderr.trim().split('\n').pop() ?? ''}` : '';
-    log(
-      `  ${what}: ${fmt(out.seconds)} = ${((out.seconds * 1000) / rtt).toFixed(1)} rtt (start-up ` +
-        `${ms(out.beforeMs)}, requests ${ms(out.spanMs)}, end ${ms(out.afterMs)}); on the wire ` +
-        `${out.wireRtts.toFixed(1)} rtt, ${out.sends} sends${exit}`,
-    );
-    return out;
+    return timedThroughRelay(br, o.delay, rtt, what, go, log);
   };
   const fails: string[] = [];
   /** The check column of a figure: 'ok' or what went wrong in any of its runs. */

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchRemote, WireStats } from './net.js';
-import { median, track } from './lib.js';
+import { fmt, median, ms, track } from './lib.js';
 
 /** sshfs's cache timeout (default 20 s), and a second for the kernel's. */
 export const SSHFS_CACHE_S = 21;
@@ -63,6 +63,30 @@ export async function quietWire(br: BenchRemote, delay: number): Promise<void> {
     if (i > 0 && w.up + w.down === 0) return;
     await sleep(4 * delay + 50);
   }
+}
+
+/**
+ * Runs `go` once the wire is quiet and returns it with the relay's counters over it (`rtt`: the measured
+ * round trip), logging one line: wall time in round trips, where it went, and on the wire.
+ */
+export async function timedThroughRelay(
+  br: BenchRemote,
+  delay: number,
+  rtt: number,
+  what: string,
+  go: () => Promise<Exit>,
+  log: (line: string) => void,
+): Promise<Run> {
+  await quietWire(br, delay);
+  const r = await go();
+  const out = { ...r, ...wireOf(r, await br.wire(), 2 * delay) };
+  const exit = out.code !== 0 ? `; exit ${out.code}: ${out.stderr.trim().split('\n').pop() ?? ''}` : '';
+  log(
+    `  ${what}: ${fmt(out.seconds)} = ${((out.seconds * 1000) / rtt).toFixed(1)} rtt (start-up ` +
+      `${ms(out.beforeMs)}, requests ${ms(out.spanMs)}, end ${ms(out.afterMs)}); on the wire ` +
+      `${out.wireRtts.toFixed(1)} rtt, ${out.sends} sends${exit}`,
+  );
+  return out;
 }
 
 /** The relay's counters over a command's run (`rt`: 2 x the one-way delay). */
