@@ -2,7 +2,7 @@
 // given for this once) no longer keeps are removed; a dry run lists them and removes nothing.
 import type { Command } from 'commander';
 import type { PruneReport } from '../../engine/prune.js';
-import { PAIR_OPTIONS, parseArg, type RawOptions } from '../../pair-options.js';
+import { storedFromArgs, type PairOptions, type RawOptions } from '../../pair-options.js';
 import { RETENTION_KEYS } from '../../retention-options.js';
 import { clientCommand, daemonClient, type SetCode, type SocketOption } from '../command.js';
 import { displayPath, displayText, formatIso, formatSize, plural, renderTable } from '../format.js';
@@ -27,16 +27,9 @@ export type PruneOptions = SocketOption & { dryRun?: boolean } & Pick<
 
 type PairPruned = { pair: string } & (PruneReport | { error: string });
 
-/** The one-off rule in its stored form; a bad value is a usage error naming the flag. */
-function ruleOf(opts: PruneOptions): Record<string, unknown> | undefined {
-  const rule: Record<string, unknown> = {};
-  for (const key of RETENTION_KEYS) {
-    const arg = opts[key];
-    if (arg === undefined) continue;
-    const o = PAIR_OPTIONS[key];
-    const type = o.type as { storedFromArg(a: string, v: unknown): unknown };
-    rule[key] = type.storedFromArg(String(arg), parseArg(o as Parameters<typeof parseArg>[0], String(arg)));
-  }
+/** The one-off rule in its stored form (the command takes no other saved option); a bad value is a usage error. */
+function ruleOf(opts: PruneOptions): PairOptions | undefined {
+  const rule = storedFromArgs(opts);
   return Object.keys(rule).length === 0 ? undefined : rule;
 }
 
