@@ -7,7 +7,8 @@ import { versionName } from '../src/core/names.js';
 import { STATE_DIR } from '../src/core/paths.js';
 import { Archive } from '../src/store/archive.js';
 import type { LedgerVersion } from '../src/store/archive-versions.js';
-import { VERSIONS_DIR, stampOf } from '../src/versions/versions.js';
+import { stampOf } from '../src/versions/stamp.js';
+import { VERSIONS_DIR } from '../src/versions/versions.js';
 import { lstat } from './move-tree.js';
 
 export const FOLDERS = 20;
@@ -76,7 +77,6 @@ export function placeVersions(root: string, n: number, now: number): LedgerVersi
       kind: 'file',
       size: SIZE,
       mtime: made,
-      cause: 'replaced',
     });
   }
   return out;

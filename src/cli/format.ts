@@ -1,25 +1,14 @@
 // Human output of the client, pure: sizes, rates, durations, "3 min ago", stamps and times, safe text, tables.
 import { parseDuration } from '../core/duration.js';
 import { formatSize } from '../core/size.js';
+import { stampOf, stampTime } from '../versions/stamp.js';
 
 export { formatSize };
 
-const STAMP = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/;
-
 /** The UTC time of a `YYYYMMDD-HHMMSS` stamp, or undefined if `text` is not one or names no real time. */
 export function parseStamp(text: string): Date | undefined {
-  const m = STAMP.exec(text);
-  if (m === null) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  const same =
-    t.getUTCFullYear() === y &&
-    t.getUTCMonth() === mo - 1 &&
-    t.getUTCDate() === d &&
-    t.getUTCHours() === h &&
-    t.getUTCMinutes() === mi &&
-    t.getUTCSeconds() === s;
-  return same ? t : undefined;
+  const ms = stampTime(text);
+  return ms === undefined ? undefined : new Date(ms);
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?(?: ?(?:UTC|Z))?$/i;
@@ -33,18 +22,14 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?
 export function parseAt(text: string, now: number): string | undefined {
   const t = text.trim();
   const version = /^(\d{8}-\d{6})(-\d+)?$/.exec(t);
-  if (version !== null) return parseStamp(version[1] ?? '') === undefined ? undefined : t;
+  if (version !== null) return stampTime(version[1] ?? '') === undefined ? undefined : t;
   const ago = parseDuration(t);
-  if (ago !== undefined) return stampOf(new Date(now - ago));
+  if (ago !== undefined) return stampOf(now - ago);
   const m = DATE_TIME.exec(t);
   if (m === null) return undefined;
   const [y, mo, d, h = '00', mi = '00', s = '00'] = m.slice(1);
   const stamp = `${y}${mo}${d}-${h}${mi}${s}`;
-  return parseStamp(stamp) === undefined ? undefined : stamp;
-}
-
-function stampOf(t: Date): string {
-  return t.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  return stampTime(stamp) === undefined ? undefined : stamp;
 }
 
 /** `2026-11-28 10:15:00 UTC`. */

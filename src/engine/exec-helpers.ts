@@ -4,7 +4,7 @@ import { conflictName } from '../core/names.js';
 import { baseName, joinPath, parentOf } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
 import { absOf } from '../fsops/entry.js';
-import { stampOf } from '../versions/versions.js';
+import { stampOf } from '../versions/stamp.js';
 import { sameBytes } from './compare.js';
 import type { ExecContext } from './exec-context.js';
 

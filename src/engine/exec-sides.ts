@@ -117,7 +117,6 @@ export class Sides {
       kind: kept.kind,
       size,
       mtime: kept.mtime,
-      cause,
     });
     this.ctx.onDone('versioned', path, side);
   }

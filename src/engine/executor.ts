@@ -109,9 +109,12 @@ export class Executor {
    * Frees a clean local copy: makes it a placeholder again without keeping a version, which is safe only
    * because both sides still match the archive (the same content is on the remote). Throws 'changed' if not.
    */
-  /** Keeps `path` on `side` as a version, recorded in the ledger (Sides.keep). */
-  keep(side: Side, path: RelPath, expected: Entry | undefined, cause: 'replaced' | 'deleted'): Promise<void> {
-    return this.sides.keep(side, path, expected, cause);
+  /**
+   * Right before something is renamed over `path` on `side`: it must still be `expected`, and its content is
+   * kept as a version, the path left in place (Sides.clear).
+   */
+  clearForRename(side: Side, path: RelPath, expected: Entry | undefined): Promise<void> {
+    return this.sides.clear(side, path, expected);
   }
 
   free(path: RelPath, local: Entry, remote: Entry): Promise<void> {

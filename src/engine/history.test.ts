@@ -10,7 +10,9 @@ const T0 = Date.UTC(2026, 11, 4, 10, 0, 0);
 function v(at: number, written: number, n = 0): { v: VersionInfo } {
   const d = new Date(T0 + at * SEC).toISOString();
   const stamp = `${d.slice(0, 10).replaceAll('-', '')}-${d.slice(11, 19).replaceAll(':', '')}`;
-  return { v: { path: `f~${stamp}`, stamp, n, kind: 'file', size: 1, mtime: T0 + written * SEC } };
+  return {
+    v: { path: `f~${stamp}`, stamp, n, kind: 'file', size: 1, mtime: T0 + written * SEC, mode: 0o644 },
+  };
 }
 
 /** Newest first, as versions are listed: content A written at 0 replaced at 100, B replaced at 200 (twice in one second). */

@@ -3,17 +3,11 @@ import { parseConflictName } from '../core/names.js';
 import { baseName, display, joinPath, parentOf } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
-import { absOf, lstatEntry } from '../fsops/entry.js';
+import { absOf } from '../fsops/entry.js';
 import type { Archive } from '../store/archive.js';
 import type { FoundVersion } from '../versions/folder.js';
-import {
-  listVersions,
-  newerFirst,
-  stampTime,
-  versionId,
-  versionKey,
-  type VersionInfo,
-} from '../versions/versions.js';
+import { listVersions, newerFirst, versionId, versionKey, type VersionInfo } from '../versions/versions.js';
+import { stampTime } from '../versions/stamp.js';
 import type { ConflictListing, VersionListing } from './runner-api.js';
 
 /** Versions of `path` on both sides, newest first (local before remote of the same stamp and counter). */
@@ -51,11 +45,19 @@ export async function versionToRestore(
         : `${display(path)} has no version of what it held at ${at}: it has not changed since, or that content was never kept`,
     );
   }
-  const entry = await lstatEntry(chosen.root, chosen.v.path, chosen.side);
-  if (entry?.kind !== 'file') {
+  const entry = fileEntryOf(chosen.v);
+  if (entry === undefined) {
     throw new LazysyncError('io', `${display(chosen.v.path)}: only file versions can be restored`);
   }
   return { ...chosen, entry };
+}
+
+/**
+ * A file version's entry as its listing saw it, to restore it from (the copy checks the file again, so a
+ * version removed or changed since is refused there); undefined for a folder or a symlink.
+ */
+export function fileEntryOf(v: VersionInfo): Entry | undefined {
+  return v.kind === 'file' ? { kind: 'file', size: v.size, mtime: v.mtime, mode: v.mode, ino: 0 } : undefined;
 }
 
 /**
@@ -76,7 +78,7 @@ export function versionAt<T extends { v: VersionInfo }>(
     if (versionKey(x.v) < key) break;
     found = x;
   }
-  const endOfSecond = stampTime(stamp) + 1000;
+  const endOfSecond = (stampTime(stamp) ?? Number.NaN) + 1000;
   return found !== undefined && found.v.mtime < endOfSecond ? found : undefined;
 }
 

@@ -139,9 +139,6 @@ export class Lifecycle {
     const { local } = this.host.roots;
     return this.scheduler.run(path, async () => {
       const current = await local.stat(path);
-      if (current !== undefined && current.kind !== 'placeholder' && current.kind !== 'dir') {
-        await this.host.executor.keep('local', path, current, 'replaced');
-      }
       // Into a deleted folder: the folders on the way are made again.
       await ensureParents(local.path, path);
       await copyFileAtomic({
@@ -149,6 +146,10 @@ export class Lifecycle {
         dst: local.abs(path),
         expect: version.entry,
         dstSide: 'local',
+        // Once the copy is whole: what is there is kept as a version and stays until the copy replaces it.
+        ...(current?.kind !== 'dir' && {
+          beforeRename: () => this.host.executor.clearForRename('local', path, current),
+        }),
       });
       this.changedSincePlan.add(path);
     });

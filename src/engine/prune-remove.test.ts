@@ -30,7 +30,6 @@ describe('VersionRemover, listing folders first', () => {
         kind,
         size,
         mtime,
-        cause: 'replaced',
       });
     }
     return rows;

@@ -49,7 +49,6 @@ async function version(w: World, side: Side, rel: string, ageMs: number, content
     kind,
     size,
     mtime,
-    cause: 'replaced',
   });
   return `${root}/${kept.path}`;
 }

@@ -26,8 +26,7 @@ import { rememberedRemote, remoteUnavailableReason } from './health.js';
 const SIDES: readonly Side[] = ['local', 'remote'];
 /** A prune's answer names at most this many versions; the counts cover them all. */
 const MAX_LISTED = 10_000;
-/** Versions read from the archive at a time, and removed at once at most (round trips on a mount). */
-const BATCH = 256;
+/** Versions removed at once at most (round trips on a mount), from each page the archive gives. */
 const PARALLEL = 32;
 
 export interface PruneHost {
@@ -99,8 +98,7 @@ export async function pruneVersions(host: PruneHost, opts: PruneOptions): Promis
       sum.bytes += row.size;
       if (report.versions.length < MAX_LISTED) report.versions.push(listed(row));
     };
-    const doomed = ledger.doomed();
-    for (let batch = take(doomed, BATCH); batch.length > 0; batch = take(doomed, BATCH)) {
+    for (const batch of ledger.doomed()) {
       if (opts.dryRun) batch.forEach(count);
       else {
         for (const side of SIDES) removers[side].willRemove(batch.filter((r) => r.side === side));
@@ -144,17 +142,6 @@ function settle(host: PruneHost, row: DoomedRow, outcome: Removal): Removal {
     );
   }
   return outcome;
-}
-
-/** Up to `n` more items of `it`. */
-function take<T>(it: Iterator<T>, n: number): T[] {
-  const out: T[] = [];
-  while (out.length < n) {
-    const r = it.next();
-    if (r.done === true) break;
-    out.push(r.value);
-  }
-  return out;
 }
 
 export function describeSide(u: SideUsage): string {

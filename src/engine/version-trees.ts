@@ -1,13 +1,14 @@
 // Versions read as trees, one folder at a time on both sides: what was deleted (`lazysync deleted`), and a
 // folder put back as it was (`lazysync restore FOLDER [--at]`).
 import { display, joinPath } from '../core/paths.js';
-import type { Entry, RelPath, Side } from '../core/types.js';
+import { sameContent } from '../core/changes.js';
+import type { RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { lstatEntry } from '../fsops/entry.js';
-import { readVersionsFolder, versionsFolderOf, type FoundVersion } from '../versions/folder.js';
-import { versionId, versionKey } from '../versions/versions.js';
+import { readVersionsFolder, versionFolders, type FoundVersion } from '../versions/folder.js';
+import { versionId, versionKey, versionsFolderOf } from '../versions/versions.js';
 import type { Logger } from '../log.js';
-import { versionAt, versionToRestore, versionsOnBothSides } from './history.js';
+import { fileEntryOf, versionAt, versionToRestore, versionsOnBothSides } from './history.js';
 import type { VersionSource } from './lifecycle.js';
 import type { DeletedListing, RestoredFile, RestoreResult } from './runner-api.js';
 
@@ -29,12 +30,11 @@ export async function restorePath(
   at: string | undefined,
 ): Promise<RestoreResult> {
   if (await isFolderRestore(host.roots, path)) {
-    const result = await restoreFolder(host, path, at);
-    const n = 'folder' in result ? result.folder.restored : 0;
+    const folder = await restoreFolder(host, path, at);
     host.log.info(
-      `restored ${n} file(s) in ${display(path) || 'the pair'}${at === undefined ? '' : ` as they were at ${at}`}`,
+      `restored ${folder.restored} file(s) in ${display(path) || 'the pair'}${at === undefined ? '' : ` as they were at ${at}`}`,
     );
-    return result;
+    return { folder };
   }
   const chosen = await versionToRestore(host.roots, path, at);
   await host.restore(path, { root: chosen.root, rel: chosen.v.path, entry: chosen.entry });
@@ -93,8 +93,7 @@ async function folderListing(roots: Record<Side, string>, dir: RelPath): Promise
   let newestKey = '';
   let version = '';
   const sides = new Set<Side>();
-  const walk = async (d: RelPath): Promise<void> => {
-    const folder = await readVersionsFolder(roots, d);
+  for await (const folder of versionFolders(roots, dir)) {
     for (const versions of folder.byPath.values()) {
       const newest = versions[0] as FoundVersion;
       files++;
@@ -105,9 +104,7 @@ async function folderListing(roots: Record<Side, string>, dir: RelPath): Promise
         version = versionId(newest.v);
       }
     }
-    for (const name of folder.folders) await walk(joinPath(d, name));
-  };
-  await walk(dir);
+  }
   const side = sides.size === 2 ? 'both' : sides.has('remote') ? 'remote' : 'local';
   return { path: display(dir), kind: 'folder', version, side, size, files };
 }
@@ -122,30 +119,24 @@ async function isFolderRestore(roots: Record<Side, string>, path: RelPath): Prom
   return now === undefined ? hasVersionsFolder(roots, path) : now.kind === 'dir';
 }
 
-/** The local file already holds that version's content (the same size and mtime second, as a pass decides). */
-function holds(current: Entry | undefined, chosen: FoundVersion): boolean {
-  return (
-    current?.kind === 'file' &&
-    current.size === chosen.v.size &&
-    Math.floor(current.mtime / 1000) === Math.floor(chosen.v.mtime / 1000)
-  );
-}
-
 /**
  * Puts back the files of the folder `dir`: without `at`, each file that is gone now, from its newest
  * version; with `at` (a version key), each file as it was then (history.ts versionAt; a file that has not
  * changed since is left as it is). A file that already holds the chosen content is left too. Only file
  * versions are restored. Files made since are left where they are: a restore never deletes.
  */
-async function restoreFolder(host: TreeHost, dir: RelPath, at: string | undefined): Promise<RestoreResult> {
+async function restoreFolder(
+  host: TreeHost,
+  dir: RelPath,
+  at: string | undefined,
+): Promise<{ restored: number; files: RestoredFile[] }> {
   const { roots } = host;
   if (!(await hasVersionsFolder(roots, dir))) {
     throw new LazysyncError('usage', `${display(dir) || 'the pair'} has no versions of anything in it`);
   }
   const files: RestoredFile[] = [];
   let restored = 0;
-  const visit = async (d: RelPath): Promise<void> => {
-    const folder = await readVersionsFolder(roots, d);
+  for await (const folder of versionFolders(roots, dir)) {
     for (const [original, versions] of folder.byPath) {
       const current = await lstatEntry(roots.local, original, 'local');
       const chosen =
@@ -154,21 +145,26 @@ async function restoreFolder(host: TreeHost, dir: RelPath, at: string | undefine
             ? versions.find((v) => v.v.kind === 'file')
             : undefined
           : versionAt(versions, at);
-      if (chosen === undefined || chosen.v.kind !== 'file' || holds(current, chosen)) continue;
-      const entry = await lstatEntry(chosen.root, chosen.v.path, chosen.side);
-      if (entry?.kind !== 'file') continue; // pruned or moved meanwhile
-      await host.restore(original, { root: chosen.root, rel: chosen.v.path, entry });
+      const entry = chosen && fileEntryOf(chosen.v);
+      // A local file that already holds that content (the quick check of a pass) is left as it is.
+      if (chosen === undefined || entry === undefined) continue;
+      if (current?.kind === 'file' && sameContent(current, entry) === true) continue;
+      try {
+        await host.restore(original, { root: chosen.root, rel: chosen.v.path, entry });
+      } catch (e) {
+        // The version was pruned, or the local file changed, since the folder was read: left as it is.
+        if (e instanceof LazysyncError && e.code === 'changed') continue;
+        throw e;
+      }
       restored++;
       if (files.length < MAX_LISTED) {
         files.push({ path: display(original), side: chosen.side, version: versionId(chosen.v) });
       }
     }
-    for (const name of folder.folders) await visit(joinPath(d, name));
-  };
-  await visit(dir);
+  }
   if (restored === 0) {
     const what = at === undefined ? 'nothing in it is missing' : `nothing in it changed at or after ${at}`;
     throw new LazysyncError('usage', `nothing to restore in ${display(dir) || 'the pair'}: ${what}`);
   }
-  return { folder: { restored, files } };
+  return { restored, files };
 }

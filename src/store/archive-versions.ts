@@ -16,7 +16,6 @@ export interface LedgerVersion {
   kind: VersionKind;
   size: number;
   mtime: number;
-  cause: 'replaced' | 'deleted';
 }
 
 export interface LedgerRow extends LedgerVersion {
@@ -44,7 +43,6 @@ interface RawRow {
   kind: VersionKind;
   size: number;
   mtime: number;
-  cause: 'replaced' | 'deleted';
 }
 
 function rowOf(r: RawRow): LedgerRow {
@@ -57,7 +55,6 @@ function rowOf(r: RawRow): LedgerRow {
     kind: r.kind,
     size: r.size,
     mtime: r.mtime,
-    cause: r.cause,
   };
 }
 
@@ -70,7 +67,7 @@ export class VersionLedger {
   }
 
   add(v: LedgerVersion): void {
-    this.s.add.run(v.side, encodeKey(v.path), encodeBinary(v.file), v.made, v.kind, v.size, v.mtime, v.cause);
+    this.s.add.run(v.side, encodeKey(v.path), encodeBinary(v.file), v.made, v.kind, v.size, v.mtime);
   }
 
   forget(id: number): void {
@@ -86,11 +83,10 @@ export class VersionLedger {
 
   /** Every path with versions on `side`, in key order, a page at a time. */
   *paths(side: Side): Generator<RelPath> {
+    // The empty key sorts first, and no version is of the root itself.
     let after: Buffer = Buffer.alloc(0);
-    let first = true;
     for (;;) {
-      const page = (first ? this.s.firstKeys.all(side) : this.s.keysAfter.all(side, after)).map((r) => r.key);
-      first = false;
+      const page = this.s.keysAfter.all(side, after).map((r) => r.key);
       for (const key of page) yield decodeKey(key);
       if (page.length < PAGE) return;
       after = page[page.length - 1] as Buffer;
@@ -110,13 +106,9 @@ export class VersionLedger {
 
   /** The versions on `side` not chosen for removal, newest first, a page at a time. */
   *survivors(side: Side): Generator<LedgerRow> {
-    let cursor: { made: number; id: number } | undefined;
+    let cursor = { made: Number.MAX_VALUE, id: Number.MAX_SAFE_INTEGER };
     for (;;) {
-      const page = (
-        cursor === undefined
-          ? this.s.survivorsFirst.all(side)
-          : this.s.survivorsAfter.all(side, cursor.made, cursor.made, cursor.id)
-      ).map(rowOf);
+      const page = this.s.survivorsAfter.all(side, cursor.made, cursor.made, cursor.id).map(rowOf);
       yield* page;
       const last = page.at(-1);
       if (page.length < PAGE || last === undefined) return;
@@ -124,12 +116,12 @@ export class VersionLedger {
     }
   }
 
-  /** The versions chosen for removal, oldest first, a page at a time (rows may be forgotten meanwhile). */
-  *doomed(): Generator<DoomedRow> {
+  /** The versions chosen for removal, oldest first, in pages (rows may be forgotten meanwhile). */
+  *doomed(): Generator<DoomedRow[]> {
     let after = -1;
     for (;;) {
       const page = this.s.doomedAfter.all(after).map((r) => ({ ...rowOf(r), reason: r.reason }));
-      yield* page;
+      if (page.length > 0) yield page;
       const last = page.at(-1);
       if (page.length < PAGE || last === undefined) return;
       after = last.id;
@@ -142,17 +134,14 @@ export class VersionLedger {
 }
 
 function prepare(db: Database.Database) {
-  const cols = 'id, side, key, file, made, kind, size, mtime, cause';
+  const cols = 'id, side, key, file, made, kind, size, mtime';
   return {
-    add: db.prepare<[Side, Buffer, Buffer | null, number, VersionKind, number, number, string]>(
-      'INSERT INTO versions (side, key, file, made, kind, size, mtime, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    add: db.prepare<[Side, Buffer, Buffer | null, number, VersionKind, number, number]>(
+      'INSERT INTO versions (side, key, file, made, kind, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     forget: db.prepare<[number]>('DELETE FROM versions WHERE id = ?'),
     usage: db.prepare<[], { side: Side; n: number; bytes: number }>(
       'SELECT side, count(*) AS n, coalesce(sum(size), 0) AS bytes FROM versions GROUP BY side',
-    ),
-    firstKeys: db.prepare<[Side], { key: Buffer }>(
-      `SELECT DISTINCT key FROM versions WHERE side = ? ORDER BY key LIMIT ${PAGE}`,
     ),
     keysAfter: db.prepare<[Side, Buffer], { key: Buffer }>(
       `SELECT DISTINCT key FROM versions WHERE side = ? AND key > ? ORDER BY key LIMIT ${PAGE}`,
@@ -161,16 +150,12 @@ function prepare(db: Database.Database) {
       `SELECT ${cols} FROM versions WHERE side = ? AND key = ? ORDER BY made DESC, id DESC`,
     ),
     doom: db.prepare<[number, string]>('INSERT OR REPLACE INTO prune_doomed (id, reason) VALUES (?, ?)'),
-    survivorsFirst: db.prepare<[Side], RawRow>(
-      `SELECT ${cols} FROM versions WHERE side = ? AND id NOT IN (SELECT id FROM prune_doomed)
-       ORDER BY made DESC, id DESC LIMIT ${PAGE}`,
-    ),
     survivorsAfter: db.prepare<[Side, number, number, number], RawRow>(
       `SELECT ${cols} FROM versions WHERE side = ? AND id NOT IN (SELECT id FROM prune_doomed)
        AND (made < ? OR (made = ? AND id < ?)) ORDER BY made DESC, id DESC LIMIT ${PAGE}`,
     ),
     doomedAfter: db.prepare<[number], RawRow & { reason: PruneReason }>(
-      `SELECT v.id, v.side, v.key, v.file, v.made, v.kind, v.size, v.mtime, v.cause, d.reason
+      `SELECT v.id, v.side, v.key, v.file, v.made, v.kind, v.size, v.mtime, d.reason
        FROM prune_doomed d JOIN versions v ON v.id = d.id WHERE d.id > ? ORDER BY d.id LIMIT ${PAGE}`,
     ),
     clearDoomed: db.prepare('DELETE FROM prune_doomed'),

@@ -7,8 +7,9 @@ import { joinPath } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
 import { absOf } from '../fsops/entry.js';
 import type { Archive } from '../store/archive.js';
-import { readVersionsDir, versionsFolderOf } from './folder.js';
-import { stampTime, treeBytes, versionInfo } from './versions.js';
+import { readVersionsDir } from './folder.js';
+import { stampTime } from './stamp.js';
+import { treeBytes, versionInfo, versionsFolderOf } from './versions.js';
 
 const ADOPTED = 'versions.adopted';
 
@@ -29,10 +30,10 @@ export async function adoptLocalVersions(archive: Archive, localRoot: string): P
       const v = versionInfo(file, parsed, await fsp.lstat(absOf(localRoot, file)));
       const size = v.kind === 'dir' ? await treeBytes(absOf(localRoot, file)) : v.size;
       // The name has the second; the counter keeps same-second versions in their order.
-      const made = stampTime(v.stamp) + v.n;
+      const made = (stampTime(v.stamp) ?? 0) + v.n;
       const { kind, mtime } = v;
       const path = joinPath(dir, parsed.original);
-      archive.versions.add({ side: 'local', path, file, made, kind, size, mtime, cause: 'replaced' });
+      archive.versions.add({ side: 'local', path, file, made, kind, size, mtime });
       n++;
     }
   };

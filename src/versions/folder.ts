@@ -9,7 +9,7 @@ import type { RelPath, Side } from '../core/types.js';
 import { absOf } from '../fsops/entry.js';
 import { isAbsent } from '../fsops/fserr.js';
 import { mapLimit } from '../limit.js';
-import { VERSIONS_DIR, newerFirst, versionInfo, type VersionInfo } from './versions.js';
+import { newerFirst, versionInfo, versionsFolderOf, type VersionInfo } from './versions.js';
 
 /** lstat calls in flight at once while a folder is read (round trips on a mount). */
 const LSTAT_PARALLEL = 32;
@@ -30,11 +30,6 @@ export interface VersionsFolder {
   folders: string[];
 }
 
-/** Where the versions of the paths in folder `dir` are: VERSIONS_DIR/dir. */
-export function versionsFolderOf(dir: RelPath): RelPath {
-  return dir === '' ? VERSIONS_DIR : `${VERSIONS_DIR}/${dir}`;
-}
-
 /** The entries of the versions folder of `dir` in `root`; none if there is no such folder. */
 export async function readVersionsDir(root: string, dir: RelPath): Promise<Dirent<Buffer>[]> {
   try {
@@ -43,6 +38,16 @@ export async function readVersionsDir(root: string, dir: RelPath): Promise<Diren
     if (isAbsent(e)) return [];
     throw e;
   }
+}
+
+/** Every folder of the versions trees at and below `dir` on both sides, depth first, read one at a time. */
+export async function* versionFolders(
+  roots: Record<Side, string>,
+  dir: RelPath,
+): AsyncGenerator<VersionsFolder> {
+  const folder = await readVersionsFolder(roots, dir);
+  yield folder;
+  for (const name of folder.folders) yield* versionFolders(roots, joinPath(dir, name));
 }
 
 /** The versions folder of `dir` on both sides; a side without one has nothing in it. */

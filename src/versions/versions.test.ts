@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { LazysyncError } from '../errors.js';
 import { b, link, makeTmp, mkdir, names, put, rmTmp } from '../../test/unit/fs.js';
-import { keepVersion, listVersions, stampOf, VERSIONS_DIR } from './versions.js';
+import { stampOf } from './stamp.js';
+import { keepVersion, listVersions, VERSIONS_DIR } from './versions.js';
 
 const T = Date.UTC(2024, 2, 5, 6, 7, 8, 999); // 2024-03-05 06:07:08.999 UTC
 

@@ -9,24 +9,9 @@ import { faultPoint } from '../fault.js';
 import { ensureParents } from '../fsops/dirs.js';
 import { absOf } from '../fsops/entry.js';
 import { isAbsent } from '../fsops/fserr.js';
+import { stampOf } from './stamp.js';
 
 export const VERSIONS_DIR = `${STATE_DIR}/versions`;
-
-/** `YYYYMMDD-HHMMSS` in UTC. */
-export function stampOf(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return (
-    `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-` +
-    `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`
-  );
-}
-
-/** The UTC time (ms) of a `YYYYMMDD-HHMMSS` stamp. */
-export function stampTime(stamp: string): number {
-  const n = (from: number, to: number): number => Number(stamp.slice(from, to));
-  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(9, 11), n(11, 13), n(13, 15));
-}
 
 /** Version paths a keepVersion of this process has chosen and not yet renamed to. */
 const reserved = new Set<string>();
@@ -143,6 +128,8 @@ export interface VersionInfo {
   size: number;
   /** When its content was written (lstat mtimeMs): kept as it was when the version was made. */
   mtime: number;
+  /** Permission bits. */
+  mode: number;
 }
 
 /** All versions of the one path `rel` under `root`, newest first. None (or no versions folder) is []. */
@@ -190,10 +177,14 @@ export function newerFirst(a: { side: string; v: VersionInfo }, b: { side: strin
   return ka < kb ? 1 : ka > kb ? -1 : 0;
 }
 
-/** Where the versions of `rel` go: VERSIONS_DIR plus the directory of `rel`. */
+/** Where the versions of `rel` go: the versions folder of its parent. */
 export function versionsDirOf(rel: RelPath): RelPath {
-  const parent = parentOf(rel);
-  return parent === '' ? VERSIONS_DIR : `${VERSIONS_DIR}/${parent}`;
+  return versionsFolderOf(parentOf(rel));
+}
+
+/** Where the versions of the paths in folder `dir` are: VERSIONS_DIR/dir. */
+export function versionsFolderOf(dir: RelPath): RelPath {
+  return dir === '' ? VERSIONS_DIR : `${VERSIONS_DIR}/${dir}`;
 }
 
 /** The bytes of every file in the folder `abs` and below (a folder kept whole as a version). */
@@ -210,7 +201,8 @@ export async function treeBytes(abs: Buffer): Promise<number> {
 /** A version's facts from its parsed name and its lstat. */
 export function versionInfo(path: RelPath, parsed: { stamp: string; n: number }, st: Stats): VersionInfo {
   const size = st.isFile() ? st.size : 0;
-  return { path, stamp: parsed.stamp, n: parsed.n, kind: kindOf(st), size, mtime: st.mtimeMs };
+  const { mtimeMs: mtime, mode } = st;
+  return { path, stamp: parsed.stamp, n: parsed.n, kind: kindOf(st), size, mtime, mode: mode & 0o7777 };
 }
 
 export function kindOf(st: Stats): VersionKind {

@@ -12,7 +12,7 @@ import { Executor } from '../../src/engine/executor.js';
 import { lstatEntry } from '../../src/fsops/entry.js';
 import { silentLogger } from '../../src/log.js';
 import { Archive } from '../../src/store/archive.js';
-import { stampOf } from '../../src/versions/versions.js';
+import { stampOf } from '../../src/versions/stamp.js';
 
 const NOW = Date.UTC(2024, 4, 17, 9, 30, 0);
 const dirs: string[] = [];

@@ -3,7 +3,7 @@
 // where every piece of data went.
 import fc from 'fast-check';
 import type { Policy, RelPath, Side } from '../../src/core/types.js';
-import { stampOf } from '../../src/versions/versions.js';
+import { stampOf } from '../../src/versions/stamp.js';
 import type { DiskWorld } from './disk-world.js';
 
 /** The executor's clock in every scenario: conflict names made in a pass carry this stamp. */

@@ -9,7 +9,6 @@
 --   kind   'file' | 'dir' | 'symlink'
 --   size   bytes (of every file in it, for a folder)
 --   mtime  the content's mtime (lstat mtimeMs) when it was kept
---   cause  'replaced' (new content took its place) or 'deleted'
 CREATE TABLE versions (
   id    INTEGER NOT NULL PRIMARY KEY,
   side  TEXT    NOT NULL CHECK (side IN ('local', 'remote')),
@@ -18,8 +17,7 @@ CREATE TABLE versions (
   made  REAL    NOT NULL,
   kind  TEXT    NOT NULL CHECK (kind IN ('file', 'dir', 'symlink')),
   size  INTEGER NOT NULL,
-  mtime REAL    NOT NULL,
-  cause TEXT    NOT NULL CHECK (cause IN ('replaced', 'deleted'))
+  mtime REAL    NOT NULL
 ) STRICT;
 
 CREATE INDEX versions_by_path ON versions (side, key, made);
