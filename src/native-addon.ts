@@ -21,6 +21,8 @@ export interface Addon {
   unref(handle: object): void;
   close(handle: object): void;
   freshStat(path: Buffer): Promise<FreshStats>;
+  getXattr(path: Buffer, name: string): Buffer | null;
+  setXattr(path: Buffer, name: string, value: Buffer): void;
 }
 
 export const ADDON_RELATIVE_PATH = 'build/Release/inotify_addon.node';
