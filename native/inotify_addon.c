@@ -292,6 +292,20 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 
 /* native/fresh_stat.c */
 napi_value FreshStat(napi_env env, napi_callback_info info);
+/* native/fanotify.c */
+napi_value FanOpen(napi_env env, napi_callback_info info);
+napi_value FanMark(napi_env env, napi_callback_info info);
+napi_value FanRespond(napi_env env, napi_callback_info info);
+napi_value FanFd(napi_env env, napi_callback_info info);
+napi_value FanRef(napi_env env, napi_callback_info info);
+napi_value FanUnref(napi_env env, napi_callback_info info);
+napi_value FanClose(napi_env env, napi_callback_info info);
+/* native/xattr.c */
+napi_value GetXattr(napi_env env, napi_callback_info info);
+napi_value FgetXattr(napi_env env, napi_callback_info info);
+napi_value SetXattr(napi_env env, napi_callback_info info);
+napi_value RemoveXattr(napi_env env, napi_callback_info info);
+napi_value FremoveXattr(napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
@@ -302,6 +316,18 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"unref", NULL, Unref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"freshStat", NULL, FreshStat, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fanOpen", NULL, FanOpen, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fanMark", NULL, FanMark, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fanRespond", NULL, FanRespond, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fanFd", NULL, FanFd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fanRef", NULL, FanRef, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fanUnref", NULL, FanUnref, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fanClose", NULL, FanClose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getXattr", NULL, GetXattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fgetXattr", NULL, FgetXattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setXattr", NULL, SetXattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"removeXattr", NULL, RemoveXattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fremoveXattr", NULL, FremoveXattr, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

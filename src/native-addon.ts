@@ -1,4 +1,5 @@
-// The in-repo native addon (native/*.c, built by node-gyp on install): inotify and fresh remote attributes.
+// The in-repo native addon (native/*.c, built by node-gyp on install): inotify, fresh remote attributes,
+// fanotify permission events and extended attributes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -12,7 +13,7 @@ export interface FreshStats {
   mtimeNsec: number;
 }
 
-/** What the addon exports (see native/inotify_addon.c and native/fresh_stat.c). */
+/** What the addon exports (see native/inotify_addon.c, fresh_stat.c, fanotify.c and xattr.c). */
 export interface Addon {
   open(cb: (chunk: Buffer) => void): object;
   addWatch(handle: object, path: Buffer, mask: number): number;
@@ -21,9 +22,45 @@ export interface Addon {
   unref(handle: object): void;
   close(handle: object): void;
   freshStat(path: Buffer): Promise<FreshStats>;
+  /** fanotify_init(initFlags | FAN_NONBLOCK | FAN_CLOEXEC, eventFlags); `cb` gets whole events. */
+  fanOpen(initFlags: number, eventFlags: number, cb: (chunk: Buffer) => void): object;
+  /** fanotify_mark; `path` ends in its only NUL byte, or null to mark what `dirfd` refers to. */
+  fanMark(handle: object, flags: number, mask: number, dirfd: number, path: Buffer | null): void;
+  fanRespond(handle: object, fd: number, response: number): void;
+  fanFd(handle: object): number;
+  fanRef(handle: object): void;
+  fanUnref(handle: object): void;
+  fanClose(handle: object): void;
+  /** Never follows a symlink; null when the file has no such attribute. */
   getXattr(path: Buffer, name: string): Buffer | null;
+  fgetXattr(fd: number, name: string): Buffer | null;
   setXattr(path: Buffer, name: string, value: Buffer): void;
+  /** A missing attribute is not an error. */
+  removeXattr(path: Buffer, name: string): void;
+  fremoveXattr(fd: number, name: string): void;
 }
+
+const REQUIRED = [
+  'open',
+  'addWatch',
+  'rmWatch',
+  'ref',
+  'unref',
+  'close',
+  'freshStat',
+  'fanOpen',
+  'fanMark',
+  'fanRespond',
+  'fanFd',
+  'fanRef',
+  'fanUnref',
+  'fanClose',
+  'getXattr',
+  'fgetXattr',
+  'setXattr',
+  'removeXattr',
+  'fremoveXattr',
+] as const;
 
 export const ADDON_RELATIVE_PATH = 'build/Release/inotify_addon.node';
 
@@ -49,7 +86,7 @@ export function nativeAddon(): Addon | undefined {
   try {
     const file = path.join(packageRoot(), ADDON_RELATIVE_PATH);
     const mod = createRequire(import.meta.url)(file) as Partial<Addon>;
-    for (const fn of ['open', 'addWatch', 'rmWatch', 'ref', 'unref', 'close', 'freshStat'] as const) {
+    for (const fn of REQUIRED) {
       if (typeof mod[fn] !== 'function') throw new Error(`native addon at ${file} lacks ${fn}()`);
     }
     addon = mod as Addon;

@@ -1,0 +1,15 @@
+// Why file placeholders cannot work here: the kernel, the privileges or the local folder's filesystem.
+import { LazysyncError } from '../errors.js';
+
+export type HsmMode = 'pre-content' | 'open';
+
+/** File placeholders are not possible: the message names what is missing. */
+export class HsmUnavailable extends LazysyncError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unsupported', message, options);
+    this.name = 'HsmUnavailable';
+  }
+}
+
+/** The extended attribute that makes a regular file a placeholder; its value is the remote path. */
+export const PLACEHOLDER_XATTR = 'user.lazysync.placeholder';
