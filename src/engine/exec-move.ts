@@ -10,7 +10,7 @@ import { LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { symlinkAtomic, tempPathFor } from '../fsops/atomic.js';
 import type { Root } from '../fsops/root.js';
-import { setPlaceholderText } from '../fsops/file-placeholder.js';
+import { setPlaceholderOf } from '../fsops/file-placeholder.js';
 import type { Archive } from '../store/archive.js';
 import type { ExecContext } from './exec-context.js';
 import type { Sides } from './exec-sides.js';
@@ -109,7 +109,7 @@ export class Mover {
       const now = await local.stat(rec.path).catch(() => undefined);
       if (now?.placeholderOf === undefined) continue;
       if (now.ino !== 0) {
-        setPlaceholderText(local.abs(rec.path), local.placeholderText(rec.path));
+        setPlaceholderOf(local.abs(rec.path), rec.path);
         continue;
       }
       await symlinkAtomic(

@@ -177,7 +177,7 @@ export class Sides {
     const local = this.roots.local;
     return this.withParents('local', path, async () => {
       await this.foldersOnTheWay(path, 'local');
-      await filePlaceholderAtomic(local.placeholderText(path), local.abs(path), remote, marker, () =>
+      await filePlaceholderAtomic(path, local.abs(path), remote, marker, () =>
         this.clear('local', path, existing),
       );
     });

@@ -132,7 +132,7 @@ export class Executor {
       const marker = this.ctx.placeholderFiles;
       // Either way a new inode is renamed over the copy: its blocks are released once nobody has it open.
       if (marker !== undefined) {
-        await filePlaceholderAtomic(root.placeholderText(path), root.abs(path), remote, marker, stillClean);
+        await filePlaceholderAtomic(path, root.abs(path), remote, marker, stillClean);
       } else {
         await symlinkAtomic(
           root.placeholderText(path),

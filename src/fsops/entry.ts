@@ -6,7 +6,7 @@ import { STATE_DIR, display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
 import { isAbsent, isMountGone } from './fserr.js';
-import { filePlaceholderText } from './placeholder-xattr.js';
+import { filePlaceholderOf } from './placeholder-xattr.js';
 
 /** `root/rel` as a binary string ('' is the root itself). Both are binary strings. */
 export function joinAbs(root: string, rel: RelPath): string {
@@ -50,13 +50,14 @@ function remoteRelOf(target: string, remoteRoot: string): RelPath | undefined {
 }
 
 /**
- * A local file that holds placeholder text in its attribute (see placeholder-xattr.ts) is told apart as a
- * link placeholder is, by its text; it also keeps its own size, time, mode and inode (the inode is what
- * the kernel's access events name). A text that names no path below the remote root is left alone.
+ * A local file whose attribute names a path (see placeholder-xattr.ts) is told apart as a link placeholder
+ * is, by the text a link to that path's remote file would hold; it also keeps its own size, time, mode and
+ * inode (the inode is what the kernel's access events name). One that names no syncable path is left alone.
  */
 function localFileEntry(abs: Buffer, st: Stats, rel: RelPath, placeholderRoot?: string): Entry | undefined {
-  const text = placeholderRoot === undefined ? undefined : filePlaceholderText(abs, st);
-  if (text === undefined) return entryFromStats(st, 'local');
+  const of = placeholderRoot === undefined ? undefined : filePlaceholderOf(abs, st);
+  if (of === undefined || placeholderRoot === undefined) return entryFromStats(st, 'local');
+  const text = placeholderTarget(placeholderRoot, of);
   const own = { size: st.size, mtime: st.mtimeMs, mode: st.mode & 0o7777, ino: st.ino };
   const byText = symlinkEntry(text, rel, 'local', placeholderRoot);
   if (byText.kind === 'placeholder' || byText.placeholderOf !== undefined) return { ...byText, ...own };

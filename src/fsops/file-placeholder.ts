@@ -3,7 +3,7 @@
 // hold) in an extended attribute. Its content is fetched when a program touches it, through the kernel's
 // fanotify permission events (src/hsm/); here: making one, and re-pointing a moved one.
 import fs, { constants } from 'node:fs';
-import type { Entry } from '../core/types.js';
+import type { Entry, RelPath } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { nativeAddon } from '../native-addon.js';
@@ -24,13 +24,13 @@ function addonOrFail(): NonNullable<ReturnType<typeof nativeAddon>> {
 }
 
 /**
- * Makes `dst` a file placeholder of `remote` with placeholder text `text`: a temp file beside it with the
+ * Makes `dst` a file placeholder of the remote file at `of` (`remote`): a temp file beside it with the
  * right size (no blocks), mode, mtime and attribute, watched (`marker`) before it is renamed into place,
  * so no program ever sees it unwatched. `beforeRename` checks or versions what is at `dst` first. Blocking
  * calls: the local disk only.
  */
 export function filePlaceholderAtomic(
-  text: Buffer,
+  of: RelPath,
   dst: Buffer,
   remote: Entry,
   marker: PlaceholderMarker,
@@ -51,7 +51,7 @@ export function filePlaceholderAtomic(
     } finally {
       fs.closeSync(fd);
     }
-    addon.setXattr(tmp, PLACEHOLDER_XATTR, text);
+    addon.setXattr(tmp, PLACEHOLDER_XATTR, Buffer.from(of, 'latin1'));
     await marker.mark(tmp);
     await beforeRename?.();
     faultPoint('placeholder file: rename temp into place', dst);
@@ -59,7 +59,7 @@ export function filePlaceholderAtomic(
   });
 }
 
-/** Makes the file placeholder at `abs` name another path (its text), as a moved link placeholder is re-pointed. */
-export function setPlaceholderText(abs: Buffer, text: Buffer): void {
-  addonOrFail().setXattr(abs, PLACEHOLDER_XATTR, text);
+/** Makes the file placeholder at `abs` stand for the path `of`, as a moved link placeholder is re-pointed. */
+export function setPlaceholderOf(abs: Buffer, of: RelPath): void {
+  addonOrFail().setXattr(abs, PLACEHOLDER_XATTR, Buffer.from(of, 'latin1'));
 }
