@@ -31,6 +31,11 @@ function codeOf(e: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
+/** EOPNOTSUPP, which libuv names ENOTSUP (the same number on Linux): the filesystem refuses the mark. */
+function refused(e: unknown): boolean {
+  return codeOf(e) === 'ENOTSUP' || codeOf(e) === 'EOPNOTSUPP';
+}
+
 /** A path as the NUL-terminated bytes fanotify_mark takes. */
 function cPath(p: Buffer): Buffer {
   if (p.includes(0)) throw new TypeError('fanotify: a path cannot contain a NUL byte');
@@ -100,7 +105,7 @@ export class FanGroup {
       try {
         this.#addon.fanMark(this.#handle, FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW, mask, AT_FDCWD, cPath(root));
       } catch (e) {
-        if (codeOf(e) === 'EOPNOTSUPP' || codeOf(e) === 'EINVAL') return false;
+        if (refused(e) || codeOf(e) === 'EINVAL') return false;
         throw new HsmUnavailable(`cannot watch ${display(root.toString('latin1'))}: ${messageOf(e)}`, {
           cause: e,
         });
@@ -126,7 +131,7 @@ export class FanGroup {
     try {
       this.#addon.fanMark(this.#handle, flags, this.mask, AT_FDCWD, cPath(path));
     } catch (e) {
-      if (codeOf(e) !== 'EOPNOTSUPP' || this.mask === FAN_OPEN_PERM) throw e;
+      if (!refused(e) || this.mask === FAN_OPEN_PERM) throw e;
       this.#addon.fanMark(this.#handle, flags, FAN_OPEN_PERM, AT_FDCWD, cPath(path));
     }
   }
@@ -141,7 +146,7 @@ export class FanGroup {
         return;
       } catch (e) {
         if (codeOf(e) === 'ENOENT') return;
-        if (codeOf(e) !== 'EOPNOTSUPP' && codeOf(e) !== 'EINVAL') throw e;
+        if (!refused(e) && codeOf(e) !== 'EINVAL') throw e;
       }
     }
   }
