@@ -1,4 +1,5 @@
 // One fanotify group for file placeholders: init with the best class the kernel has, marks, responses.
+import fs from 'node:fs';
 import os from 'node:os';
 import { display } from '../core/paths.js';
 import { messageOf } from '../errors.js';
@@ -127,6 +128,11 @@ export class FanGroup {
    * that refuses pre-content events on this inode (another filesystem mounted inside) gets FAN_OPEN_PERM.
    */
   mark(path: Buffer): void {
+    if (!fs.lstatSync(path).isFile()) {
+      throw Object.assign(new Error(`not a regular file: ${display(path.toString('latin1'))}`), {
+        code: 'EINVAL',
+      });
+    }
     const flags = FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW;
     try {
       this.#addon.fanMark(this.#handle, flags, this.mask, AT_FDCWD, cPath(path));

@@ -218,6 +218,49 @@ describe('hsm supervisor on ext4 (pre-content)', skipUnless('ext4'), () => {
 
   it('with no daemon connected a read fails with EIO', () => noDaemonEio(b));
 
+  it('a fill that fails denies the reader and leaves the placeholder as it was', async () => {
+    const content = contentOf(20_000);
+    const ph = await b.placeholder(content, Date.UTC(2018, 3, 4));
+    const cat = run('cat', [ph.path]);
+    const ev = await b.nextEvent(isPid(cat.child.pid), 'the read');
+    await assert.rejects(b.client.fill([ev.id], Buffer.from(`${ph.src.toString()}.missing`), 0), /ENOENT/);
+    assert.match((await cat.done).stderr, /Input\/output error/);
+    const st = fs.statSync(ph.path);
+    assert.deepEqual([st.size, st.blocks, st.mtimeMs], [20_000, 0, Date.UTC(2018, 3, 4)]);
+    assert.notEqual(nativeAddon()!.getXattr(Buffer.from(ph.path), PLACEHOLDER_XATTR), null);
+    const again = run('cat', [ph.path]);
+    const ev2 = await b.nextEvent(isPid(again.child.pid), 'the next read, still a placeholder');
+    await b.client.fill([ev2.id], ph.src, st.mtimeMs);
+    assert.ok((await again.done).stdout.equals(content));
+  });
+
+  it('an open allowed without a fill: the read then arrives with its range (pre-content)', async () => {
+    const content = contentOf(64 * 1024, 5);
+    const ph = await b.placeholder(content);
+    const dd = run('dd', [`if=${ph.path}`, 'bs=16', 'skip=2500', 'count=1', 'status=none']);
+    const open = await b.nextEvent(isPid(dd.child.pid), 'the open');
+    assert.equal(open.range, undefined);
+    await b.client.allow([open.id]);
+    const read = await b.nextEvent(isPid(dd.child.pid), 'the read');
+    assert.ok(read.range !== undefined, 'a read event carries its range');
+    assert.ok(read.range.offset <= 40_000 && read.range.offset % 4096 === 0, JSON.stringify(read.range));
+    await b.client.fill([read.id], ph.src, Date.UTC(2020, 0, 2));
+    const r = await dd.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.equals(content.subarray(40_000, 40_016)));
+  });
+
+  it('truncate(2) by path waits for the fill and keeps the start of the content (pre-content)', async () => {
+    const content = contentOf(50_000, 6);
+    const ph = await b.placeholder(content);
+    const tr = run('truncate', ['-s', '100', ph.path]);
+    const ev = await b.nextEvent(isPid(tr.child.pid), 'the truncate');
+    assert.deepEqual([ev.writing, ev.truncating], [true, false]);
+    await b.client.fill([ev.id], ph.src, Date.UTC(2020, 0, 2));
+    assert.equal((await tr.done).code, 0);
+    assert.ok(fs.readFileSync(ph.path).equals(content.subarray(0, 100)));
+  });
+
   it('a second daemon is refused while one is connected', async () => {
     await assert.rejects(HsmClient.connect(b.lfs.path, { runtimeDir: b.runtime }), { code: 'locked' });
   });
@@ -249,6 +292,22 @@ describe('hsm supervisor on ext4 (pre-content)', skipUnless('ext4'), () => {
     assert.equal(r.stdout.length, 0);
     await daemon.done;
     await b.connect();
+  });
+
+  it('a supervisor killed under the daemon: onLost, and connect starts a new one (marks then made again)', async () => {
+    const lost: string[] = [];
+    b.client.onLost((why) => lost.push(why));
+    const old = b.client.supervisorPid;
+    process.kill(old, 'SIGKILL');
+    await waitFor(() => lost.length === 1, 'onLost', 10_000, 5);
+    await assert.rejects(b.client.mark(Buffer.from(path.join(b.lfs.path, 'p1'))), /went away/);
+    await waitFor(
+      () => !fs.existsSync(`/proc/${old}/cmdline`) || fs.readFileSync(`/proc/${old}/cmdline`).length === 0,
+      'the old supervisor to die',
+    );
+    await b.connect();
+    assert.notEqual(b.client.supervisorPid, old);
+    await catFill(b, 5000);
   });
 
   it('measures: first read of a 1 KiB placeholder with an instant fill, and pread of a filled file', async (t) => {
