@@ -54,7 +54,13 @@ export class HsmClient {
   /** Connects to the supervisor of `localRoot` (binary string), starting it first if none answers. */
   static async connect(localRoot: string, opts: HsmOptions = {}): Promise<HsmClient> {
     const dir = runtimeDir(opts.runtimeDir);
-    ensureRuntimeDir(dir);
+    try {
+      ensureRuntimeDir(dir);
+    } catch (e) {
+      throw new HsmUnavailable(`cannot make ${dir} (${messageOf(e)}): file placeholders need root`, {
+        cause: e,
+      });
+    }
     const files = supervisorFiles(localRoot, dir);
     const deadline = Date.now() + START_TIMEOUT_MS;
     let child: ReturnType<typeof spawn> | undefined;
