@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and prepares what the end-to-end tests need: the remotes they mount on loopback (sshd + sshfs,
-# rclone, lighttpd's WebDAV + davfs2, samba + smbnetfs; all FUSE) and rsync. The tests start and stop
+# rclone, lighttpd's WebDAV + davfs2, samba + smbnetfs; all FUSE), rsync, and the tools that make the
+# xfs and btrfs images the file placeholders' tests put the local folder on (ext4's are always there). The tests start and stop
 # every server themselves, on random 127.0.0.1 ports; no system service is used or left running.
 # Idempotent and quiet when everything is already there. Debian/Ubuntu (apt-get).
 set -euo pipefail
@@ -21,6 +22,10 @@ need lighttpd test -x /usr/sbin/lighttpd
 need lighttpd-mod-webdav test -e /usr/lib/lighttpd/mod_webdav.so
 need samba test -x /usr/sbin/smbd
 need smbnetfs command -v smbnetfs
+need xfsprogs command -v mkfs.xfs
+need btrfs-progs command -v mkfs.btrfs
+need git command -v git
+need python3 command -v python3
 
 as_root() {
   if [ "$(id -u)" -ne 0 ]; then

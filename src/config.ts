@@ -9,6 +9,7 @@ import {
   configFromArgs,
   configFromStored,
   type AccessDetect,
+  type PlaceholderKind,
   type RawOptions,
   type StoredValues,
 } from './pair-options.js';
@@ -36,6 +37,10 @@ export interface PairConfig {
   /** Clean local copies beyond this total are turned back into placeholders, least recently opened first. */
   cacheMax?: number;
   accessDetect: AccessDetect;
+  /** What a placeholder is: a symlink into the mount, or a regular file fetched on first access. */
+  placeholders: PlaceholderKind;
+  /** Programs refused when they open a file placeholder (names or paths; empty: the default list). */
+  noFetchBy: string[];
   /** Bytes per second shared by all transfers of the pair; undefined = unlimited. */
   bwlimit?: number;
   /** Retention (docs/design.md "Versions and retention"): versions older than this (ms) are pruned. */

@@ -21,6 +21,8 @@ import {
 
 const ACCESS_DETECT = ['inotify', 'proc'] as const;
 export type AccessDetect = (typeof ACCESS_DETECT)[number];
+const PLACEHOLDER_KINDS = ['link', 'file'] as const;
+export type PlaceholderKind = (typeof PLACEHOLDER_KINDS)[number];
 
 // ---- the table ----
 
@@ -165,6 +167,25 @@ export const PAIR_OPTIONS = {
     role: 'saved',
     file: 'cache_max',
     help: 'turn the least recently opened clean local copies back into placeholders beyond this total',
+  },
+  placeholders: {
+    flag: '--placeholders',
+    arg: '<kind>',
+    type: oneOf(PLACEHOLDER_KINDS),
+    default: 'link',
+    listChoices: true,
+    role: 'saved',
+    file: 'placeholders',
+    help: 'link: a symlink into the mount; file: a regular file fetched on first access (root, Linux 6.14+ on ext4/xfs/btrfs)',
+  },
+  noFetchBy: {
+    flag: '--no-fetch-by',
+    arg: '<program>',
+    type: text,
+    repeatable: true,
+    role: 'saved',
+    file: 'no_fetch_by',
+    help: "a program (name or path) refused when it opens a file placeholder (repeatable; default: desktop indexers and thumbnailers; 'none': no program)",
   },
   accessDetect: {
     flag: '--access-detect',
@@ -358,6 +379,7 @@ export const STATUS_OPTIONS = [
   'interval',
   'maxDelete',
   'accessDetect',
+  'placeholders',
   'pin',
   'ignore',
   'maxSize',

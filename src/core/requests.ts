@@ -12,16 +12,19 @@ export type Hydration =
 /**
  * Hydrating a placeholder: a download of the remote file as it is now, which may be newer than the archive
  * (a placeholder has no content of its own to conflict with). Not for a path that is no longer a
- * placeholder, a remote that is not a file, or a file over --max-size that is not pinned.
+ * placeholder, a remote that is not a file, or a file over --max-size that is not pinned, unless a
+ * program is waiting on a file placeholder (`inPlace`): a file placeholder cannot be read through, so
+ * the program's access fetches it whatever its size.
  */
 export function hydration(
   policy: Policy,
   rec: ArchiveRecord | undefined,
   remote: Entry | undefined,
+  inPlace = false,
 ): Hydration {
   if (rec?.local.kind !== 'placeholder') return { skip: 'not a placeholder' };
   if (remote?.kind !== 'file') return { skip: 'not a file on the remote' };
-  if (!hydratesOnOpen(policy, rec.path, remote)) return { skip: 'larger than --max-size' };
+  if (!inPlace && !hydratesOnOpen(policy, rec.path, remote)) return { skip: 'larger than --max-size' };
   return { step: { op: 'download', path: rec.path, local: rec.local, remote } };
 }
 

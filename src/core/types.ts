@@ -16,15 +16,21 @@ export type VersionKind = Exclude<EntryKind, 'placeholder'>;
 /** One side's observed state of one path (from lstat; never follows a symlink). */
 export interface Entry {
   kind: EntryKind;
-  /** Bytes, for files; 0 for everything else. */
+  /** Bytes, for files and file placeholders; 0 for everything else. */
   size: number;
-  /** lstat mtimeMs. The remote may only have whole seconds. 0 for dirs (their mtime is not compared). */
+  /**
+   * lstat mtimeMs, for files and file placeholders. The remote may only have whole seconds. 0 for the rest
+   * (a folder's mtime is not compared).
+   */
   mtime: number;
-  /** Permission bits (mode & 0o7777); 0 for symlinks and placeholders. */
+  /** Permission bits (mode & 0o7777); 0 for symlinks and link placeholders. */
   mode: number;
-  /** Inode number on the local side; 0 on the remote, whose inode numbers are not stable (sshfs). */
+  /**
+   * Inode number on the local side (0 for symlinks and link placeholders); 0 on the remote, whose inode
+   * numbers are not stable (sshfs). A placeholder with an inode is a file placeholder.
+   */
   ino: number;
-  /** Link text, a binary string, for 'symlink' and 'placeholder'. */
+  /** Link text, a binary string, for 'symlink' and 'placeholder' (a file placeholder's is its attribute). */
   target?: string;
   /** A directory that could not be listed: nothing below it is known, so nothing below it is touched. */
   unreadable?: boolean;

@@ -2,6 +2,7 @@
 // learns what it does (counts, progress, own writes and opens) and lends it what it shares (rate limit,
 // the cache wait, the mount's facts).
 import type { RelPath } from '../core/types.js';
+import type { PlaceholderMarker } from '../fsops/file-placeholder.js';
 import type { RemoteFacts } from '../fsops/probe-facts.js';
 import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
@@ -26,6 +27,8 @@ export interface ExecContext {
   onRemoteOpen?: (path: RelPath) => void;
   /** Called right before a placeholder for `path` is made, so opens through it can be watched from the start. */
   beforePlaceholder?: (path: RelPath) => void;
+  /** Set when new placeholders are file placeholders (--placeholders file): the kernel's watch on each. */
+  placeholderFiles?: PlaceholderMarker;
   /** Progress of a copy: `bytes` of `total` so far; called with done=true once at the end (success or not). */
   onProgress?: (p: Progress) => void;
   /**

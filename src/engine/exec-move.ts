@@ -10,6 +10,7 @@ import { LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { symlinkAtomic, tempPathFor } from '../fsops/atomic.js';
 import type { Root } from '../fsops/root.js';
+import { setPlaceholderOf } from '../fsops/file-placeholder.js';
 import type { Archive } from '../store/archive.js';
 import type { ExecContext } from './exec-context.js';
 import type { Sides } from './exec-sides.js';
@@ -107,6 +108,10 @@ export class Mover {
       // Only a link into the remote that names another path: never a user's link that took its place.
       const now = await local.stat(rec.path).catch(() => undefined);
       if (now?.placeholderOf === undefined) continue;
+      if (now.ino !== 0) {
+        setPlaceholderOf(local.abs(rec.path), rec.path);
+        continue;
+      }
       await symlinkAtomic(
         local.placeholderText(rec.path),
         local.abs(rec.path),

@@ -10,6 +10,7 @@ import { absOf } from '../fsops/entry.js';
 import type { Root } from '../fsops/root.js';
 import { ensureParents, symlinkAtomic, symlinkNew } from '../fsops/atomic.js';
 import { expectFreshRemote } from '../fsops/expect.js';
+import { filePlaceholderAtomic, type PlaceholderMarker } from '../fsops/file-placeholder.js';
 import { expectParents } from '../fsops/parents.js';
 import { formatSize } from '../core/size.js';
 import { keepVersion, treeBytes } from '../versions/versions.js';
@@ -164,6 +165,22 @@ export class Sides {
             this.roots[side].links,
           ),
     );
+  }
+
+  /** Makes the local `path` a file placeholder of `remote`, over `existing` (versioned) or where nothing was. */
+  makeFilePlaceholder(
+    path: RelPath,
+    remote: Entry,
+    existing: Entry | undefined,
+    marker: PlaceholderMarker,
+  ): Promise<void> {
+    const local = this.roots.local;
+    return this.withParents('local', path, async () => {
+      await this.foldersOnTheWay(path, 'local');
+      await filePlaceholderAtomic(path, local.abs(path), remote, marker, () =>
+        this.clear('local', path, existing),
+      );
+    });
   }
 
   /** Runs `fn`; if it failed because a parent folder is missing on `side`, creates the parents and retries once. */

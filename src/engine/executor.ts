@@ -10,6 +10,8 @@ import { absOf } from '../fsops/entry.js';
 import { Root } from '../fsops/root.js';
 import { copyFileAtomic, ensureDir, symlinkAtomic } from '../fsops/atomic.js';
 import { freshFileStats } from '../fsops/fresh.js';
+import { filePlaceholderAtomic } from '../fsops/file-placeholder.js';
+import { isFilePlaceholder, placeholderShows } from '../fsops/placeholder-xattr.js';
 import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
@@ -86,6 +88,10 @@ export class Executor {
       case 'conflict':
         return this.conflict(a);
       case 'record':
+        // A file placeholder shows the remote file's size and time: a remote edit is shown anew.
+        if (isFilePlaceholder(a.local) && !placeholderShows(a.local, a.remote)) {
+          return this.placeholder(a.path, a.local, a.remote);
+        }
         // The local side can change between the scan and this moment (a program saving over a placeholder):
         // recording the scanned state then would let the next pass take a concurrent edit for a plain one.
         // A look on the local disk is cheap; a stale remote state is harmless (the next pass sees it changed).
@@ -122,13 +128,20 @@ export class Executor {
       await this.sides.expect('remote', path, remote);
       await this.sides.expect('local', path, local); // before any temp is made next to it
       const { local: root } = this.roots;
-      await symlinkAtomic(
-        root.placeholderText(path),
-        root.abs(path),
-        () => this.sides.expect('local', path, local),
-        undefined, // the check just above looked at the folders on the way
-        root.links,
-      );
+      const stillClean = (): Promise<void> => this.sides.expect('local', path, local);
+      const marker = this.ctx.placeholderFiles;
+      // Either way a new inode is renamed over the copy: its blocks are released once nobody has it open.
+      if (marker !== undefined) {
+        await filePlaceholderAtomic(path, root.abs(path), remote, marker, stillClean);
+      } else {
+        await symlinkAtomic(
+          root.placeholderText(path),
+          root.abs(path),
+          stillClean,
+          undefined, // the check just above looked at the folders on the way
+          root.links,
+        );
+      }
       this.record(path, await this.sides.statOrFail('local', path), remote);
     });
   }
@@ -157,7 +170,13 @@ export class Executor {
    * entry, journalled, atomically, versioning what it replaces. Returns the destination's new entry, read
    * from the temp file right before the rename: what was written, at that side's mtime precision.
    */
-  private copy(from: Side, path: RelPath, source: Entry, existing: Entry | undefined): Promise<Entry> {
+  private copy(
+    from: Side,
+    path: RelPath,
+    source: Entry,
+    existing: Entry | undefined,
+    instead?: (tmp: Buffer) => Promise<void>,
+  ): Promise<Entry> {
     const to = other(from);
     const direction = to === 'local' ? 'download' : 'upload';
     const copying = (): Promise<Entry> =>
@@ -180,6 +199,7 @@ export class Executor {
                 }
               : {}),
             beforeRename: () => this.sides.clear(to, path, existing),
+            ...(instead !== undefined && { instead }),
           }),
         ),
       );
@@ -187,10 +207,33 @@ export class Executor {
   }
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
+    const marker = this.ctx.placeholderFiles;
+    // An empty file has nothing to fetch (and a file placeholder is told apart by having no blocks).
+    if (marker !== undefined && remote.size === 0) return this.download(path, local, remote);
     this.ctx.beforePlaceholder?.(path);
-    await this.sides.makeSymlink('local', path, this.roots.local.placeholderText(path), local);
+    if (marker !== undefined) await this.sides.makeFilePlaceholder(path, remote, local, marker);
+    else await this.sides.makeSymlink('local', path, this.roots.local.placeholderText(path), local);
     this.record(path, await this.sides.statOrFail('local', path), remote);
     this.ctx.onDone('placeholders', path);
+  }
+
+  /**
+   * Hydrates the file placeholder at `path` in place, for a program that has it open: the remote file is
+   * copied to a verified temp beside it as a download is, then `fill` puts that content into the
+   * placeholder's own inode (the program's) and lets the program go on. Recorded as the local copy the
+   * fill made, not as a later look would find it: the program may already be writing to it.
+   */
+  fillInPlace(
+    step: Extract<Action, { op: 'download' }>,
+    fill: (tmp: Buffer, remote: Entry) => Promise<void>,
+  ): Promise<void> {
+    const { path, local, remote } = step;
+    return this.whileWriting(path, async () => {
+      if (!isFilePlaceholder(local)) throw new Error(`${display(path)}: not a file placeholder`);
+      const written = await this.copy('remote', path, remote, local, (tmp) => fill(tmp, remote));
+      this.record(path, { ...written, ino: local.ino }, remote);
+      this.ctx.onDone('downloaded', path);
+    });
   }
 
   private async upload(path: RelPath, local: Entry, remote: Entry | undefined): Promise<void> {

@@ -35,8 +35,14 @@ export interface LifecycleHost {
   notify?: (e: { type: 'hydrated' | 'freed'; path: RelPath; size: number }) => void;
 }
 
-/** What asked for a hydration: a program's open (seen by kernel events or the /proc scan), or `pin`. */
-export type HydrateCause = { via: 'inotify' | 'proc' } | 'pin';
+/**
+ * What asked for a hydration: a program's open (seen by kernel events on the mount or the /proc scan), a
+ * program waiting on a file placeholder (`fill` puts the verified copy into its inode), or `pin`.
+ */
+export type HydrateCause =
+  | { via: 'inotify' | 'proc' }
+  | { via: 'fanotify'; fill: (tmp: Buffer, remote: Entry) => Promise<void> }
+  | 'pin';
 
 /** What a request to free a local copy came to. */
 export type Freed = { freed: number } | { refused: string } | undefined;
@@ -122,6 +128,21 @@ export class Lifecycle {
     return p;
   }
 
+  /**
+   * A program opened a file placeholder to overwrite it (O_TRUNC): `release` makes it an ordinary empty
+   * file, in its turn with every other change of the path. The next pass sees the program's new file.
+   */
+  releasePlaceholder(path: RelPath, release: () => Promise<void>): Promise<void> {
+    return this.scheduler.run(
+      path,
+      async () => {
+        await release();
+        this.changedSincePlan.add(path);
+      },
+      { urgent: true },
+    );
+  }
+
   /** Frees a clean, unpinned local copy; joins a freeing of the same file in flight. */
   free(path: RelPath): Promise<Freed> {
     const running = this.freeing.get(path);
@@ -160,13 +181,14 @@ export class Lifecycle {
     const rec = archive.get(path);
     // Checked before the remote is asked: most joins find the path hydrated already.
     if (rec?.local.kind !== 'placeholder') return undefined;
-    const h = hydration(policy, rec, await roots.remote.stat(path));
+    const fill = cause !== 'pin' && 'fill' in cause ? cause.fill : undefined;
+    const h = hydration(policy, rec, await roots.remote.stat(path), fill !== undefined);
     if ('skip' in h) {
       log.debug({ path: display(path) }, `not hydrating ${display(path)}: ${h.skip}`);
       return undefined;
     }
     const t0 = performance.now();
-    await executor.apply(h.step);
+    await (fill !== undefined ? executor.fillInPlace(h.step, fill) : executor.apply(h.step));
     this.changedSincePlan.add(path);
     archive.problemClear(path); // an earlier failed hydration is solved
     archive.touch([path], Date.now());

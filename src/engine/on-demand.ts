@@ -15,10 +15,13 @@ import { openFilesOf, processIds } from '../watch/proc-fds.js';
 import { Inotify } from '../watch/inotify.js';
 import { LocalChangeWatcher, type LocalChanges, type LocalRename } from '../watch/local-events.js';
 import type { Root } from '../fsops/root.js';
-import type { HydrateCause, Lifecycle } from './lifecycle.js';
+import type { Lifecycle } from './lifecycle.js';
+import { FileAccessServer } from './file-access.js';
+import type { HsmClient } from '../hsm/client.js';
+import { noFetchRules } from '../core/no-fetch.js';
 import type { OwnChanges } from './own-changes.js';
 
-export type Via = Exclude<HydrateCause, 'pin'>['via'];
+export type Via = 'inotify' | 'proc';
 
 /** What the on-demand service needs from its pair. */
 export interface OnDemandHost {
@@ -38,6 +41,8 @@ export interface OnDemandHost {
   own: OwnChanges;
   /** A paused pair hydrates nothing: opens read the remote through the placeholder. */
   isPaused?(): boolean;
+  /** With file placeholders: the supervisor that reports programs' accesses to them. */
+  hsm?: HsmClient;
 }
 
 /** Opens of local copies are written to the archive at most this often (they order evictions). */
@@ -53,6 +58,7 @@ export class OnDemand {
   private access: InotifyAccessWatcher | undefined;
   private proc: ProcAccessWatcher | undefined;
   private local: LocalChangeWatcher | undefined;
+  private fileAccess: FileAccessServer | undefined;
   private readonly opens = new Map<RelPath, number>();
   /** When hydrating a path last failed. */
   private readonly failed = new Map<RelPath, number>();
@@ -68,7 +74,23 @@ export class OnDemand {
       if (kind === 'open') this.request(rel, via);
       else this.writeThrough(rel);
     };
-    if (cfg.accessDetect === 'inotify') {
+    const { hsm } = this.host;
+    if (hsm !== undefined) {
+      // File placeholders: a program waits on its access until it is answered (paused or not, since a
+      // file placeholder cannot be read through); nothing on the remote needs watching.
+      this.fileAccess = new FileAccessServer({
+        hsm,
+        local: this.host.roots.local,
+        archive: this.host.archive,
+        files: this.host.files,
+        log,
+        rules: noFetchRules(cfg.noFetchBy),
+        localChanged: (paths) => this.host.localChanged(paths),
+        requestPass: (why) => this.host.requestPass(why),
+        hydrated: () => void this.evictSoon(),
+      });
+      this.fileAccess.start();
+    } else if (cfg.accessDetect === 'inotify') {
       if (!Inotify.available()) {
         log.warn(
           `kernel open events unavailable (${Inotify.loadError() ?? 'addon not built'}): using the /proc scan, which can miss short opens`,
@@ -97,7 +119,7 @@ export class OnDemand {
         }
       }
     }
-    if (this.access === undefined) this.procWatcher(onAccess('proc')).start();
+    if (this.access === undefined && hsm === undefined) this.procWatcher(onAccess('proc')).start();
 
     try {
       this.local = new LocalChangeWatcher(
@@ -128,6 +150,7 @@ export class OnDemand {
 
   close(): void {
     this.closed = true;
+    this.fileAccess?.close();
     this.access?.close();
     this.proc?.stop();
     this.local?.close();
@@ -188,6 +211,7 @@ export class OnDemand {
     while (this.inFlight.size > 0 || this.evicting !== undefined) {
       await Promise.all([...this.inFlight, this.evicting]);
     }
+    await this.fileAccess?.idle();
   }
 
   /** One eviction at a time; a request meanwhile runs it once more when it is done. */

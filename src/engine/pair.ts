@@ -19,6 +19,8 @@ import { Archive } from '../store/archive.js';
 import { acquireLock } from '../store/lock.js';
 import { emptyCounts, type CompareProgress, type Done, type Progress } from './exec-context.js';
 import { Executor } from './executor.js';
+import { checkFilePlaceholders, openFilePlaceholders } from './file-placeholders.js';
+import type { HsmClient } from '../hsm/client.js';
 import { Root } from '../fsops/root.js';
 import { adoptLocalVersions } from '../versions/adopt.js';
 import { META, markRemoteAtFirstSync, rememberedRemote, remoteUnavailableReason } from './health.js';
@@ -124,6 +126,8 @@ export class Pair {
   private probe: MountProbe | undefined;
   /** The remote was unavailable: probe again once it is back (it may be another mount now). */
   private probeDue = false;
+  /** The supervisor's client, with file placeholders (--placeholders file). */
+  hsm: HsmClient | undefined;
 
   private constructor(
     readonly cfg: PairConfig,
@@ -138,7 +142,8 @@ export class Pair {
     this.remoteRoot = roots.remote.path;
     this.bandwidth = new TokenBucket(cfg.bwlimit);
     const pins = matcherOf(cfg.pin.map(binary));
-    this.isPinned = (path) => (cfg.pin.length > 0 && pins(path, false)) || this.pinnedByPath(path);
+    const byPath = (path: RelPath): boolean => this.pinnedPaths.some((p) => isWithin(path, p));
+    this.isPinned = (path) => (cfg.pin.length > 0 && pins(path, false)) || byPath(path);
     this.policy = {
       lazy: cfg.lazy,
       isPinned: this.isPinned,
@@ -179,6 +184,7 @@ export class Pair {
       remoteSettled: () => this.settle.settled(this.probe?.kind ?? 'remote'),
       remoteFacts: () => factsOf(this.probe),
       symlinkLimit: (target) => symlinkLimit(this.probe, target),
+      ...(this.hsm !== undefined && { placeholderFiles: this.hsm }),
       ...(this.cfg.versionsSkipAbove !== undefined && { skipVersionsAbove: this.cfg.versionsSkipAbove }),
     });
     return this.executorInstance;
@@ -207,10 +213,6 @@ export class Pair {
     if (what !== 'recorded' && what !== 'versioned') this.log.debug({ path: display(p), what, detail }, what);
   }
 
-  private pinnedByPath(path: RelPath): boolean {
-    return this.pinnedPaths.some((p) => isWithin(path, p));
-  }
-
   /** The paths pinned with `lazysync pin`. */
   get pins(): readonly RelPath[] {
     return this.pinnedPaths;
@@ -228,6 +230,7 @@ export class Pair {
     const stateDir = roots.local.stateDir;
     if (dryRun && !existsSync(path.join(stateDir, 'state.db')))
       return new Pair(cfg, log, undefined, hooks, roots);
+    if (!dryRun) await checkFilePlaceholders(cfg);
     if (!dryRun)
       await fs.mkdir(cfg.local, { recursive: false }).catch((e: unknown) => {
         if (!hasCode(e, 'EEXIST')) throw e;
@@ -256,6 +259,7 @@ export class Pair {
       }
       if (!dryRun) await recoverJournal(archive, pair.localRoot, pair.remoteRoot, log);
       if (!dryRun) await adoptLocalVersions(archive, pair.localRoot);
+      if (!dryRun) pair.hsm = await openFilePlaceholders(cfg, roots.local, archive, log);
     } catch (e) {
       pair.close();
       throw e;
@@ -264,6 +268,7 @@ export class Pair {
   }
 
   close(): void {
+    this.hsm?.close();
     this.archiveInstance?.close();
     this.releaseLock?.();
     this.releaseLock = undefined;
@@ -336,13 +341,8 @@ export class Pair {
   private async planAndApply(opts: PassOptions): Promise<PassOutcome> {
     const archive = this.archiveInstance;
     if (archive !== undefined) this.files.beginPlan();
-    const input = {
-      cfg: this.cfg,
-      roots: this.roots,
-      archive,
-      policy: this.policy,
-      log: this.log,
-    };
+    const { cfg, roots, policy, log } = this;
+    const input = { cfg, roots, archive, policy, log };
     // Counted from here: moves are made while the pass is planned.
     const tally: Tally = {
       counts: emptyCounts(),

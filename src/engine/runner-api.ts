@@ -39,6 +39,7 @@ export interface PairStatus {
     interval: number;
     maxDelete: number;
     accessDetect: string;
+    placeholders: string;
     pin: string[];
     ignore: string[];
     maxSize: number | null;

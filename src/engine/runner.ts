@@ -94,6 +94,7 @@ export class PairRunner extends EventEmitter implements PairRunnerApi {
       policy: pair.policy,
       files: pair.files,
       own: pair.own,
+      ...(pair.hsm !== undefined && { hsm: pair.hsm }),
       isPaused: () => this.paused,
       requestPass: (why) => {
         this.log.debug(`pass requested: ${why}`);

@@ -58,6 +58,11 @@ export interface CopyOptions {
   onTemp?: (tmp: Buffer) => void | Promise<void>;
   /** Called after the copy is verified, right before the rename: check or version the destination here. */
   beforeRename?: () => Promise<void>;
+  /**
+   * Instead of the rename: puts the verified temp's content into `dst` itself (a file placeholder that a
+   * program has open is filled in place, through the kernel's event). The temp is removed after.
+   */
+  instead?: (tmp: Buffer) => Promise<void>;
   /** Called after each chunk is written; a rate limiter can delay by not resolving at once. */
   onChunk?: (bytes: number) => void | Promise<void>;
   bufferSize?: number;
@@ -148,6 +153,10 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
 
     if (!(await sourceUnchanged(opts, input, before))) throw changed('changed during the copy');
     await opts.beforeRename?.();
+    if (opts.instead !== undefined) {
+      await opts.instead(tmp);
+      return entryFromStats(written, dstSide) as Entry;
+    }
     faultPoint('copy: rename temp into place', dst);
     await fsp.rename(tmp, dst);
     tmp = undefined;
@@ -156,7 +165,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     await output?.close().catch(() => undefined);
     await input?.close().catch(() => undefined);
     if (tmp !== undefined) {
-      faultPoint('copy: remove temp after a failure', tmp);
+      faultPoint('copy: remove temp', tmp);
       await fsp.unlink(tmp).catch(() => undefined);
     }
     if (tmpName !== undefined) writing.delete(tmpName);
@@ -273,35 +282,43 @@ function handled<T>(p: Promise<T>): Promise<T> {
 }
 
 /**
+ * Runs `fn` with a new temp path beside `dst`, known as in flight (never swept as a stray) while it runs;
+ * if `fn` fails, whatever it left at the temp path is removed.
+ */
+export async function withTempBeside<T>(dst: Buffer, fn: (tmp: Buffer) => Promise<T>): Promise<T> {
+  const tmp = tempPathFor(dst);
+  const tmpName = tmp.toString('latin1');
+  writing.add(tmpName);
+  try {
+    return await fn(tmp);
+  } catch (e) {
+    faultPoint('temp: remove after a failure', tmp);
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw e;
+  } finally {
+    writing.delete(tmpName);
+  }
+}
+
+/**
  * Make `dst` a symlink with link text `target` (bytes, verbatim, relative ones included): created at a
  * temp name and renamed into place, so it replaces an existing non-directory atomically.
  */
-export async function symlinkAtomic(
+export function symlinkAtomic(
   target: Buffer,
   dst: Buffer,
   beforeRename?: () => Promise<void>,
   onTemp?: (tmp: Buffer) => void | Promise<void>,
   io: LinkWriter = pooledLinkWriter,
 ): Promise<void> {
-  const tmp = tempPathFor(dst);
-  const tmpName = tmp.toString('latin1');
-  writing.add(tmpName);
-  try {
+  return withTempBeside(dst, async (tmp) => {
     await onTemp?.(tmp);
     faultPoint('symlink: create temp', tmp);
     await io.symlink(target, tmp);
-    try {
-      await beforeRename?.();
-      faultPoint('symlink: rename temp into place', dst);
-      await io.rename(tmp, dst);
-    } catch (e) {
-      faultPoint('symlink: remove temp after a failure', tmp);
-      await fsp.unlink(tmp).catch(() => undefined);
-      throw e;
-    }
-  } finally {
-    writing.delete(tmpName);
-  }
+    await beforeRename?.();
+    faultPoint('symlink: rename temp into place', dst);
+    await io.rename(tmp, dst);
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import { STATE_DIR, display } from '../core/paths.js';
 import type { Entry, RelPath, Side } from '../core/types.js';
 import { hasCode, LazysyncError } from '../errors.js';
 import { isAbsent, isMountGone } from './fserr.js';
+import { filePlaceholderOf } from './placeholder-xattr.js';
 
 /** `root/rel` as a binary string ('' is the root itself). Both are binary strings. */
 export function joinAbs(root: string, rel: RelPath): string {
@@ -46,6 +47,21 @@ function remoteRelOf(target: string, remoteRoot: string): RelPath | undefined {
   const parts = rel.split('/');
   if (parts[0] === STATE_DIR || parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
   return rel;
+}
+
+/**
+ * A local file whose attribute names a path (see placeholder-xattr.ts) is told apart as a link placeholder
+ * is, by the text a link to that path's remote file would hold; it also keeps its own size, time, mode and
+ * inode (the inode is what the kernel's access events name). One that names no syncable path is left alone.
+ */
+function localFileEntry(abs: Buffer, st: Stats, rel: RelPath, placeholderRoot?: string): Entry | undefined {
+  const of = placeholderRoot === undefined ? undefined : filePlaceholderOf(abs, st);
+  if (of === undefined || placeholderRoot === undefined) return entryFromStats(st, 'local');
+  const text = placeholderTarget(placeholderRoot, of);
+  const own = { size: st.size, mtime: st.mtimeMs, mode: st.mode & 0o7777, ino: st.ino };
+  const byText = symlinkEntry(text, rel, 'local', placeholderRoot);
+  if (byText.kind === 'placeholder' || byText.placeholderOf !== undefined) return { ...byText, ...own };
+  return { ...byText, ...own, unreadable: true };
 }
 
 /** The kind of a special file (never synced), or undefined for files, dirs and symlinks. */
@@ -183,7 +199,8 @@ export async function observe(
       throw e;
     }
     if (!st.isSymbolicLink()) {
-      const entry = entryFromStats(st, side);
+      const entry =
+        side === 'local' ? localFileEntry(abs, st, rel, placeholderRoot) : entryFromStats(st, side);
       if (entry !== undefined) return { found: 'entry', entry };
       return { found: 'special', special: specialKind(st) ?? 'device' };
     }
@@ -241,7 +258,7 @@ export function lstatEntrySync(root: string, rel: RelPath, placeholderRoot?: str
   const abs = absOf(root, rel);
   try {
     const st = fs.lstatSync(abs);
-    if (!st.isSymbolicLink()) return entryFromStats(st, 'local');
+    if (!st.isSymbolicLink()) return localFileEntry(abs, st, rel, placeholderRoot);
     const target = fs.readlinkSync(abs, { encoding: 'buffer' }).toString('latin1');
     return symlinkEntry(target, rel, 'local', placeholderRoot);
   } catch {

@@ -98,6 +98,8 @@ export class RealPair {
       logLevel: 'info',
       pin: [],
       accessDetect: 'inotify',
+      placeholders: 'link',
+      noFetchBy: [],
       versionsStaggered: false,
     };
     return new RealPair(archive, executor, files, { cfg, roots, archive, policy, log }, records, done);

@@ -138,6 +138,7 @@ export function samplePair(over: Partial<PairStatus> = {}): PairStatus {
       interval: 30,
       maxDelete: 50,
       accessDetect: 'inotify',
+      placeholders: 'link',
       pin: [],
       ignore: [],
       maxSize: null,
