@@ -35,6 +35,9 @@ export interface AccessEvent {
   /** An open with O_TRUNC for writing: release it rather than fill it. */
   truncating: boolean;
   writing: boolean;
+  /** A read, write or truncate through a descriptor opened earlier (pre-content mode): the pages it is
+   * about, page-aligned; count 0 means the whole file. Absent for an open. */
+  range?: { offset: number; count: number };
 }
 
 export interface HsmOptions {
@@ -42,6 +45,7 @@ export interface HsmOptions {
 }
 
 const START_TIMEOUT_MS = 10_000;
+const HELLO_TIMEOUT_MS = 5_000;
 const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
 
 type Waiter = { resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
@@ -50,7 +54,13 @@ export class HsmClient {
   /** Connects to the supervisor of `localRoot` (binary string), starting it first if none answers. */
   static async connect(localRoot: string, opts: HsmOptions = {}): Promise<HsmClient> {
     const dir = runtimeDir(opts.runtimeDir);
-    ensureRuntimeDir(dir);
+    try {
+      ensureRuntimeDir(dir);
+    } catch (e) {
+      throw new HsmUnavailable(`cannot make ${dir} (${messageOf(e)}): file placeholders need root`, {
+        cause: e,
+      });
+    }
     const files = supervisorFiles(localRoot, dir);
     const deadline = Date.now() + START_TIMEOUT_MS;
     let child: ReturnType<typeof spawn> | undefined;
@@ -79,7 +89,7 @@ export class HsmClient {
   static check(localRoot: string): Promise<HsmMode> {
     return new Promise((resolve, reject) => {
       try {
-        const root = fs.realpathSync(Buffer.from(localRoot, 'latin1'), { encoding: 'buffer' });
+        const root = fs.realpathSync.native(Buffer.from(localRoot, 'latin1'), { encoding: 'buffer' });
         const group = FanGroup.open(root, () => undefined);
         const mode = group.mode;
         group.close();
@@ -92,6 +102,10 @@ export class HsmClient {
 
   static async #hello(sock: net.Socket, files: SupervisorFiles): Promise<HsmClient> {
     const client = new HsmClient(sock, files);
+    const timer = setTimeout(() => {
+      client.#fail(new LazysyncError('io', `the placeholder supervisor does not answer; see ${files.log}`));
+      client.close();
+    }, HELLO_TIMEOUT_MS);
     try {
       const reply = (await client.#request({ op: 'hello', pid: process.pid })) as {
         mode: HsmMode;
@@ -102,6 +116,8 @@ export class HsmClient {
     } catch (e) {
       client.close();
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
     return client;
   }
@@ -217,6 +233,7 @@ export class HsmClient {
         comm: msg.comm,
         truncating: msg.truncating,
         writing: msg.writing,
+        ...(msg.range === undefined ? {} : { range: msg.range }),
       });
       return;
     }

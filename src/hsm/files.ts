@@ -32,7 +32,7 @@ export function supervisorFiles(localRoot: string, dir: string): SupervisorFiles
   const given = Buffer.from(path.resolve(localRoot), 'latin1');
   let root: Buffer;
   try {
-    root = fs.realpathSync(given, { encoding: 'buffer' });
+    root = fs.realpathSync.native(given, { encoding: 'buffer' }); // native: the JS one decodes names as UTF-8
   } catch {
     root = given;
   }

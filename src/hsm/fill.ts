@@ -12,9 +12,23 @@ const CHUNK = 1 << 20;
 
 /**
  * Copies the file `from` into the file open as `fd`, from offset 0, makes `fd`'s file exactly as long as
- * `from`, and sets its mtime. Async: the event loop keeps answering other events meanwhile.
+ * `from`, and sets its mtime. Async: the event loop keeps answering other events meanwhile. On failure
+ * the file is put back as it was (size and times, no data blocks), so a half fill never looks like a
+ * local edit, and the error is thrown.
  */
 export async function fillFromFile(fd: number, from: Buffer, mtimeMs: number): Promise<number> {
+  const before = await fstat(fd);
+  try {
+    return await copyInto(fd, from, mtimeMs);
+  } catch (e) {
+    await ftruncate(fd, 0).catch(() => undefined);
+    await ftruncate(fd, before.size).catch(() => undefined);
+    await futimes(fd, before.atime, before.mtime).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function copyInto(fd: number, from: Buffer, mtimeMs: number): Promise<number> {
   const src = await fs.promises.open(from, 'r');
   let total = 0;
   try {

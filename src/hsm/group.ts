@@ -1,4 +1,5 @@
 // One fanotify group for file placeholders: init with the best class the kernel has, marks, responses.
+import fs from 'node:fs';
 import os from 'node:os';
 import { display } from '../core/paths.js';
 import { messageOf } from '../errors.js';
@@ -29,6 +30,11 @@ const PRE_CONTENT_MASK = FAN_OPEN_PERM | FAN_PRE_ACCESS;
 function codeOf(e: unknown): string | undefined {
   const c = (e as { code?: unknown } | null)?.code;
   return typeof c === 'string' ? c : undefined;
+}
+
+/** EOPNOTSUPP, which libuv names ENOTSUP (the same number on Linux): the filesystem refuses the mark. */
+function refused(e: unknown): boolean {
+  return codeOf(e) === 'ENOTSUP' || codeOf(e) === 'EOPNOTSUPP';
 }
 
 /** A path as the NUL-terminated bytes fanotify_mark takes. */
@@ -100,7 +106,7 @@ export class FanGroup {
       try {
         this.#addon.fanMark(this.#handle, FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW, mask, AT_FDCWD, cPath(root));
       } catch (e) {
-        if (codeOf(e) === 'EOPNOTSUPP' || codeOf(e) === 'EINVAL') return false;
+        if (refused(e) || codeOf(e) === 'EINVAL') return false;
         throw new HsmUnavailable(`cannot watch ${display(root.toString('latin1'))}: ${messageOf(e)}`, {
           cause: e,
         });
@@ -122,11 +128,16 @@ export class FanGroup {
    * that refuses pre-content events on this inode (another filesystem mounted inside) gets FAN_OPEN_PERM.
    */
   mark(path: Buffer): void {
+    if (!fs.lstatSync(path).isFile()) {
+      throw Object.assign(new Error(`not a regular file: ${display(path.toString('latin1'))}`), {
+        code: 'EINVAL',
+      });
+    }
     const flags = FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW;
     try {
       this.#addon.fanMark(this.#handle, flags, this.mask, AT_FDCWD, cPath(path));
     } catch (e) {
-      if (codeOf(e) !== 'EOPNOTSUPP' || this.mask === FAN_OPEN_PERM) throw e;
+      if (!refused(e) || this.mask === FAN_OPEN_PERM) throw e;
       this.#addon.fanMark(this.#handle, flags, FAN_OPEN_PERM, AT_FDCWD, cPath(path));
     }
   }
@@ -141,7 +152,7 @@ export class FanGroup {
         return;
       } catch (e) {
         if (codeOf(e) === 'ENOENT') return;
-        if (codeOf(e) !== 'EOPNOTSUPP' && codeOf(e) !== 'EINVAL') throw e;
+        if (!refused(e) && codeOf(e) !== 'EINVAL') throw e;
       }
     }
   }

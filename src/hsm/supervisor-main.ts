@@ -63,6 +63,7 @@ async function main(): Promise<number> {
   process.on('SIGHUP', () => undefined); // the daemon's terminal going away is no reason to stop
   // Dying would let the kernel allow every pending access (readers would see zeros): log and go on.
   process.on('uncaughtException', (e) => log(`uncaught: ${messageOf(e)}`));
+  process.on('unhandledRejection', (e) => log(`unhandled: ${messageOf(e)}`));
   return -1; // keep running
 }
 

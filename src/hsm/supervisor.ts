@@ -89,7 +89,8 @@ export class Supervisor {
       try {
         this.#onEvent(ev);
       } catch (e) {
-        // An event must never stay unanswered: whatever failed, the caller gets EIO.
+        // An event must never stay unanswered: whatever failed before it was answered or made pending
+        // (the only steps that throw), the caller gets EIO.
         this.#opts.log(`event of pid ${ev.pid}: ${messageOf(e)}`);
         if (ev.fd >= 0) this.#answerRaw(ev.fd, 'EIO');
       }
@@ -101,10 +102,7 @@ export class Supervisor {
       this.#opts.log('fanotify queue overflowed: events were lost');
       return;
     }
-    if ((ev.mask & PERMISSION_EVENTS) === 0) {
-      fs.closeSync(ev.fd);
-      return;
-    }
+    if ((ev.mask & PERMISSION_EVENTS) === 0) return this.#close(ev.fd); // nothing to answer
     const caller = describeCaller(ev.pid);
     // Our own fill's ftruncate on the event fd raises an event: allow it, or the fill waits on itself.
     if (caller.tgid === process.pid) return this.#answerRaw(ev.fd, 'allow');
@@ -115,7 +113,6 @@ export class Supervisor {
     const path = fs.readlinkSync(`/proc/self/fd/${ev.fd}`, { encoding: 'buffer' });
     const ino = fs.fstatSync(ev.fd).ino;
     const id = this.#nextId++;
-    this.#pending.set(id, { id, fd: ev.fd, answered: false, users: 0 });
     this.#send(daemon.sock, {
       ev: 'access',
       id,
@@ -129,15 +126,26 @@ export class Supervisor {
       writing: caller.writing,
       ...(ev.range === undefined ? {} : { range: ev.range }),
     });
+    // Pending only once sent: if anything above threw, #onEvents answers the event itself.
+    this.#pending.set(id, { id, fd: ev.fd, answered: false, users: 0 });
   }
 
-  /** Answers an event nobody else knows about, and closes its fd. */
+  /** Answers an event nobody else knows about, and closes its fd. Never throws: the next events wait. */
   #answerRaw(fd: number, answer: 'allow' | DenyErrno): void {
     try {
       if (answer === 'allow') this.#group.allow(fd);
       else this.#group.deny(fd, answer);
-    } finally {
+    } catch (e) {
+      this.#opts.log(`answer on fd ${fd}: ${messageOf(e)}`);
+    }
+    this.#close(fd);
+  }
+
+  #close(fd: number): void {
+    try {
       fs.closeSync(fd);
+    } catch (e) {
+      this.#opts.log(`close of fd ${fd}: ${messageOf(e)}`);
     }
   }
 
@@ -152,7 +160,7 @@ export class Supervisor {
     } catch (e) {
       this.#opts.log(`answer to event ${p.id}: ${messageOf(e)}`);
     }
-    if (p.users === 0) fs.closeSync(p.fd);
+    if (p.users === 0) this.#close(p.fd);
   }
 
   #denyAll(): void {
@@ -261,7 +269,7 @@ export class Supervisor {
       throw e;
     } finally {
       first.users--;
-      if (first.answered && first.users === 0) fs.closeSync(first.fd);
+      if (first.answered && first.users === 0) this.#close(first.fd);
     }
     for (const p of events) this.#answer(p, 'allow');
     return {};
