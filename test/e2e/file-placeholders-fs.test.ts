@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { chmod, readFile, rename } from 'node:fs/promises';
+import { chown, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -73,7 +73,7 @@ describe('file placeholders on each filesystem, and where they cannot work', { t
 
   it('not root: run --placeholders file stops at once with exit 2, says what is missing, and makes nothing', async () => {
     const home = mkdtempSync(join(tmpdir(), 'lazysync-nobody-'));
-    await chmod(home, 0o777);
+    await chown(home, NOBODY, NOBODY);
     const local = join(home, 'L');
     try {
       const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
