@@ -91,6 +91,8 @@ max_size = "1G"
 cache_max = 1024
 max_delete = 20
 access_detect = "proc"
+placeholders = "file"
+no_fetch_by = ["updatedb", "/opt/idx/"]
 versions_max_age = "30d"
 versions_max_count = 10
 versions_max_total = "20G"
@@ -127,6 +129,8 @@ versions_skip_above = "1G"
         maxSize: 2 ** 30,
         cacheMax: 1024,
         accessDetect: 'proc',
+        placeholders: 'file',
+        noFetchBy: ['updatedb', '/opt/idx/'],
         versionsMaxAge: 30 * 86_400_000,
         versionsMaxCount: 10,
         versionsMaxTotal: 20 * 2 ** 30,
@@ -136,6 +140,8 @@ versions_skip_above = "1G"
     );
     assert.equal(a?.versionsStaggered, false);
     assert.equal(a?.versionsMaxAge, undefined);
+    assert.equal(a?.placeholders, 'link');
+    assert.deepEqual(a?.noFetchBy, []);
   });
 
   it('expands ~/ in folders', () => {
