@@ -306,6 +306,7 @@ napi_value FgetXattr(napi_env env, napi_callback_info info);
 napi_value SetXattr(napi_env env, napi_callback_info info);
 napi_value RemoveXattr(napi_env env, napi_callback_info info);
 napi_value FremoveXattr(napi_env env, napi_callback_info info);
+napi_value HoldsData(napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
@@ -328,6 +329,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"setXattr", NULL, SetXattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"removeXattr", NULL, RemoveXattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fremoveXattr", NULL, FremoveXattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"holdsData", NULL, HoldsData, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

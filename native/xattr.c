@@ -6,6 +6,9 @@
  *   setXattr(path: Buffer, name: string, value: Buffer)
  *   removeXattr(path: Buffer, name: string), fremoveXattr(fd: number, name: string)
  *                                                                a missing attribute is not an error
+ *   holdsData(path: Buffer) -> boolean                           whether any byte of the file is data, not
+ *                                                                a hole (lseek SEEK_DATA): a placeholder
+ *                                                                written to while nothing watched it has some
  *
  * Paths never follow a symlink (the l* calls): a link placeholder points into the network mount, and its
  * attributes are never the target's. A path Buffer may end in one NUL byte; it holds no other NUL.
@@ -16,7 +19,9 @@
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 /* native/fanotify.c */
 napi_value lazysync_throw_errno(napi_env env, int err, const char *syscall);
@@ -193,4 +198,28 @@ napi_value FremoveXattr(napi_env env, napi_callback_info info) {
   if (!name_arg(env, argv[1], name, usage)) return NULL;
   if (fremovexattr(fd, name) < 0 && errno != ENODATA) return lazysync_throw_errno(env, errno, "fremovexattr");
   return NULL;
+}
+
+napi_value HoldsData(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, NULL, "holdsData(path)");
+    return NULL;
+  }
+  char *path = path_arg(env, argv[0], "holdsData: the path must be a Buffer without NUL bytes");
+  if (path == NULL) return NULL;
+  int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  int fd = open(path, flags | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(path, flags); /* O_NOATIME needs the owner or CAP_FOWNER */
+  int err = errno;
+  free(path);
+  if (fd < 0) return lazysync_throw_errno(env, err, "open");
+  off_t at = lseek(fd, 0, SEEK_DATA);
+  err = errno;
+  close(fd);
+  if (at < 0 && err != ENXIO) return lazysync_throw_errno(env, err, "lseek");
+  napi_value result;
+  napi_get_boolean(env, at >= 0, &result);
+  return result;
 }

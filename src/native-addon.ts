@@ -38,6 +38,8 @@ export interface Addon {
   /** A missing attribute is not an error. */
   removeXattr(path: Buffer, name: string): void;
   fremoveXattr(fd: number, name: string): void;
+  /** Whether any byte of the (local) file is data rather than a hole. */
+  holdsData(path: Buffer): boolean;
 }
 
 const REQUIRED = [
@@ -60,6 +62,7 @@ const REQUIRED = [
   'setXattr',
   'removeXattr',
   'fremoveXattr',
+  'holdsData',
 ] as const;
 
 export const ADDON_RELATIVE_PATH = 'build/Release/inotify_addon.node';

@@ -6,7 +6,9 @@ import path from 'node:path';
 import type { PairConfig } from '../config.js';
 import { display } from '../core/paths.js';
 import type { Root } from '../fsops/root.js';
-import { LazysyncError, messageOf } from '../errors.js';
+import { LazysyncError, hasCode, messageOf } from '../errors.js';
+import { PLACEHOLDER_XATTR } from '../fsops/placeholder-xattr.js';
+import { nativeAddon } from '../native-addon.js';
 import { HsmClient } from '../hsm/client.js';
 import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
@@ -55,7 +57,7 @@ export async function openFilePlaceholders(
     throw new LazysyncError('unsupported', `file placeholders: ${messageOf(e)}`);
   }
   try {
-    const marked = await watchRecorded(hsm, local, archive);
+    const marked = await watchRecorded(hsm, local, archive, log);
     log.info(
       `file placeholders: the supervisor (pid ${hsm.supervisorPid}, ${hsm.mode} events) watches ${marked} placeholder(s)`,
     );
@@ -66,16 +68,41 @@ export async function openFilePlaceholders(
   return hsm;
 }
 
+/**
+ * Whether a placeholder holds data: written by a program while no supervisor watched it (after a restart
+ * of the machine, before lazysync ran). Looking opens it: a placeholder still watched refuses this
+ * process's open (EIO), and a watched one cannot have been written to.
+ */
+function writtenUnwatched(abs: Buffer): boolean {
+  try {
+    return nativeAddon()?.holdsData(abs) === true;
+  } catch (e) {
+    if (hasCode(e, 'EIO')) return false;
+    throw e;
+  }
+}
+
 /** Puts the watch on each file placeholder the archive records that is still the same file. */
-async function watchRecorded(hsm: HsmClient, local: Root, archive: Archive): Promise<number> {
+async function watchRecorded(hsm: HsmClient, local: Root, archive: Archive, log: Logger): Promise<number> {
   let marked = 0;
   for (const rec of archiveSubtree(archive, '')) {
     if (rec.local.kind !== 'placeholder' || rec.local.ino === 0) continue;
     const now = await local.stat(rec.path).catch(() => undefined);
     // Anything else there now is for the next pass to see.
     if (now?.kind !== 'placeholder' || now.ino !== rec.local.ino) continue;
+    const abs = local.abs(rec.path);
+    if (writtenUnwatched(abs)) {
+      // Its content is a program's (what it did not write reads as zeros): an ordinary file, uploaded as a
+      // local edit by the next pass, the remote's content kept as a version.
+      nativeAddon()?.removeXattr(abs, PLACEHOLDER_XATTR);
+      log.warn(
+        { path: display(rec.path) },
+        `${display(rec.path)}: written to while no lazysync watched it; it is a local file now (the remote's content will be kept as a version)`,
+      );
+      continue;
+    }
     // An unwatched placeholder reads as zeros: better not to start than to leave one so.
-    await hsm.mark(local.abs(rec.path)).catch((e: unknown) => {
+    await hsm.mark(abs).catch((e: unknown) => {
       throw new LazysyncError('io', `cannot watch the placeholder ${display(rec.path)}: ${messageOf(e)}`);
     });
     marked++;

@@ -21,7 +21,7 @@ import { FanGroup } from './group.js';
 import { LineSplitter, b64, encode, unb64, type RequestBody, type ServerMessage } from './protocol.js';
 import { HsmUnavailable, type HsmMode } from './unavailable.js';
 
-export { HsmUnavailable, PLACEHOLDER_XATTR, type HsmMode } from './unavailable.js';
+export { HsmUnavailable, type HsmMode } from './unavailable.js';
 
 export interface AccessEvent {
   id: number;

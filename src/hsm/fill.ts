@@ -49,3 +49,11 @@ async function copyInto(fd: number, from: Buffer, mtimeMs: number): Promise<numb
   await futimes(fd, Date.now() / 1000, mtimeMs / 1000);
   return total;
 }
+
+/**
+ * Empties the file open as `fd` before its marker goes (an open that overwrites it, O_TRUNC): the program
+ * would truncate it anyway, and meanwhile nobody may read the placeholder's size as zeros.
+ */
+export async function emptyFile(fd: number): Promise<void> {
+  await ftruncate(fd, 0);
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { messageOf } from '../errors.js';
 import { PERMISSION_EVENTS, type DenyErrno, type FanEvent } from './events.js';
-import { fillFromFile } from './fill.js';
+import { emptyFile, fillFromFile } from './fill.js';
 import { FanGroup } from './group.js';
 import { describeCaller } from './proc.js';
 import {
@@ -17,7 +17,7 @@ import {
   type Request,
   type ServerMessage,
 } from './protocol.js';
-import { PLACEHOLDER_XATTR } from './unavailable.js';
+import { PLACEHOLDER_XATTR } from '../fsops/placeholder-xattr.js';
 import { nativeAddon } from '../native-addon.js';
 
 interface Pending {
@@ -253,7 +253,7 @@ export class Supervisor {
     return found as Pending[];
   }
 
-  /** Fills (or, for release, empties nothing and keeps) the file of the first event, then allows them all. */
+  /** Fills (or, for release, empties) the file of the first event, unmarks it, then allows them all. */
   async #fillOrRelease(req: Extract<Request, { op: 'fill' | 'release' }>): Promise<object> {
     const events = this.#take(req.ids);
     const first = events[0]!; // ids is never empty (parseRequest)
@@ -262,6 +262,7 @@ export class Supervisor {
     first.users++;
     try {
       if (req.op === 'fill') await fillFromFile(first.fd, unb64(req.from), req.mtimeMs);
+      else await emptyFile(first.fd);
       nativeAddon()!.fremoveXattr(first.fd, PLACEHOLDER_XATTR);
       this.#group.unmark(first.fd);
     } catch (e) {

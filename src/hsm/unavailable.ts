@@ -10,6 +10,3 @@ export class HsmUnavailable extends LazysyncError {
     this.name = 'HsmUnavailable';
   }
 }
-
-/** The extended attribute that makes a regular file a placeholder; its value is the remote path. */
-export const PLACEHOLDER_XATTR = 'user.lazysync.placeholder';

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import {
   killAllCli,
   listVersions,
+  versionTexts,
   nowSec,
   setMtime,
   startRemote,
@@ -28,6 +29,7 @@ import {
   type FileWorld,
 } from '../fixture/file-placeholders.js';
 import { assertRunning, logLines, startRun, stopRun } from '../fixture/run.js';
+import { stopSupervisor } from '../../src/hsm/client.js';
 
 const BASE = nowSec() - 7200;
 
@@ -259,6 +261,54 @@ describe(
         await stopRun(again);
       } finally {
         again.kill('SIGKILL');
+      }
+    });
+
+    it('a placeholder written while nothing watched it (no supervisor, as after a reboot) becomes an ordinary file: uploaded, the remote kept as a version', async () => {
+      const p = await world.pair('unwatched');
+      await writeTree(p.server, { 'w.txt': 'remote words\n', 'quiet.txt': 'untouched\n' });
+      const first = runFiles(p, join(remote.base, 'fp-unwatched-1.log'));
+      try {
+        await waitFilePlaceholder(p, 'w.txt');
+        await waitFilePlaceholder(p, 'quiet.txt');
+        await stopRun(first);
+      } finally {
+        first.kill('SIGKILL');
+      }
+      assert.equal(
+        await stopSupervisor(Buffer.from(p.local).toString('latin1'), {
+          runtimeDir: world.env.LAZYSYNC_RUNTIME_DIR,
+        }),
+        true,
+      );
+      // Nothing watches now: a program writes into the placeholder in place (what it skips reads as zeros).
+      const w = await runProgram('python3', [
+        '-c',
+        'import sys\nf=open(sys.argv[1],"r+b")\nf.write(b"LOCAL")\nf.close()',
+        join(p.local, 'w.txt'),
+      ]);
+      assert.equal(w.code, 0, w.stderr);
+      const run = runFiles(p, join(remote.base, 'fp-unwatched-2.log'));
+      try {
+        await waitFor(
+          async () => (await readFile(join(p.server, 'w.txt'))).subarray(0, 5).toString() === 'LOCAL',
+          'the written file uploaded',
+          60_000,
+        );
+        assert.deepEqual(
+          await versionTexts(p.server, 'w.txt'),
+          ['remote words\n'],
+          'the remote content is a version',
+        );
+        assert.equal(placeholderAttr(join(p.local, 'w.txt')), undefined, 'no longer a placeholder');
+        await assertFilePlaceholder(p, 'quiet.txt');
+        assert.equal(
+          (await runProgram('cat', [join(p.local, 'quiet.txt')])).stdout.toString(),
+          'untouched\n',
+        );
+        await stopRun(run);
+      } finally {
+        run.kill('SIGKILL');
       }
     });
 

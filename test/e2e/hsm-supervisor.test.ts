@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HsmClient, PLACEHOLDER_XATTR, stopSupervisor, type AccessEvent } from '../../src/hsm/client.js';
+import { HsmClient, stopSupervisor, type AccessEvent } from '../../src/hsm/client.js';
+import { PLACEHOLDER_XATTR } from '../../src/fsops/placeholder-xattr.js';
 import { nativeAddon } from '../../src/native-addon.js';
 import { loopFsSkipReason, makeLoopFs, makeTmpFs, type LoopFs, type LoopFsKind } from '../fixture/loopfs.js';
 import { NOBODY, binForOtherUsers } from '../fixture/other-user.js';
@@ -79,7 +80,7 @@ class Bench {
     fs.ftruncateSync(fd, content.length);
     fs.futimesSync(fd, new Date(), new Date(mtimeMs));
     fs.closeSync(fd);
-    nativeAddon()!.setXattr(Buffer.from(p), PLACEHOLDER_XATTR, Buffer.from(`/remote/${name}`));
+    nativeAddon()!.setXattr(Buffer.from(p), PLACEHOLDER_XATTR, Buffer.from(name));
     await this.client.mark(Buffer.from(p));
     return { path: p, src: Buffer.from(src) };
   }
