@@ -13,6 +13,9 @@ import type { Logger } from '../log.js';
 import type { Archive } from '../store/archive.js';
 import type { Lifecycle } from './lifecycle.js';
 
+/** How long a program that opened a moved placeholder waits for the pass that makes the move. */
+const MOVED_WAIT_MS = 30_000;
+
 export interface FileAccessHost {
   hsm: HsmClient;
   local: Root;
@@ -127,12 +130,31 @@ export class FileAccessServer {
       }
       return;
     }
+    // A placeholder moved here (`mv`) and opened before the pass made the move: that pass is due now (the
+    // rename was a local change); the programs wait for it, then the next round serves them.
+    const now = await local.stat(rel).catch(() => undefined);
+    if (now?.placeholderOf !== undefined && all.some((e) => e.ino === now.ino)) {
+      this.waiting.set(rel, [...all, ...(this.waiting.get(rel) ?? [])]);
+      this.host.requestPass(`moved placeholder ${display(rel)} opened`);
+      if (await this.untilKnown(rel, now.ino)) return;
+      this.take(rel, (e) => all.includes(e));
+    }
     log.info(
       { path: display(rel) },
-      `${display(rel)}: touched before the pair knows it (a placeholder moved or copied?): refused for now`,
+      `${display(rel)}: touched before the pair knows it as a placeholder: refused for now`,
     );
     this.answer(hsm.deny(ids(all), 'EIO'));
-    this.host.requestPass(`file placeholder ${display(rel)} touched`);
+  }
+
+  /** Waits (bounded) until the archive has `rel` as the placeholder with inode `ino`. */
+  private async untilKnown(rel: RelPath, ino: number): Promise<boolean> {
+    const deadline = Date.now() + MOVED_WAIT_MS;
+    while (!this.closed && Date.now() < deadline) {
+      const rec = this.host.archive.get(rel);
+      if (rec?.local.kind === 'placeholder' && rec.local.ino === ino) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return false;
   }
 
   /** Fetches `rel` into the placeholder the waiting programs have open, then lets them all go on. */

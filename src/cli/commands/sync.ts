@@ -45,6 +45,11 @@ export async function syncCommand(opts: RawOptions): Promise<number> {
     bar?.stop();
     const code = report(outcome, cfg.dryRun);
     if (outcome.status === 'done') await pruneAfterPass(pair, cfg);
+    if (cfg.placeholders === 'file' && !cfg.dryRun) {
+      process.stdout.write(
+        'file placeholders are fetched while `lazysync run` or the daemon runs; until then opening one fails (EIO)\n',
+      );
+    }
     return code;
   } finally {
     bar?.stop();
