@@ -12,19 +12,18 @@
  *
  * Paths never follow a symlink (the l* calls): a link placeholder points into the network mount, and its
  * attributes are never the target's. A path Buffer may end in one NUL byte; it holds no other NUL.
- * Errors are as in native/fanotify.c: .code, .errno (negative) and .syscall.
+ * Errors are as in native/polled_fd.c: .code, .errno (negative) and .syscall.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* native/fanotify.c */
-napi_value lazysync_throw_errno(napi_env env, int err, const char *syscall);
+#include "polled_fd.h" /* lazysync_throw_errno */
 
 #define NAME_MAX_BYTES 256
 

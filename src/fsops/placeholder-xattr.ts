@@ -21,7 +21,13 @@ export function filePlaceholderOf(abs: Buffer, st: Stats): RelPath | undefined {
   if (!st.isFile() || st.size === 0) return undefined;
   const bytes = st.blocks * 512;
   if (bytes >= st.size && bytes > st.blksize) return undefined; // as much data as its size: a file
-  const value = nativeAddon()?.getXattr(abs, PLACEHOLDER_XATTR);
+  let value: Buffer | null | undefined;
+  try {
+    value = nativeAddon()?.getXattr(abs, PLACEHOLDER_XATTR);
+  } catch {
+    // A file this process may not read (EACCES), or a filesystem without user attributes: not one of ours.
+    return undefined;
+  }
   return value === null || value === undefined ? undefined : value.toString('latin1');
 }
 

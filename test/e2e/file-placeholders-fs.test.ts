@@ -153,6 +153,33 @@ describe('file placeholders on each filesystem, and where they cannot work', { t
       }
     });
 
+    it('eager with --max-size: larger files stay placeholders, and an open still fetches them', async () => {
+      const p = await world.pair('max-size');
+      const big = randomBytes(64 << 10);
+      await writeTree(p.server, { 'small.txt': 'small\n', 'big.bin': big });
+      const log = join(remote.base, 'fp-max-size.log');
+      const run = startRun(
+        p,
+        log,
+        ['--placeholders', 'file', '-L', 'n', '--max-size', '16K', '--interval', '3600'],
+        {
+          env: world.env,
+        },
+      );
+      try {
+        await waitFilePlaceholder(p, 'big.bin');
+        await waitFor(() => existsSync(join(p.local, 'small.txt')), 'small.txt downloaded', 30_000);
+        await assertHydrated(p, 'small.txt', 'small\n');
+        await assertFilePlaceholder(p, 'big.bin');
+        const sum = await runProgram('sha256sum', [join(p.local, 'big.bin')]);
+        assert.equal(sum.code, 0, sum.stderr);
+        await assertHydrated(p, 'big.bin', big);
+        await stopRun(run);
+      } finally {
+        run.kill('SIGKILL');
+      }
+    });
+
     it('--pin: pinned files are downloaded as local copies by the pass, the others stay placeholders', async () => {
       const p = await world.pair('pinned');
       await writeTree(p.server, { 'keep.db': 'pinned data\n', 'other.txt': 'lazy\n' });
