@@ -2,13 +2,13 @@
 // atomically, then record the result in the archive. One action's failure is thrown to the caller, which
 // records it as a problem for that path and goes on.
 import fs from 'node:fs/promises';
-import { display } from '../core/paths.js';
+import { STATE_DIR, display } from '../core/paths.js';
 import type { Action, Entry, RelPath, Side } from '../core/types.js';
 import { LazysyncError } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { absOf } from '../fsops/entry.js';
+import { absOf, joinAbs } from '../fsops/entry.js';
 import { Root } from '../fsops/root.js';
-import { copyFileAtomic, ensureDir, symlinkAtomic } from '../fsops/atomic.js';
+import { copyFileAtomic, ensureDir, symlinkAtomic, type CopyOptions } from '../fsops/atomic.js';
 import { freshFileStats } from '../fsops/fresh.js';
 import { filePlaceholderAtomic } from '../fsops/file-placeholder.js';
 import { isFilePlaceholder, placeholderShows } from '../fsops/placeholder-xattr.js';
@@ -20,6 +20,9 @@ import { Mover } from './exec-move.js';
 import { Sides } from './exec-sides.js';
 
 const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
+
+/** Where a fill's verified copy is made: in lazysync's own folder, so no synced folder changes meanwhile. */
+const FILL_STAGE = `${STATE_DIR}/fill`;
 
 export class Executor {
   private readonly roots: { local: Root; remote: Root };
@@ -175,7 +178,7 @@ export class Executor {
     path: RelPath,
     source: Entry,
     existing: Entry | undefined,
-    instead?: (tmp: Buffer) => Promise<void>,
+    inPlace?: Pick<CopyOptions, 'instead' | 'stageIn'>,
   ): Promise<Entry> {
     const to = other(from);
     const direction = to === 'local' ? 'download' : 'upload';
@@ -199,7 +202,7 @@ export class Executor {
                 }
               : {}),
             beforeRename: () => this.sides.clear(to, path, existing),
-            ...(instead !== undefined && { instead }),
+            ...inPlace,
           }),
         ),
       );
@@ -208,7 +211,7 @@ export class Executor {
 
   private async placeholder(path: RelPath, local: Entry | undefined, remote: Entry): Promise<void> {
     const marker = this.ctx.placeholderFiles;
-    // An empty file has nothing to fetch (and a file placeholder is told apart by having no blocks).
+    // An empty file has nothing to fetch: it is downloaded (a file placeholder is never empty).
     if (marker !== undefined && remote.size === 0) return this.download(path, local, remote);
     this.ctx.beforePlaceholder?.(path);
     if (marker !== undefined) await this.sides.makeFilePlaceholder(path, remote, local, marker);
@@ -230,7 +233,12 @@ export class Executor {
     const { path, local, remote } = step;
     return this.whileWriting(path, async () => {
       if (!isFilePlaceholder(local)) throw new Error(`${display(path)}: not a file placeholder`);
-      const written = await this.copy('remote', path, remote, local, (tmp) => fill(tmp, remote));
+      const stage = joinAbs(this.ctx.localRoot, FILL_STAGE);
+      await ensureDir(Buffer.from(stage, 'latin1'));
+      const written = await this.copy('remote', path, remote, local, {
+        instead: (tmp) => fill(tmp, remote),
+        stageIn: stage,
+      });
       this.record(path, { ...written, ino: local.ino }, remote);
       this.ctx.onDone('downloaded', path);
     });

@@ -126,7 +126,8 @@ export class OnDemand {
         this.host.roots.local.path,
         (changes, renames) => this.host.localChanged(changes, renames),
         {
-          onOpen: (rel) => this.noteOpen(rel),
+          // Opens order what --cache-max frees; without it, not watching them keeps opens free of events.
+          ...(this.host.policy.cacheMax !== undefined && { onOpen: (rel: RelPath) => this.noteOpen(rel) }),
           isOwn: (rel) => this.host.own.isOwnLocalWrite(rel),
           onLimit: (message) => log.warn(message),
         },

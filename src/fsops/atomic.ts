@@ -44,7 +44,11 @@ export function tempPrefixOf(abs: Buffer): string | undefined {
 /** A new temp path in the directory of `dst`: TEMP_PREFIX + 16 hex chars, a fixed 30-byte name. */
 export function tempPathFor(dst: Buffer): Buffer {
   const slash = dst.lastIndexOf(0x2f);
-  const dir = dst.subarray(0, slash + 1); // '' when dst has no directory part
+  return tempPathIn(dst.subarray(0, slash + 1)); // '' when dst has no directory part
+}
+
+/** A new temp path in `dir`, which is '' or ends in '/'. */
+function tempPathIn(dir: Buffer): Buffer {
   tempCounter = (tempCounter + 1) % 0x100000000;
   return Buffer.concat([dir, Buffer.from(tempPrefix + tempCounter.toString(16).padStart(8, '0'), 'latin1')]);
 }
@@ -63,6 +67,11 @@ export interface CopyOptions {
    * program has open is filled in place, through the kernel's event). The temp is removed after.
    */
   instead?: (tmp: Buffer) => Promise<void>;
+  /**
+   * The folder for the temp file (a binary string), with `instead`: not beside `dst`, whose folder would
+   * change while programs read it (GNU tar reports a folder that changed as it was read).
+   */
+  stageIn?: string;
   /** Called after each chunk is written; a rate limiter can delay by not resolving at once. */
   onChunk?: (bytes: number) => void | Promise<void>;
   bufferSize?: number;
@@ -107,7 +116,7 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     const seen = entryFromStats(before, 'local');
     if (seen === undefined || !stillAsPlanned(seen, expect)) throw changed('changed since it was scanned');
 
-    tmp = tempPathFor(dst);
+    tmp = opts.stageIn === undefined ? tempPathFor(dst) : tempPathIn(Buffer.from(`${opts.stageIn}/`, 'latin1'));
     tmpName = tmp.toString('latin1');
     writing.add(tmpName);
     await opts.onTemp?.(tmp);

@@ -128,7 +128,9 @@ export class HsmClient {
   #nextRid = 1;
   #mode: HsmMode = 'open';
   #supervisorPid = 0;
-  #onAccess: (e: AccessEvent) => void = () => undefined;
+  /** Accesses that came before anyone asked for them (the daemon still starting): handed over later. */
+  #early: AccessEvent[] = [];
+  #onAccess: (e: AccessEvent) => void = (e) => void this.#early.push(e);
   #onLost: (why: string) => void = () => undefined;
   #closing = false;
   #lost: Error | undefined;
@@ -152,8 +154,10 @@ export class HsmClient {
     return this.#supervisorPid;
   }
 
+  /** Each access from now on, and the ones that came before (a program waits on each until it is answered). */
   onAccess(cb: (e: AccessEvent) => void): void {
     this.#onAccess = cb;
+    for (const e of this.#early.splice(0)) cb(e);
   }
 
   /** Called when the supervisor goes away under us (then accesses fail until reconnect). */
