@@ -241,7 +241,9 @@ export function treeSection(samples: TreeSample[], files: number, rtt: number): 
         const ph = medianRun(s.map((x) => x.placeholders));
         const d = medianRun(s.map((x) => x.direct));
         const h = medianRun(s.map((x) => x.hydrated));
-        const bad = s.filter((x) => x.check !== 'ok');
+        const bad = [...new Set(s.map((x) => x.check).filter((c) => c !== 'ok'))].map(
+          (c) => `${c} (${s.filter((x) => x.check === c).length} of ${s.length} runs)`,
+        );
         return [
           SHOWN[s[0]!.cmd],
           String(s[0]!.files),
@@ -255,7 +257,7 @@ export function treeSection(samples: TreeSample[], files: number, rtt: number): 
           String(median(s.map((x) => x.fetched))),
           String(Math.max(...s.map((x) => x.mostFetches))),
           String(Math.max(...s.map((x) => x.fetchedAgain))),
-          bad.length === 0 ? 'ok' : `**${bad.map((x) => x.check).join('; ')}**`,
+          bad.length === 0 ? 'ok' : `**${bad.join('; ')}**`,
         ];
       }),
   };
