@@ -1,7 +1,7 @@
 // `npm run bench`: builds its own sshfs remote on loopback (a private sshd behind a delaying relay), measures
 // lazysync beside find, rsync, unison and cp, prints the tables and writes docs/benchmarks.md.
 // Never part of the tests. `--quick`: smaller trees, one run each, under 5 minutes.
-// `--only scan,throughput,latency,move,prune,bwlimit,access,scale,idle`: just those scenarios
+// `--only scan,throughput,latency,move,prune,files,bwlimit,access,scale,idle`: just those scenarios
 // (docs/benchmarks.md is then not written unless `--write` is given, and then only those scenarios' sections
 // change: bench/splice.ts). `--lazysync-only`: the scan and move figures time lazysync alone (the references
 // are minutes at 20 ms), to re-check it after a change.
@@ -14,6 +14,7 @@ import { benchThroughput } from './throughput.js';
 import { benchLatency } from './latency.js';
 import { benchMove } from './move.js';
 import { benchPrune } from './prune.js';
+import { benchFiles, filesSections } from './files.js';
 import { benchAccess } from './access.js';
 import { benchBwlimit } from './bwlimit.js';
 import { benchIdle, benchScale } from './scale.js';
@@ -21,7 +22,18 @@ import { startBenchRemote, type BenchRemote } from './net.js';
 import { renderSection, met, repoRoot, toolVersions, type Section } from './lib.js';
 import { spliceScenario } from './splice.js';
 
-const ALL = ['scan', 'throughput', 'latency', 'move', 'prune', 'bwlimit', 'access', 'scale', 'idle'] as const;
+const ALL = [
+  'scan',
+  'throughput',
+  'latency',
+  'move',
+  'prune',
+  'files',
+  'bwlimit',
+  'access',
+  'scale',
+  'idle',
+] as const;
 type Scenario = (typeof ALL)[number];
 
 const argv = process.argv.slice(2);
@@ -83,7 +95,7 @@ async function main(): Promise<void> {
 
   let br: BenchRemote | undefined;
   try {
-    if (only.some((s) => ['scan', 'throughput', 'latency', 'move', 'prune'].includes(s)))
+    if (only.some((s) => ['scan', 'throughput', 'latency', 'move', 'prune', 'files'].includes(s)))
       br = await startBenchRemote(0);
     const remote = br;
     await scenario('scan', () =>
@@ -145,6 +157,12 @@ async function main(): Promise<void> {
         log,
       ),
     );
+    await scenario('files', async () => {
+      const o = quick
+        ? { delay: 20, reads: 5, rounds: 3, preads: 20_000, treeFiles: 40, treeRuns: 1 }
+        : { delay: 20, reads: 15, rounds: 7, preads: 100_000, treeFiles: 200, treeRuns: 3 };
+      return filesSections(await benchFiles(remote!, o, log), o);
+    });
   } finally {
     await br?.stop();
   }
