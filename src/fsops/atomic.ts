@@ -116,7 +116,8 @@ export async function copyFileAtomic(opts: CopyOptions): Promise<Entry> {
     const seen = entryFromStats(before, 'local');
     if (seen === undefined || !stillAsPlanned(seen, expect)) throw changed('changed since it was scanned');
 
-    tmp = opts.stageIn === undefined ? tempPathFor(dst) : tempPathIn(Buffer.from(`${opts.stageIn}/`, 'latin1'));
+    tmp =
+      opts.stageIn === undefined ? tempPathFor(dst) : tempPathIn(Buffer.from(`${opts.stageIn}/`, 'latin1'));
     tmpName = tmp.toString('latin1');
     writing.add(tmpName);
     await opts.onTemp?.(tmp);
