@@ -22,6 +22,7 @@ import {
   type Remote,
 } from '../fixture/index.js';
 import { specOf, startDaemon } from '../fixture/daemon.js';
+import { logLines } from '../fixture/run.js';
 
 /** How long a change in the server folder may take to show through `remote`'s mount. */
 function lag(remote: Remote): number {
@@ -311,10 +312,17 @@ describe('a pass the remote fails part-way (sshfs killed mid-pass)', () => {
     const mib = Buffer.alloc(1 << 20, 7);
     for (const n of names) await writeFile(join(p.local, n), mib);
     // 40 MiB at 2 MiB/s: about 20 s, so the mount is surely killed while the pass is still uploading.
-    const run = spawnCli(['sync', '-r', p.remote, '-l', p.local, '-L', 'n', '--bwlimit', '2M']);
+    const log = join(remote.base, 'partway.log');
+    const run = spawnCli([
+      'sync',
+      ...['-r', p.remote, '-l', p.local, '-L', 'n', '--bwlimit', '2M'],
+      ...['--log-level', 'debug', '--log-file', log],
+    ]);
+    // The pass logs each upload once it has counted it: only then is one surely among what it applied
+    // (a file renamed into place on the server may not be counted yet when the mount dies).
     await waitFor(
-      async () => (await readdir(p.server)).some((n) => names.includes(n)),
-      'the first upload on the server',
+      () => logLines(log).some((l) => l.what === 'uploaded'),
+      'the first upload counted by the pass',
       60_000,
     );
     await remote.killSshfs();
