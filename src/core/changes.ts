@@ -36,6 +36,23 @@ export function isUnchanged(current: Entry, last: Entry, side: Side, rules: Chan
   }
 }
 
+/** Whether an entry is a file placeholder (a link placeholder has no inode of its own in an Entry). */
+export function isFilePlaceholder(e: Entry | undefined): e is Entry {
+  return e?.kind === 'placeholder' && e.ino !== 0;
+}
+
+/**
+ * Whether a file placeholder still shows what `remote` is (size, mtime second, mode): a remote edit
+ * changes nothing to copy, but the placeholder must show the new size and time.
+ */
+export function placeholderShows(placeholder: Entry, remote: Entry): boolean {
+  return (
+    placeholder.size === remote.size &&
+    mtimeSeconds(placeholder) === mtimeSeconds(remote) &&
+    placeholder.mode === remote.mode
+  );
+}
+
 /** Whole seconds: the precision every remote offers. Sub-second differences are never a change across sides. */
 export function mtimeSeconds(e: Entry): number {
   return Math.floor(e.mtime / 1000);

@@ -23,6 +23,7 @@ import {
   rS2,
   T2,
   file,
+  FP1,
 } from '../../test/unit/entries.js';
 import {
   p,
@@ -77,6 +78,20 @@ decideRows('decide: the contract table of docs/design.md, row by row', [
     local: P,
     remote: rF2,
     want: [record(P, rF2)],
+  },
+  {
+    desc: 'remote modified, local file placeholder: made again, showing the new size and time',
+    archive: [FP1, rF1],
+    local: FP1,
+    remote: rF2,
+    want: [placeholder(FP1, rF2)],
+  },
+  {
+    desc: 'remote modified, local file placeholder that already shows it: archive updated only',
+    archive: [FP1, rF1],
+    local: { ...FP1, size: rF2.size, mtime: rF2.mtime },
+    remote: rF2,
+    want: [record({ ...FP1, size: rF2.size, mtime: rF2.mtime }, rF2)],
   },
   {
     desc: 'remote modified, local placeholder (eager): download',

@@ -1,5 +1,13 @@
 // The per-path decision: archive (common ancestor) + local + remote -> actions, as in docs/design.md's contract table.
-import { isUnchanged, mtimeSeconds, onlyStampMoved, rulesFor, sameContent } from './changes.js';
+import {
+  isFilePlaceholder,
+  isUnchanged,
+  mtimeSeconds,
+  onlyStampMoved,
+  placeholderShows,
+  rulesFor,
+  sameContent,
+} from './changes.js';
 import { display } from './paths.js';
 import type { Action, ArchiveRecord, Entry, Policy, RelPath, Side } from './types.js';
 
@@ -261,11 +269,17 @@ class Decider {
     return [{ op: 'hold', path, local, reason }];
   }
 
-  /** A placeholder of a remote file: already in sync, unless a local copy is wanted. */
+  /**
+   * A placeholder of a remote file: already in sync, unless a local copy is wanted, or it is a file
+   * placeholder that no longer shows the remote file's size, time or mode (made again).
+   */
   keepPlaceholder(remote: Entry): Action[] {
     const { path } = this;
     const local = this.need(this.local, 'local');
     if (this.wantLocal(remote)) return [this.act({ op: 'download', path, remote })];
+    if (isFilePlaceholder(local) && !placeholderShows(local, remote)) {
+      return [this.act({ op: 'placeholder', path, remote })];
+    }
     return [this.act({ op: 'record', path, local, remote })];
   }
 

@@ -11,7 +11,7 @@ import { Root } from '../fsops/root.js';
 import { copyFileAtomic, ensureDir, symlinkAtomic, type CopyOptions } from '../fsops/atomic.js';
 import { freshFileStats } from '../fsops/fresh.js';
 import { filePlaceholderAtomic } from '../fsops/file-placeholder.js';
-import { isFilePlaceholder, placeholderShows } from '../fsops/placeholder-xattr.js';
+import { isFilePlaceholder } from '../core/changes.js';
 import { copyToOtherSide } from '../core/decide.js';
 import { comparesBytes } from './compare.js';
 import { chunkReporter, freeConflictPath, sameOnBoth } from './exec-helpers.js';
@@ -91,10 +91,6 @@ export class Executor {
       case 'conflict':
         return this.conflict(a);
       case 'record':
-        // A file placeholder shows the remote file's size and time: a remote edit is shown anew.
-        if (isFilePlaceholder(a.local) && !placeholderShows(a.local, a.remote)) {
-          return this.placeholder(a.path, a.local, a.remote);
-        }
         // The local side can change between the scan and this moment (a program saving over a placeholder):
         // recording the scanned state then would let the next pass take a concurrent edit for a plain one.
         // A look on the local disk is cheap; a stale remote state is harmless (the next pass sees it changed).

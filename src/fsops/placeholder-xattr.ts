@@ -3,7 +3,7 @@
 // attribute is read only for files that hold less data than their size says (or a block at most, which
 // is where a filesystem keeps an attribute that does not fit in the inode).
 import type { Stats } from 'node:fs';
-import type { Entry, RelPath } from '../core/types.js';
+import type { RelPath } from '../core/types.js';
 import { nativeAddon } from '../native-addon.js';
 
 /**
@@ -29,21 +29,4 @@ export function filePlaceholderOf(abs: Buffer, st: Stats): RelPath | undefined {
     return undefined;
   }
   return value === null || value === undefined ? undefined : value.toString('latin1');
-}
-
-/** Whether an entry is a file placeholder (a link placeholder has no inode of its own in an Entry). */
-export function isFilePlaceholder(e: Entry | undefined): e is Entry {
-  return e?.kind === 'placeholder' && e.ino !== 0;
-}
-
-/**
- * Whether a file placeholder still shows what `remote` is (size, mtime second, mode): a remote edit
- * changes nothing to copy, but the placeholder must show the new size and time.
- */
-export function placeholderShows(placeholder: Entry, remote: Entry): boolean {
-  return (
-    placeholder.size === remote.size &&
-    Math.floor(placeholder.mtime / 1000) === Math.floor(remote.mtime / 1000) &&
-    placeholder.mode === remote.mode
-  );
 }

@@ -45,6 +45,8 @@ export const rS2 = symlink('../two', T2);
 /** Placeholders exist only locally: an absolute link into the remote mount. */
 export const P = placeholder('/mnt/r/a/p');
 export const P2 = placeholder('/mnt/other/a/p');
+/** A file placeholder of rF1: the same text, with its own inode and rF1's size, mtime and mode. */
+export const FP1: Entry = { ...P, size: rF1.size, mtime: rF1.mtime, mode: rF1.mode, ino: 77 };
 
 export const lazy: Policy = { lazy: true };
 export const eager: Policy = { lazy: false };
