@@ -60,6 +60,13 @@ export function isWithin(p: RelPath, dir: RelPath): boolean {
   return dir === '' || p === dir || p.startsWith(`${dir}/`);
 }
 
+/** Absolute `abs` relative to the absolute `root` ('' for the root itself), or undefined outside it. */
+export function relativeInside(abs: string, root: string): RelPath | undefined {
+  if (abs === root) return '';
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  return abs.startsWith(prefix) ? abs.slice(prefix.length) : undefined;
+}
+
 /** A binary string from a UTF-8 (JS) string, e.g. a user-given pattern or path. */
 export function binaryFromText(s: string): string {
   return utf8Encode(s);

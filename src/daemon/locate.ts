@@ -1,7 +1,7 @@
 // Absolute local paths from requests -> (pair, path relative to its local root), the runner's form.
 import fs from 'node:fs';
 import path from 'node:path';
-import { binaryFromText, display, STATE_DIR, isWithin } from '../core/paths.js';
+import { binaryFromText, display, STATE_DIR, isWithin, relativeInside } from '../core/paths.js';
 import { HttpError } from './http.js';
 
 export interface PairRoot {
@@ -24,13 +24,6 @@ function realOrSelf(p: string): string {
   } catch {
     return p;
   }
-}
-
-/** `p` relative to `root` if it is `root` or below it, else undefined. Both are resolved absolute paths. */
-function relativeInside(p: string, root: string): string | undefined {
-  if (p === root) return '';
-  const prefix = root.endsWith('/') ? root : `${root}/`;
-  return p.startsWith(prefix) ? p.slice(prefix.length) : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
 // nothing fetched; a program on the --no-fetch-by list is refused. Whatever cannot be served is refused
 // with EIO: a program never reads zeros. docs/design.md, "File placeholders".
 import { refusedBy } from '../core/no-fetch.js';
-import { STATE_DIR, display } from '../core/paths.js';
+import { STATE_DIR, display, isWithin, relativeInside } from '../core/paths.js';
 import type { RelPath } from '../core/types.js';
 import { LazysyncError, messageOf } from '../errors.js';
 import type { Root } from '../fsops/root.js';
@@ -61,8 +61,9 @@ export class FileAccessServer {
 
   private onAccess(e: AccessEvent): void {
     const { hsm, local, log, rules } = this.host;
-    const rel = relBelow(local.path, e.path.toString('latin1'));
-    if (rel === undefined || this.closed) {
+    // lazysync's own folder holds no placeholders.
+    const rel = relativeInside(e.path.toString('latin1'), local.path);
+    if (rel === undefined || rel === '' || isWithin(rel, STATE_DIR) || this.closed) {
       this.answer(hsm.deny([e.id], 'EIO'));
       return;
     }
@@ -207,12 +208,4 @@ export class FileAccessServer {
 
 function ids(events: AccessEvent[]): number[] {
   return events.map((e) => e.id);
-}
-
-/** `abs` relative to `root` (binary strings), if it is below it and not in lazysync's own folder. */
-function relBelow(root: string, abs: string): RelPath | undefined {
-  const prefix = root.endsWith('/') ? root : `${root}/`;
-  if (!abs.startsWith(prefix)) return undefined;
-  const rel = abs.slice(prefix.length);
-  return rel === '' || rel === STATE_DIR || rel.startsWith(`${STATE_DIR}/`) ? undefined : rel;
 }
